@@ -1,0 +1,45 @@
+# Two commands matter: `make run` and `make test`. Both work on a fresh clone
+# with only Python 3.11: they create .venv, install, and write a local .env.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+
+.PHONY: run test lint format install migrate clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+.env: | $(STAMP)
+	$(BIN)/python -m hakiyetu.localenv
+
+migrate: $(STAMP) .env
+	$(BIN)/python manage.py migrate --noinput
+
+## make run: migrate, load demo data, start web + worker + beat + simulator
+run: migrate
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py run_local
+
+## make test: ruff, then the whole pytest suite (SQLite, or DATABASE_URL)
+test: $(STAMP) .env
+	$(BIN)/ruff check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache staticfiles

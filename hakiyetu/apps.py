@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HakiyetuConfig(AppConfig):
+    name = "hakiyetu"
+    verbose_name = "Haki Yetu"

@@ -1,0 +1,22 @@
+"""Base class for errors that the API reports with a stable code."""
+
+
+class DomainError(Exception):
+    """An expected failure of a business rule.
+
+    Subclasses set ``status_code`` (the HTTP status the API answers with)
+    and ``code`` (a stable, machine-readable string the SPA can switch on).
+    """
+
+    status_code = 400
+    code = "error"
+    default_message = "The request could not be completed."
+
+    def __init__(self, message: str | None = None, **context: object) -> None:
+        self.message = message or self.default_message
+        self.context = context
+        super().__init__(self.message)
+
+    def headers(self) -> dict[str, str]:
+        """Extra HTTP headers for the error response (e.g. Retry-After)."""
+        return {}
