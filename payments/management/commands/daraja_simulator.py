@@ -1,0 +1,42 @@
+"""``python manage.py daraja_simulator --port 8765``: the local Daraja.
+
+Credentials default to the settings MPESA_CONSUMER_KEY,
+MPESA_CONSUMER_SECRET, MPESA_BUSINESS_SHORT_CODE and MPESA_PASSKEY, so the
+web app and the simulator agree without further set-up.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from payments.simulator.config import add_arguments, config_from_arguments
+from payments.simulator.server import SimulatorServer
+
+logger = logging.getLogger(__name__)
+
+
+def _settings_defaults() -> dict[str, str]:
+    return {
+        "consumer_key": settings.MPESA_CONSUMER_KEY,
+        "consumer_secret": settings.MPESA_CONSUMER_SECRET,
+        "short_code": settings.MPESA_BUSINESS_SHORT_CODE,
+        "passkey": settings.MPESA_PASSKEY,
+    }
+
+
+class Command(BaseCommand):
+    help = "Run the local Daraja simulator (OAuth, STK Push, STK Query, callbacks)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_arguments(parser, _settings_defaults())
+
+    def handle(self, *args: object, **options: object) -> None:
+        """Serve in the foreground until Ctrl-C."""
+        logging.getLogger("payments.simulator").setLevel(logging.INFO)
+        config = config_from_arguments(options)
+        self.stdout.write(
+            f"Daraja simulator on http://{config.host}:{config.port}/ "
+            f"(control API at /simulator/), shortcode {config.short_code}"
+        )
+        SimulatorServer(config).serve_forever()

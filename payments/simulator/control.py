@@ -1,0 +1,188 @@
+"""The control API under ``/simulator/``: script outcomes, switch faults,
+read the request log, the callback log and the ledger.
+
+Bodies and answers are JSON; a bad request answers 400
+``{"error": "..."}``. docs/simulator.md has the full reference.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from .callbacks import CallbackSender
+from .faults import rule_from_json
+from .messages import Request, Response, json_response
+from .outcomes import CANCEL_PREFIX, PHONE_TABLE, Scenario, describe, normalise_code
+from .scheduler import Scheduler
+from .state import SimulatorState
+
+Handler = Callable[[Request], Response]
+
+
+class ControlApi:
+    """Routes ``/simulator/...`` requests to small handlers."""
+
+    def __init__(
+        self, state: SimulatorState, sender: CallbackSender, scheduler: Scheduler
+    ) -> None:
+        self._state = state
+        self._sender = sender
+        self._scheduler = scheduler
+        self._routes: dict[tuple[str, str], Handler] = {
+            ("GET", ""): self._index,
+            ("GET", "config"): self._get_config,
+            ("POST", "config"): self._set_config,
+            ("GET", "scenarios"): self._get_scenarios,
+            ("POST", "scenarios"): self._add_scenarios,
+            ("DELETE", "scenarios"): self._clear_scenarios,
+            ("GET", "faults"): self._get_faults,
+            ("POST", "faults"): self._add_faults,
+            ("DELETE", "faults"): self._clear_faults,
+            ("POST", "reset"): self._reset,
+            ("POST", "decide"): self._decide,
+            ("GET", "requests"): self._requests,
+            ("GET", "callbacks"): self._callbacks,
+            ("GET", "ledger"): self._ledger,
+        }
+
+    def handle(self, request: Request) -> Response:
+        """Answer one control request."""
+        name = request.path.removeprefix("/simulator").strip("/")
+        handler = self._routes.get((request.method, name))
+        if handler is None:
+            return json_response(
+                404, {"error": f"no {request.method} /simulator/{name}"}
+            )
+        try:
+            return handler(request)
+        except (ValueError, TypeError, KeyError) as exc:
+            return json_response(400, {"error": str(exc)})
+
+    # --- reading ----------------------------------------------------------
+
+    def _index(self, request: Request) -> Response:
+        return json_response(200, index_document(self._state))
+
+    def _get_config(self, request: Request) -> Response:
+        return json_response(200, self._state.config.public())
+
+    def _get_scenarios(self, request: Request) -> Response:
+        return json_response(200, {"scenarios": self._state.scenarios.listing()})
+
+    def _get_faults(self, request: Request) -> Response:
+        return json_response(200, {"faults": self._state.faults.listing()})
+
+    def _requests(self, request: Request) -> Response:
+        entries = self._state.requests(
+            path=request.param("path"), since=int(request.param("since", "0") or 0)
+        )
+        return json_response(200, {"count": len(entries), "requests": entries})
+
+    def _callbacks(self, request: Request) -> Response:
+        entries = self._state.callbacks(since=int(request.param("since", "0") or 0))
+        return json_response(200, {"count": len(entries), "callbacks": entries})
+
+    def _ledger(self, request: Request) -> Response:
+        with_payments = request.param("payments", "1") not in ("0", "false", "no")
+        return json_response(200, self._state.ledger(with_payments=with_payments))
+
+    # --- changing ---------------------------------------------------------
+
+    def _set_config(self, request: Request) -> Response:
+        config = self._state.update_config(_object(request))
+        return json_response(200, config.public())
+
+    def _add_scenarios(self, request: Request) -> Response:
+        data = _object(request)
+        for item in data.get("scenarios", [data]):
+            self._state.scenarios.add(_scenario(item))
+        return json_response(201, {"scenarios": self._state.scenarios.listing()})
+
+    def _clear_scenarios(self, request: Request) -> Response:
+        self._state.scenarios.clear()
+        return json_response(200, {"scenarios": []})
+
+    def _add_faults(self, request: Request) -> Response:
+        data = _object(request)
+        if "seed" in data:
+            self._state.ids.reseed(data["seed"])
+        for item in data.get("rules", [data] if "fault" in data else []):
+            self._state.faults.add(rule_from_json(item))
+        return json_response(201, {"faults": self._state.faults.listing()})
+
+    def _clear_faults(self, request: Request) -> Response:
+        self._state.faults.clear()
+        return json_response(200, {"faults": []})
+
+    def _reset(self, request: Request) -> Response:
+        data = _object(request) if request.body else {}
+        self._scheduler.clear()
+        self._state.reset(tokens=bool(data.get("tokens", False)))
+        return json_response(200, {"reset": True})
+
+    def _decide(self, request: Request) -> Response:
+        data = _object(request) if request.body else {}
+        wanted = data.get("CheckoutRequestID")
+        ledger = self._state.ledger()["payments"]
+        decided = [
+            p["CheckoutRequestID"]
+            for p in ledger
+            if p["status"] == "processing" and wanted in (None, p["CheckoutRequestID"])
+        ]
+        for checkout_id in decided:
+            self._sender.decide(checkout_id)
+        return json_response(200, {"decided": decided})
+
+
+def _object(request: Request) -> dict[str, Any]:
+    data = request.json()
+    if not isinstance(data, dict):
+        raise ValueError("body must be a JSON object")
+    return data
+
+
+def _scenario(item: dict[str, Any]) -> Scenario:
+    if "result_code" not in item:
+        raise ValueError("result_code is required")
+    count = item.get("count", 1)
+    delay = item.get("delay")
+    return Scenario(
+        result_code=normalise_code(item["result_code"]),
+        phone=str(item["phone"]) if item.get("phone") else None,
+        result_desc=item.get("result_desc"),
+        delay=None if delay is None else float(delay),
+        count=None if count is None else int(count),
+    )
+
+
+def index_document(state: SimulatorState) -> dict[str, Any]:
+    """What ``GET /simulator/`` shows: endpoints, phone table, settings."""
+    table = {
+        phone: {"result_code": code, "result_desc": describe(code)}
+        for phone, code in PHONE_TABLE.items()
+    }
+    table[CANCEL_PREFIX + "xxxxxx"] = {
+        "result_code": 1032,
+        "result_desc": describe(1032),
+    }
+    return {
+        "name": "Local Daraja simulator (see docs/simulator.md)",
+        "daraja": [
+            "GET /oauth/v1/generate?grant_type=client_credentials",
+            "POST /mpesa/stkpush/v1/processrequest",
+            "POST /mpesa/stkpushquery/v1/query",
+        ],
+        "control": {
+            "GET /simulator/": "this index",
+            "GET|POST /simulator/config": "read or change timings and switches",
+            "GET|POST|DELETE /simulator/scenarios": "script the next outcome(s)",
+            "GET|POST|DELETE /simulator/faults": "switch faults on (rules) or off",
+            "POST /simulator/reset": "forget pushes, logs, scenarios, faults",
+            "POST /simulator/decide": "end open prompts now",
+            "GET /simulator/requests?path=&since=": "every Daraja request received",
+            "GET /simulator/callbacks?since=": "every callback sent or suppressed",
+            "GET /simulator/ledger?payments=0": "money that moved, per push",
+        },
+        "phones": table,
+        "other_valid_phones": "succeed (ResultCode 0)",
+        "config": state.config.public(),
+    }
