@@ -1,0 +1,146 @@
+"""Parse the STK callback Daraja POSTs to our CallBackURL.
+
+The body is untrusted: anything that is not shaped like
+``{"Body": {"stkCallback": {...}}}`` with a CheckoutRequestID raises
+``CallbackParseError``, never a ``KeyError`` or ``TypeError``. Metadata items
+are read by name, in any order; they may be missing, duplicated (the first
+with a value wins) or lack a ``Value`` (``Balance`` usually does).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from payments.daraja.credentials import NAIROBI, TIMESTAMP_FORMAT
+from payments.daraja.exceptions import CallbackParseError
+
+
+@dataclass(frozen=True, slots=True)
+class StkCallback:
+    """One STK callback. Only ``is_success`` with a receipt means paid."""
+
+    merchant_request_id: str | None
+    checkout_request_id: str
+    result_code: str
+    result_desc: str
+    amount: Decimal | None
+    mpesa_receipt_number: str | None
+    transaction_date: datetime | None
+    phone_number: str | None
+    balance: Decimal | None
+    raw: dict
+
+    @property
+    def is_success(self) -> bool:
+        """True when Daraja reports the payment processed (ResultCode 0)."""
+        return self.result_code == "0"
+
+
+def parse_stk_callback(payload: object) -> StkCallback:
+    """Return the callback in ``payload`` (decoded JSON, or raw bytes/str).
+
+    A success without ``CallbackMetadata`` is still returned, with empty
+    metadata: the caller decides what that means.
+
+    Raises:
+        CallbackParseError: ``payload`` is not an STK callback.
+    """
+    payload = _decoded(payload)
+    callback = _dict_at(payload, "Body", "stkCallback")
+    checkout_request_id = _identifier(callback.get("CheckoutRequestID"))
+    if checkout_request_id is None:
+        raise CallbackParseError("Callback has no CheckoutRequestID")
+    result_code = _identifier(callback.get("ResultCode"))
+    if result_code is None:
+        raise CallbackParseError("Callback has no ResultCode")
+    items = _items(callback.get("CallbackMetadata"))
+    return StkCallback(
+        merchant_request_id=_identifier(callback.get("MerchantRequestID")),
+        checkout_request_id=checkout_request_id,
+        result_code=result_code,
+        result_desc=_string(callback.get("ResultDesc")) or "",
+        amount=_decimal(items.get("Amount")),
+        mpesa_receipt_number=_identifier(items.get("MpesaReceiptNumber")),
+        transaction_date=_nairobi_datetime(items.get("TransactionDate")),
+        phone_number=_identifier(items.get("PhoneNumber")),
+        balance=_decimal(items.get("Balance")),
+        raw=payload,
+    )
+
+
+def _decoded(payload: object) -> dict:
+    if isinstance(payload, bytes | bytearray | str):
+        try:
+            payload = json.loads(payload)
+        except (ValueError, RecursionError) as exc:
+            raise CallbackParseError("Callback body is not JSON") from exc
+    if not isinstance(payload, dict):
+        raise CallbackParseError("Callback body is not a JSON object")
+    return payload
+
+
+def _dict_at(payload: dict, *path: str) -> dict:
+    node: object = payload
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            raise CallbackParseError(f"Callback has no {'.'.join(path)} object")
+    return node
+
+
+def _items(metadata: object) -> dict[str, object]:
+    items = metadata.get("Item") if isinstance(metadata, dict) else None
+    if isinstance(items, dict):  # a single item not wrapped in a list
+        items = [items]
+    if not isinstance(items, list):
+        return {}
+    values: dict[str, object] = {}
+    for item in items:
+        if not isinstance(item, dict) or "Value" not in item:
+            continue
+        name = item.get("Name")
+        if isinstance(name, str) and item["Value"] is not None:
+            values.setdefault(name.strip(), item["Value"])
+    return values
+
+
+def _string(value: object) -> str | None:
+    if isinstance(value, str):
+        return value.strip()
+    return None
+
+
+def _identifier(value: object) -> str | None:
+    """Codes, ids, receipts and phones: int 254708374149 -> "254708374149"."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int | str):
+        return str(value).strip() or None
+    return None
+
+
+def _decimal(value: object) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
+
+
+def _nairobi_datetime(value: object) -> datetime | None:
+    text = _identifier(value)
+    if text is None or len(text) != 14 or not text.isdigit():
+        return None
+    try:
+        naive = datetime.strptime(text, TIMESTAMP_FORMAT)  # noqa: DTZ007
+    except ValueError:
+        return None
+    # Daraja sends Kenyan wall-clock time with no zone (daraja.md 2, 4).
+    return naive.replace(tzinfo=NAIROBI)

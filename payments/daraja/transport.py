@@ -1,0 +1,193 @@
+"""One HTTP exchange with Daraja: send, time, record, map transport errors."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
+
+from payments.daraja.exceptions import (
+    DarajaError,
+    DarajaOutcomeUnknown,
+    DarajaUnavailable,
+)
+from payments.daraja.redaction import REDACTED, redact_body, redact_text
+from payments.daraja.types import DarajaExchange
+
+logger = logging.getLogger(__name__)
+
+ExchangeHook = Callable[[DarajaExchange], None]
+NOT_IDEMPOTENT = frozenset({"stk_push"})
+
+_session: requests.Session | None = None
+_session_lock = threading.Lock()
+
+
+def shared_session() -> requests.Session:
+    """Return the process-wide pooled session, created on first use.
+
+    Created lazily so that forked workers (Celery prefork, gunicorn) do not
+    inherit sockets opened before the fork.
+    """
+    global _session
+    with _session_lock:
+        if _session is None:
+            session = requests.Session()
+            # No urllib3 retries: a resent POST could prompt a customer twice.
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            _session = session
+        return _session
+
+
+@dataclass(frozen=True, slots=True)
+class HttpAnswer:
+    """A response from Daraja: status, decoded body and headers."""
+
+    status_code: int
+    body: dict | str | None
+    headers: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRequest:
+    """What to send. ``secrets`` are blanked from any recorded text."""
+
+    operation: str
+    method: str
+    url: str
+    timeout: tuple[float, float]
+    json: dict | None = None
+    auth: tuple[str, str] | None = None
+    headers: Mapping[str, str] | None = None
+    secrets: tuple[str, ...] = ()
+
+
+def send(
+    session: requests.Session, request: HttpRequest, on_exchange: ExchangeHook | None
+) -> HttpAnswer:
+    """Send ``request`` and report the exchange to ``on_exchange``.
+
+    Raises:
+        DarajaUnavailable: the request could not be delivered, or (for
+            idempotent operations) no answer came back.
+        DarajaOutcomeUnknown: an STK push was sent but no answer came back.
+    """
+    started = time.perf_counter()
+    try:
+        response = session.request(
+            request.method,
+            request.url,
+            json=request.json,
+            auth=request.auth,
+            headers=request.headers,
+            timeout=request.timeout,
+        )
+    except requests.RequestException as exc:
+        error = (
+            f"{type(exc).__name__}: {redact_text(str(exc), secrets=request.secrets)}"
+        )
+        _record(request, on_exchange, started, status=None, body=None, error=error)
+        raise _transport_error(request.operation, exc) from exc
+    body = _decode(response, request)
+    _record(request, on_exchange, started, status=response.status_code, body=body)
+    return HttpAnswer(response.status_code, body, response.headers)
+
+
+def _decode(response: requests.Response, request: HttpRequest) -> dict | str | None:
+    if not response.content:
+        return None
+    try:
+        body: Any = response.json()
+    except ValueError:
+        return redact_text(response.text, secrets=request.secrets)
+    if isinstance(body, dict):
+        return body
+    return redact_text(response.text, secrets=request.secrets)
+
+
+def _record(
+    request: HttpRequest,
+    on_exchange: ExchangeHook | None,
+    started: float,
+    *,
+    status: int | None,
+    body: dict | str | None,
+    error: str | None = None,
+) -> None:
+    duration_ms = (time.perf_counter() - started) * 1000
+    logger.debug(
+        "Daraja %s %s answered %s in %.0f ms",
+        request.operation,
+        request.method,
+        status,
+        duration_ms,
+    )
+    if on_exchange is None:
+        return
+    exchange = DarajaExchange(
+        operation=request.operation,
+        method=request.method,
+        url=request.url,
+        request_body=redact_body(request.json),
+        status_code=status,
+        response_body=_redact_response(body),
+        duration_ms=round(duration_ms, 3),
+        error=error,
+    )
+    notify(on_exchange, exchange)
+
+
+def _redact_response(body: dict | str | None) -> dict | str | None:
+    if isinstance(body, dict):
+        return redact_body(body)
+    if isinstance(body, str) and "access_token" in body:
+        return REDACTED
+    return body
+
+
+def notify(on_exchange: ExchangeHook, exchange: DarajaExchange) -> None:
+    """Call the caller's hook; its failure must never break a payment."""
+    try:
+        on_exchange(exchange)
+    except Exception:  # the hook is foreign code: contain anything it raises
+        logger.exception("Daraja on_exchange hook failed for %s", exchange.operation)
+
+
+def _transport_error(operation: str, exc: requests.RequestException) -> DarajaError:
+    if _never_sent(exc):
+        return DarajaUnavailable(f"Could not connect to Daraja ({type(exc).__name__})")
+    if not isinstance(exc, requests.Timeout | requests.ConnectionError):
+        # InvalidURL, TooManyRedirects...: a set-up problem, not an outage.
+        return DarajaError(f"Daraja request failed: {type(exc).__name__}")
+    if operation in NOT_IDEMPOTENT:
+        return DarajaOutcomeUnknown(
+            f"No answer from Daraja after sending ({type(exc).__name__})",
+            operation=operation,
+        )
+    return DarajaUnavailable(f"No answer from Daraja ({type(exc).__name__})")
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """True when the failure happened before any byte of the request left.
+
+    A connect timeout, a refused connection, a DNS failure or a TLS
+    handshake failure cannot have delivered the request. A read timeout or
+    a connection dropped later (``Connection aborted``) may have.
+    """
+    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
+        return True
+    if not isinstance(exc, requests.ConnectionError):
+        return False
+    cause = exc.args[0] if exc.args else None
+    if isinstance(cause, MaxRetryError):
+        cause = cause.reason
+    return isinstance(cause, NewConnectionError | ConnectTimeoutError)

@@ -1,0 +1,134 @@
+"""Value objects of the Daraja adapter: configuration, results, exchanges."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+PAYBILL = "CustomerPayBillOnline"
+BUY_GOODS = "CustomerBuyGoodsOnline"
+TRANSACTION_TYPES = frozenset({PAYBILL, BUY_GOODS})
+
+
+class DarajaEnvironment(enum.StrEnum):
+    """Which Daraja to talk to; each has its own host and credentials."""
+
+    SANDBOX = "sandbox"
+    PRODUCTION = "production"
+
+    @property
+    def base_url(self) -> str:
+        """The environment's host, without a trailing slash."""
+        return _BASE_URLS[self]
+
+
+_BASE_URLS = {
+    DarajaEnvironment.SANDBOX: "https://sandbox.safaricom.co.ke",
+    DarajaEnvironment.PRODUCTION: "https://api.safaricom.co.ke",
+}
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class DarajaConfig:
+    """Everything the client needs; see ``payments.daraja.config``.
+
+    ``base_url`` is the host actually used (``MPESA_BASE_URL`` or the
+    environment's). For a till (``CustomerBuyGoodsOnline``)
+    ``business_short_code`` is the store number and ``party_b`` the till.
+    """
+
+    environment: DarajaEnvironment
+    base_url: str
+    consumer_key: str
+    consumer_secret: str
+    business_short_code: str
+    passkey: str
+    transaction_type: str
+    party_b: str
+    callback_url: str
+    connect_timeout: float
+    read_timeout: float
+    max_attempts: int = 3
+    backoff_base: float = 0.5
+    backoff_cap: float = 8.0
+
+    def __repr__(self) -> str:
+        # Never the secret or passkey: configs end up in tracebacks and logs.
+        return (
+            f"DarajaConfig(environment={self.environment.value!r}, "
+            f"base_url={self.base_url!r}, consumer_key={_hint(self.consumer_key)}, "
+            f"business_short_code={self.business_short_code!r}, "
+            f"transaction_type={self.transaction_type!r}, party_b={self.party_b!r})"
+        )
+
+    @property
+    def is_till(self) -> bool:
+        """True for Buy Goods (till) payments."""
+        return self.transaction_type == BUY_GOODS
+
+    @property
+    def credit_party(self) -> str:
+        """``PartyB``: the till for Buy Goods, else the paybill shortcode."""
+        return self.party_b if self.is_till else self.business_short_code
+
+    @property
+    def timeout(self) -> tuple[float, float]:
+        """The ``(connect, read)`` timeout passed to every request."""
+        return (self.connect_timeout, self.read_timeout)
+
+
+def _hint(value: str) -> str:
+    return f"'{value[:3]}…'" if value else "''"
+
+
+@dataclass(frozen=True, slots=True)
+class StkPushResult:
+    """Daraja accepted the push for processing (not paid: wait for outcome)."""
+
+    merchant_request_id: str
+    checkout_request_id: str
+    response_code: str
+    response_description: str
+    customer_message: str
+    raw: dict
+
+
+@dataclass(frozen=True, slots=True)
+class StkQueryResult:
+    """Daraja's answer to an STK query.
+
+    ``is_processing`` is True while the outcome is not final (Daraja's
+    ``500.001.1001`` "The transaction is being processed"); ``result_code``
+    is then None. The answer carries no receipt, and its CheckoutRequestID
+    is informational: correlate with the id you asked about.
+    """
+
+    result_code: str | None
+    result_desc: str
+    is_processing: bool
+    merchant_request_id: str | None
+    checkout_request_id: str | None
+    raw: dict
+
+    @property
+    def is_success(self) -> bool:
+        """True when Daraja reports the payment processed (ResultCode 0)."""
+        return self.result_code == "0"
+
+
+@dataclass(frozen=True, slots=True)
+class DarajaExchange:
+    """One HTTP request and its response, with every secret removed.
+
+    ``request_body`` has no Password; ``response_body`` has no access token;
+    no headers are kept (they carry Basic auth and the bearer token).
+    """
+
+    operation: str  # "oauth" | "stk_push" | "stk_query"
+    method: str
+    url: str
+    request_body: dict | None
+    status_code: int | None
+    response_body: dict | str | None
+    duration_ms: float
+    error: str | None

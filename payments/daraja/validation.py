@@ -1,0 +1,139 @@
+"""Checks on STK push inputs, run before anything is sent to Daraja."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+from payments.daraja.exceptions import DarajaValidationError
+from payments.daraja.types import DarajaEnvironment
+
+logger = logging.getLogger(__name__)
+
+MIN_AMOUNT = 1
+# Per-transaction M-Pesa maximum since Sep 2023 (daraja.md section 9).
+MAX_AMOUNT = 250_000
+ACCOUNT_REFERENCE_MAX = 12
+TRANSACTION_DESC_MAX = 13
+DEFAULT_DESCRIPTION = "Payment"
+
+# Special characters (@ # & ...) make Daraja fail (daraja.md section 2).
+_SAFE_TEXT = re.compile(r"[A-Za-z0-9 ]+")
+_UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9 ]+")
+_SPACES = re.compile(r" {2,}")
+_WHITESPACE = re.compile(r"\s")
+# Daraja's FAQ asks to avoid these words in callback URLs; whether the STK
+# endpoint enforces it is uncertain, so we warn rather than refuse.
+_DISCOURAGED_URL_WORDS = re.compile(
+    r"m-?pesa|safaricom|exe|cmd|sql|query", re.IGNORECASE
+)
+_LOCAL_HOSTS = frozenset({"localhost", "localhost.localdomain"})
+
+
+def validate_amount(value: object) -> int:
+    """Return ``value`` as whole shillings (int) between 1 and 250,000.
+
+    Accepts ints and integral floats/Decimals (``3000.0`` -> ``3000``).
+
+    Raises:
+        DarajaValidationError: (field ``amount``) for booleans, strings,
+            fractions, NaN/infinity, 0, negatives and amounts above 250,000.
+    """
+    amount = _whole_number(value)
+    if amount is None:
+        raise DarajaValidationError("amount", "Enter a whole number of shillings.")
+    if not MIN_AMOUNT <= amount <= MAX_AMOUNT:
+        raise DarajaValidationError(
+            "amount", f"Amount must be between KES {MIN_AMOUNT} and {MAX_AMOUNT:,}."
+        )
+    return amount
+
+
+def _whole_number(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float | Decimal):
+        try:
+            whole = int(value)
+        except (ValueError, OverflowError):  # NaN, infinity
+            return None
+        return whole if whole == value else None
+    return None
+
+
+def validate_account_reference(value: object) -> str:
+    """Return ``value`` unchanged if it is 1-12 letters, digits or spaces.
+
+    The reference is shown to the customer, so it is refused rather than
+    shortened.
+
+    Raises:
+        DarajaValidationError: (field ``account_reference``) otherwise.
+    """
+    field = "account_reference"
+    if not isinstance(value, str) or not value.strip():
+        raise DarajaValidationError(field, "Enter an account reference.")
+    if len(value) > ACCOUNT_REFERENCE_MAX:
+        raise DarajaValidationError(
+            field, f"Use at most {ACCOUNT_REFERENCE_MAX} characters."
+        )
+    if not _SAFE_TEXT.fullmatch(value):
+        raise DarajaValidationError(field, "Use only letters, digits and spaces.")
+    return value
+
+
+def shorten_description(value: str | None) -> str:
+    """Return ``value`` reduced to Daraja's ``TransactionDesc`` rules.
+
+    Drops characters outside ``[A-Za-z0-9 ]``, squeezes spaces, cuts to 13
+    characters; falls back to ``"Payment"`` rather than sending nothing.
+    """
+    text = _UNSAFE_CHARS.sub("", value) if isinstance(value, str) else ""
+    text = _SPACES.sub(" ", text).strip()[:TRANSACTION_DESC_MAX].strip()
+    return text or DEFAULT_DESCRIPTION
+
+
+def validate_callback_url(url: object, *, environment: DarajaEnvironment | str) -> str:
+    """Return ``url`` if Daraja can call it back.
+
+    It must be an absolute http(s) URL without whitespace (stray spaces give
+    ``400.002.02 Invalid CallBackURL``); in production it must be https on a
+    public host.
+
+    Raises:
+        DarajaValidationError: (field ``callback_url``) otherwise.
+    """
+    field = "callback_url"
+    if not isinstance(url, str) or not url or _WHITESPACE.search(url):
+        raise DarajaValidationError(field, "Enter a URL without spaces.")
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise DarajaValidationError(field, "Enter an absolute http(s) URL.")
+    if DarajaEnvironment(environment) is DarajaEnvironment.PRODUCTION:
+        _check_production_url(parts.scheme, parts.hostname)
+    if _DISCOURAGED_URL_WORDS.search(url):
+        logger.warning(
+            "Callback URL contains a word Daraja may refuse (mpesa, query...)"
+        )
+    return url
+
+
+def _check_production_url(scheme: str, host: str) -> None:
+    field = "callback_url"
+    if scheme != "https":
+        raise DarajaValidationError(field, "Production callbacks must use https.")
+    if host in _LOCAL_HOSTS or _is_private_ip(host):
+        raise DarajaValidationError(field, "Use a public host for callbacks.")
+
+
+def _is_private_ip(host: str) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return not address.is_global
