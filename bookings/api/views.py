@@ -1,0 +1,154 @@
+"""Thin API views: serializer in, one service or selector call, serializer out."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+)
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from bookings.api import serializers as s
+from bookings.selectors import (
+    advocate_list_active,
+    advocate_slot_list,
+    booking_get_for_user,
+    booking_list_for_user,
+)
+from bookings.services import booking_cancel, booking_create
+
+ERROR_EXAMPLE = OpenApiExample(
+    "Error",
+    value={
+        "error": {"code": "slot_taken", "message": "This slot has just been booked."}
+    },
+    response_only=True,
+)
+
+
+class AdvocateViewSet(viewsets.GenericViewSet):
+    """Public: the advocates clients can book and their free slots."""
+
+    permission_classes = (AllowAny,)
+    lookup_value_regex = "[0-9]+"  # "/api/advocates/abc/slots/" is a 404
+    serializer_class = s.OutputAdvocateSerializer
+
+    def get_queryset(self):
+        return advocate_list_active()
+
+    @extend_schema(responses=s.OutputAdvocateSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(advocate_list_active())
+        data = s.OutputAdvocateSerializer(page, many=True).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(
+        parameters=[s.InputSlotQuerySerializer],
+        responses={
+            200: s.OutputSlotSerializer(many=True),
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid query"),
+            404: OpenApiResponse(OpenApiTypes.OBJECT, description="No such advocate"),
+        },
+        examples=[
+            OpenApiExample(
+                "Free slots",
+                value=[{"time": "09:00", "start": "2026-12-02T09:00:00+03:00"}],
+                response_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def slots(self, request: Request, pk: str) -> Response:
+        query = s.InputSlotQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        starts = advocate_slot_list(
+            advocate_id=_int_pk(pk),
+            day=query.validated_data["date"],
+            consultation_type_code=query.validated_data["consultation_type"],
+            duration=query.validated_data["duration"],
+        )
+        data = s.OutputSlotSerializer(
+            [{"time": t, "start": t} for t in starts], many=True
+        )
+        return Response(data.data)
+
+
+class BookingViewSet(viewsets.GenericViewSet):
+    """A client's bookings (staff see all): book, list, read, cancel."""
+
+    serializer_class = s.OutputBookingSerializer
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self):
+        return booking_list_for_user(user=self.request.user)
+
+    @extend_schema(
+        request=s.InputBookingCreateSerializer,
+        responses={
+            201: s.OutputBookingCreatedSerializer,
+            400: OpenApiTypes.OBJECT,
+            409: OpenApiTypes.OBJECT,
+        },
+        examples=[
+            OpenApiExample(
+                "SPA booking",
+                value={
+                    "advocate_id": 1,
+                    "date": "2026-12-01T21:00:00.000Z",
+                    "time": "10:30 AM",
+                    "consultation_type": "video",
+                    "duration": 30,
+                },
+                request_only=True,
+            ),
+            ERROR_EXAMPLE,
+        ],
+    )
+    def book(self, request: Request) -> Response:
+        payload = s.InputBookingCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        booking = booking_create(
+            client=request.user,
+            advocate_id=payload.validated_data["advocate_id"],
+            start=payload.validated_data["start"],
+            consultation_type_code=payload.validated_data["consultation_type"],
+            duration=payload.validated_data["duration"],
+        )
+        data = s.OutputBookingCreatedSerializer(booking).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=s.OutputBookingSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(booking_list_for_user(user=request.user))
+        return self.get_paginated_response(
+            s.OutputBookingSerializer(page, many=True).data
+        )
+
+    @extend_schema(responses={200: s.OutputBookingSerializer, 404: OpenApiTypes.OBJECT})
+    def retrieve(self, request: Request, pk: str) -> Response:
+        booking = booking_get_for_user(booking_id=_int_pk(pk), user=request.user)
+        return Response(s.OutputBookingSerializer(booking).data)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: s.OutputBookingSerializer,
+            404: OpenApiTypes.OBJECT,
+            409: OpenApiTypes.OBJECT,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        booking = booking_cancel(booking_id=_int_pk(pk), actor=request.user)
+        # Re-read for the latest payment annotations of the answer.
+        booking = booking_get_for_user(booking_id=booking.pk, user=request.user)
+        return Response(s.OutputBookingSerializer(booking).data)
+
+
+def _int_pk(pk: str) -> int:
+    """The routes only match digits (``lookup_value_regex``)."""
+    return int(pk)

@@ -1,0 +1,75 @@
+"""Booking domain errors, each with an HTTP status and a stable ``code``.
+
+The API renders them through ``hakiyetu.exception_handler`` as
+``{"error": {"code", "message"}}``. No DRF here.
+"""
+
+from hakiyetu.errors import DomainError
+
+
+class BookingError(DomainError):
+    """Base of every booking error."""
+
+
+class BookingNotFound(BookingError):
+    status_code = 404
+    code = "not_found"
+    default_message = "No such booking."
+
+
+class AdvocateNotFound(BookingError):
+    status_code = 404
+    code = "not_found"
+    default_message = "No such advocate."
+
+
+class UnknownAdvocate(BookingError):
+    """The advocate named in a request body does not exist or is inactive."""
+
+    status_code = 400
+    code = "unknown_advocate"
+    default_message = "This advocate does not exist or takes no bookings."
+
+
+class ConsultationNotOffered(BookingError):
+    status_code = 400
+    code = "consultation_not_offered"
+    default_message = "The advocate does not offer this consultation type."
+
+
+class SlotInPast(BookingError):
+    status_code = 400
+    code = "slot_in_past"
+    default_message = "This time has already passed; pick a later slot."
+
+
+class SlotNotAvailable(BookingError):
+    """Outside the advocate's hours, on a day off or off the slot grid."""
+
+    status_code = 400
+    code = "slot_not_available"
+    default_message = "The advocate does not take bookings at this time."
+
+
+class SlotTaken(BookingError):
+    status_code = 409
+    code = "slot_taken"
+    default_message = "This slot has just been booked; pick another time."
+
+
+class InvalidBookingTransition(BookingError):
+    status_code = 409
+    code = "invalid_transition"
+    default_message = "That status change is not allowed for this booking."
+
+
+class BookingNotPayable(BookingError):
+    status_code = 409
+    code = "booking_not_payable"
+    default_message = "This booking cannot be paid."
+
+
+class BookingNotCancellable(BookingError):
+    status_code = 409
+    code = "booking_not_cancellable"
+    default_message = "This booking can no longer be cancelled."

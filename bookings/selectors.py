@@ -1,0 +1,149 @@
+"""Reads of advocates, their free slots and bookings. Nothing here writes."""
+
+from datetime import date, datetime
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import CharField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.utils import timezone
+
+from bookings.availability import free_slots, local_day_bounds, slot_grid
+from bookings.exceptions import (
+    AdvocateNotFound,
+    BookingNotFound,
+    ConsultationNotOffered,
+)
+from bookings.models import Advocate, Booking, ConsultationType
+
+
+def advocate_list_active() -> QuerySet[Advocate]:
+    """Active advocates with their practice areas and active offers."""
+    offers = ConsultationType.objects.filter(active=True).order_by("code", "duration")
+    return Advocate.objects.filter(active=True).prefetch_related(
+        "practice_areas", Prefetch("consultation_types", queryset=offers)
+    )
+
+
+def advocate_get_active(*, advocate_id: int) -> Advocate:
+    """The active advocate ``advocate_id``. Raises ``AdvocateNotFound``."""
+    advocate = Advocate.objects.filter(pk=advocate_id, active=True).first()
+    if advocate is None:
+        raise AdvocateNotFound()
+    return advocate
+
+
+def consultation_type_get(
+    *, advocate: Advocate, code: str, duration: int
+) -> ConsultationType:
+    """The advocate's active offer. Raises ``ConsultationNotOffered``."""
+    offer = advocate.consultation_types.filter(
+        code=code, duration=duration, active=True
+    ).first()
+    if offer is None:
+        raise ConsultationNotOffered(
+            f"{advocate.name} does not offer a {duration}-minute '{code}' consultation."
+        )
+    return offer
+
+
+def advocate_slot_grid(
+    *, advocate: Advocate, day: date, duration: int
+) -> list[datetime]:
+    """Every start the advocate's hours allow on ``day`` (none on a day off).
+
+    Ignores bookings and the clock; see ``advocate_slot_list`` for those.
+    """
+    if advocate.days_off.filter(date=day).exists():
+        return []
+    windows = advocate.availability.filter(weekday=day.weekday()).values_list(
+        "start_time", "end_time"
+    )
+    return slot_grid(day=day, windows=windows, duration=duration)
+
+
+def booking_holding_overlaps(
+    *, advocate_id: int, start: datetime, end: datetime, now: datetime
+) -> QuerySet[Booking]:
+    """Bookings that hold time within [start, end) of this advocate.
+
+    Confirmed bookings, and pending ones whose payment hold has not run out;
+    a pending booking past ``expires_at`` no longer holds its slot, even
+    before the expiry task has marked it expired.
+    """
+    live_hold = Q(status=Booking.Status.CONFIRMED) | Q(
+        status=Booking.Status.PENDING_PAYMENT, expires_at__gt=now
+    )
+    return Booking.objects.filter(
+        live_hold, advocate_id=advocate_id, start__lt=end, end__gt=start
+    )
+
+
+def advocate_slot_list(
+    *,
+    advocate_id: int,
+    day: date,
+    consultation_type_code: str,
+    duration: int,
+    now: datetime | None = None,
+) -> list[datetime]:
+    """Free start times on ``day`` (Africa/Nairobi) for this offer.
+
+    Raises ``AdvocateNotFound`` and ``ConsultationNotOffered``.
+    """
+    now = now or timezone.now()
+    advocate = advocate_get_active(advocate_id=advocate_id)
+    consultation_type_get(
+        advocate=advocate, code=consultation_type_code, duration=duration
+    )
+    grid = advocate_slot_grid(advocate=advocate, day=day, duration=duration)
+    if not grid:
+        return []
+    day_start, day_end = local_day_bounds(day)
+    busy = booking_holding_overlaps(
+        advocate_id=advocate_id, start=day_start, end=day_end, now=now
+    ).values_list("start", "end")
+    return free_slots(grid=grid, busy=busy, duration=duration, now=now)
+
+
+def _with_latest_payment(queryset: QuerySet[Booking]) -> QuerySet[Booking]:
+    """Annotate the latest payment's status and receipt (two subqueries).
+
+    Goes through the reverse relation ``payments`` so that bookings never
+    imports the payments app; without it, both annotations are NULL.
+    """
+    try:
+        relation = Booking._meta.get_field("payments")
+    except FieldDoesNotExist:
+        none = Value(None, output_field=CharField())
+        return queryset.annotate(
+            latest_payment_status=none, latest_payment_receipt=none
+        )
+    latest = relation.related_model._default_manager.filter(
+        **{relation.field.name: OuterRef("pk")}
+    ).order_by("-created_at", "-pk")
+    return queryset.annotate(
+        latest_payment_status=Subquery(latest.values("status")[:1]),
+        latest_payment_receipt=Subquery(latest.values("mpesa_receipt_number")[:1]),
+    )
+
+
+def booking_list_for_user(*, user) -> QuerySet[Booking]:
+    """The user's own bookings (every booking for staff), newest first.
+
+    Each carries ``latest_payment_status`` and ``latest_payment_receipt``.
+    """
+    queryset = Booking.objects.select_related("advocate")
+    if not user.is_staff:
+        queryset = queryset.filter(client=user)
+    return _with_latest_payment(queryset)
+
+
+def booking_get_for_user(*, booking_id: int, user) -> Booking:
+    """The booking if ``user`` owns it or is staff.
+
+    Raises ``BookingNotFound`` otherwise, so that other clients' bookings
+    are indistinguishable from missing ones.
+    """
+    booking = booking_list_for_user(user=user).filter(pk=booking_id).first()
+    if booking is None:
+        raise BookingNotFound()
+    return booking
