@@ -17,6 +17,20 @@ class DomainError(Exception):
         self.context = context
         super().__init__(self.message)
 
+    @property
+    def fields(self) -> dict[str, list[str]] | None:
+        """Per-field messages for input errors; None for other errors."""
+        field = self.context.get("field")
+        return {str(field): [self.message]} if field else None
+
+    def as_body(self) -> dict:
+        """The API's error body for this error (see the exception handler)."""
+        body: dict[str, object] = {"code": self.code, "message": self.message}
+        if self.fields is not None:
+            body["fields"] = self.fields
+        body.update({k: v for k, v in self.context.items() if k != "field"})
+        return {"error": body}
+
     def headers(self) -> dict[str, str]:
         """Extra HTTP headers for the error response (e.g. Retry-After)."""
         return {}

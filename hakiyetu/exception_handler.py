@@ -3,7 +3,8 @@
 Every error response is ``{"error": {"code": str, "message": str,
 "fields": {field: [messages]}}}``; ``fields`` is present (possibly empty)
 for validation errors only. Domain errors carry their own ``status_code``
-and ``code`` (see ``hakiyetu.errors.DomainError``).
+and ``code`` (see ``hakiyetu.errors.DomainError``); their context (ids the
+client needs, e.g. ``payment_id``) is added beside ``code`` and ``message``.
 """
 
 from typing import Any
@@ -45,9 +46,7 @@ def _validation_response(detail: Any) -> Response:
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """Map domain, Django and DRF exceptions to the one error shape."""
     if isinstance(exc, DomainError):
-        response = Response(
-            _error_body(exc.code, exc.message), status=exc.status_code
-        )
+        response = Response(exc.as_body(), status=exc.status_code)
         for header, value in exc.headers().items():
             response[header] = value
         return response

@@ -239,7 +239,16 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "reconcile-pending-payments": {
+        "task": "payments.tasks.payment_reconcile_pending_task",
+        "schedule": 60.0,
+    },
+    "expire-booking-holds": {
+        "task": "bookings.tasks.booking_expire_holds_task",
+        "schedule": 60.0,
+    },
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Logging -----------------------------------------------------------------

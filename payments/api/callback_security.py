@@ -1,0 +1,51 @@
+"""Checks on who may post an STK callback (Daraja callbacks are unsigned)."""
+
+import hmac
+import ipaddress
+import logging
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+
+def callback_secret_matches(candidate: str) -> bool:
+    """Constant-time comparison with ``MPESA_CALLBACK_SECRET``."""
+    expected = settings.MPESA_CALLBACK_SECRET
+    if not expected:
+        return False
+    return hmac.compare_digest(candidate.encode(), expected.encode())
+
+
+def callback_source_ip(request) -> str | None:
+    """The caller's IP, ``MPESA_CALLBACK_TRUSTED_PROXIES`` hops back.
+
+    With N trusted proxies, the Nth address from the right of
+    X-Forwarded-For is the client; anything further left is spoofable.
+    """
+    proxies = settings.MPESA_CALLBACK_TRUSTED_PROXIES
+    if proxies > 0:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [h for h in hops if h]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+        return None
+    return request.META.get("REMOTE_ADDR")
+
+
+def callback_ip_allowed(ip: str | None) -> bool:
+    """True when no allowlist is set, or ``ip`` is inside one of its networks."""
+    allowed = settings.MPESA_CALLBACK_ALLOWED_IPS
+    if not allowed:
+        return True
+    try:
+        address = ipaddress.ip_address(ip or "")
+    except ValueError:
+        return False
+    for entry in allowed:
+        try:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            logger.error("MPESA_CALLBACK_ALLOWED_IPS has an invalid entry: %r", entry)
+    return False

@@ -1,0 +1,96 @@
+"""Input and output serializers of the payments API."""
+
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
+from rest_framework import serializers
+
+from payments.models import Payment
+from payments.result_codes import failure_kind
+
+FINAL_STATUSES = ("completed", "failed", "expired", "needs_review")
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Pay a booking",
+            value={"phone_number": "0708374149", "booking_id": 123},
+            request_only=True,
+        )
+    ]
+)
+class InputStkPushSerializer(serializers.Serializer):
+    phone_number = serializers.CharField(max_length=32)
+    booking_id = serializers.IntegerField(min_value=1)
+    amount = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1,
+        help_text="Optional; if sent it must equal the booking's amount.",
+    )
+    account_reference = serializers.CharField(
+        required=False, allow_blank=True, max_length=64
+    )
+    transaction_desc = serializers.CharField(
+        required=False, allow_blank=True, max_length=200
+    )
+
+
+class OutputStkPushSerializer(serializers.Serializer):
+    MerchantRequestID = serializers.CharField()
+    CheckoutRequestID = serializers.CharField()
+    ResponseCode = serializers.CharField()
+    ResponseDescription = serializers.CharField()
+    CustomerMessage = serializers.CharField()
+    payment_id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Payment.Status.choices)
+
+
+class OutputPaymentSerializer(serializers.ModelSerializer):
+    """A payment as the database knows it (the status endpoint and lists)."""
+
+    payment_id = serializers.IntegerField(source="pk")
+    booking_status = serializers.CharField(source="booking.status")
+    booking_payment_status = serializers.CharField(source="booking.payment_status")
+    failure_kind = serializers.SerializerMethodField()
+    is_final = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Payment
+        fields = (
+            "payment_id",
+            "status",
+            "is_final",
+            "result_code",
+            "result_desc",
+            "failure_reason",
+            "failure_kind",
+            "amount",
+            "mpesa_receipt_number",
+            "transaction_date",
+            "booking_id",
+            "booking_status",
+            "booking_payment_status",
+            "merchant_request_id",
+            "checkout_request_id",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+    def get_failure_kind(self, payment: Payment) -> str | None:
+        if payment.status == Payment.Status.EXPIRED:
+            return "expired"
+        if payment.status == Payment.Status.FAILED:
+            return failure_kind(payment.result_code)
+        return None
+
+    def get_is_final(self, payment: Payment) -> bool:
+        return payment.status in FINAL_STATUSES
+
+
+class InputPaymentFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Payment.Status.choices, required=False)
+    booking = serializers.IntegerField(required=False, min_value=1)
+
+
+class OutputCallbackAckSerializer(serializers.Serializer):
+    ResultCode = serializers.IntegerField()
+    ResultDesc = serializers.CharField()

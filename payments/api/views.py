@@ -1,0 +1,129 @@
+"""Payments API: STK push, status polling, payment lists, Daraja callbacks.
+
+Views are thin: validate input, call one service or selector, serialize.
+"""
+
+import logging
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from payments.api.callback_security import (
+    callback_ip_allowed,
+    callback_secret_matches,
+    callback_source_ip,
+)
+from payments.api.serializers import (
+    InputPaymentFilterSerializer,
+    InputStkPushSerializer,
+    OutputCallbackAckSerializer,
+    OutputPaymentSerializer,
+    OutputStkPushSerializer,
+)
+from payments.api.throttles import StkPushPhoneThrottle, StkPushUserThrottle
+from payments.selectors import payment_get, payment_list
+from payments.services.callbacks import payment_receive_callback
+from payments.services.initiation import payment_initiate
+from payments.services.status import payment_status_for_user
+
+logger = logging.getLogger(__name__)
+
+MAX_CALLBACK_BYTES = 64 * 1024
+CALLBACK_ACK = {"ResultCode": 0, "ResultDesc": "Accepted"}
+
+
+class PaymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The SPA's payment operations (seed guide paths) and payment lists."""
+
+    serializer_class = OutputPaymentSerializer
+
+    def get_throttles(self):
+        if self.action == "stk_push":
+            return [StkPushUserThrottle(), StkPushPhoneThrottle()]
+        return super().get_throttles()
+
+    def get_queryset(self):
+        filters = InputPaymentFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return payment_list(
+            user=self.request.user,
+            status=filters.validated_data.get("status"),
+            booking_id=filters.validated_data.get("booking"),
+        )
+
+    @extend_schema(
+        request=InputStkPushSerializer,
+        responses={201: OutputStkPushSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key", str, OpenApiParameter.HEADER, required=False
+            )
+        ],
+    )
+    def stk_push(self, request):
+        """Prompt the customer's phone to pay a booking (STK Push)."""
+        data = InputStkPushSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        answer = payment_initiate(
+            user=request.user,
+            idempotency_key=request.headers.get("Idempotency-Key") or None,
+            **data.validated_data,
+        )
+        response = Response(answer.body, status=answer.http_status)
+        if answer.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+    @extend_schema(responses={200: OutputPaymentSerializer})
+    def status(self, request, checkout_request_id: str):
+        """The payment for a CheckoutRequestID, as the database knows it."""
+        payment = payment_status_for_user(
+            checkout_request_id=checkout_request_id, user=request.user
+        )
+        return Response(OutputPaymentSerializer(payment).data)
+
+    @extend_schema(responses={200: OutputPaymentSerializer})
+    def retrieve(self, request, pk: int):
+        payment = payment_get(payment_id=pk, user=request.user)
+        return Response(OutputPaymentSerializer(payment).data)
+
+
+class CallbackViewSet(viewsets.ViewSet):
+    """Daraja posts STK results here; the last path segment is the secret."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = ()
+
+    @extend_schema(request=None, responses={200: OutputCallbackAckSerializer})
+    def create(self, request, secret: str):
+        """Store the callback raw, apply it, and acknowledge it."""
+        if not callback_secret_matches(secret):
+            logger.warning("callback with a wrong secret from %s", request.META.get("REMOTE_ADDR"))
+            raise NotFound()
+        source_ip = callback_source_ip(request)
+        if not callback_ip_allowed(source_ip):
+            logger.warning("callback from %s refused: not in the allowlist", source_ip)
+            raise PermissionDenied("This address may not post callbacks.")
+        body = _read_limited_body(request)
+        if body is None:
+            return _too_large()
+        payment_receive_callback(raw_body=body, source_ip=source_ip, headers=request.headers)
+        return Response(CALLBACK_ACK)
+
+
+def _read_limited_body(request) -> bytes | None:
+    """The raw body, or None when it is larger than ``MAX_CALLBACK_BYTES``."""
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if declared.isdigit() and int(declared) > MAX_CALLBACK_BYTES:
+        return None
+    body = request._request.read(MAX_CALLBACK_BYTES + 1)
+    return None if len(body) > MAX_CALLBACK_BYTES else body
+
+
+def _too_large() -> Response:
+    body = {"error": {"code": "too_large", "message": "The body is over 64 KiB."}}
+    return Response(body, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)

@@ -1,0 +1,191 @@
+"""Payment (one STK Push attempt) and PaymentEvent (the append-only log).
+
+Only ``payments.services`` writes these models. The allowed status
+transitions are data here (``Payment.ALLOWED_TRANSITIONS``); the one helper
+that applies them lives in ``payments.services.transitions``.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from payments.exceptions import AppendOnlyError
+
+
+class Payment(models.Model):
+    """One STK Push attempt to pay a booking."""
+
+    class Status(models.TextChoices):
+        INITIATED = "initiated", "Initiated"
+        PENDING = "pending", "Pending"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
+        NEEDS_REVIEW = "needs_review", "Needs review"
+
+    OPEN_STATUSES = (Status.INITIATED, Status.PENDING)
+
+    # Money that moved is never lost: a success after failed/expired still
+    # completes (or goes to review); a completed payment only goes to review.
+    ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.INITIATED: frozenset(
+            {Status.PENDING, Status.FAILED, Status.EXPIRED, Status.NEEDS_REVIEW}
+        ),
+        Status.PENDING: frozenset(
+            {Status.COMPLETED, Status.FAILED, Status.EXPIRED, Status.NEEDS_REVIEW}
+        ),
+        Status.FAILED: frozenset({Status.COMPLETED, Status.NEEDS_REVIEW}),
+        Status.EXPIRED: frozenset(
+            {Status.COMPLETED, Status.FAILED, Status.NEEDS_REVIEW}
+        ),
+        Status.COMPLETED: frozenset({Status.NEEDS_REVIEW}),
+        Status.NEEDS_REVIEW: frozenset({Status.COMPLETED, Status.FAILED}),
+    }
+
+    booking = models.ForeignKey(
+        "bookings.Booking", on_delete=models.PROTECT, related_name="payments"
+    )
+    amount = models.PositiveIntegerField(help_text="Whole KES asked, from the booking.")
+    phone_number = models.CharField(max_length=12, help_text="2547XXXXXXXX")
+    initiated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="payments",
+        null=True,
+        blank=True,
+    )
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True)
+    idempotent_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    idempotent_response = models.JSONField(null=True, blank=True)
+
+    merchant_request_id = models.CharField(max_length=64, blank=True, default="")
+    checkout_request_id = models.CharField(
+        max_length=64, null=True, blank=True, unique=True
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.INITIATED
+    )
+    result_code = models.CharField(max_length=32, blank=True, default="")
+    result_desc = models.CharField(max_length=255, blank=True, default="")
+    failure_reason = models.CharField(max_length=255, blank=True, default="")
+    mpesa_receipt_number = models.CharField(
+        max_length=32, null=True, blank=True, unique=True
+    )
+    transaction_date = models.DateTimeField(null=True, blank=True)
+    paid_amount = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    paid_phone_number = models.CharField(max_length=32, blank=True, default="")
+
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    last_queried_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[
+                    "initiated", "pending", "completed", "failed", "expired", "needs_review"
+                ]),
+                name="payment_status_valid",
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=1), name="payment_amount_gte_1"),
+            models.UniqueConstraint(
+                fields=["booking"],
+                condition=Q(status__in=["initiated", "pending"]),
+                name="payment_one_open_per_booking",
+            ),
+            models.UniqueConstraint(
+                fields=["initiated_by", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="payment_idempotency_key_per_user",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="payment_status_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payment {self.pk} ({self.status}, KES {self.amount})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @classmethod
+    def can_transition(cls, from_status: str, to_status: str) -> bool:
+        return to_status in cls.ALLOWED_TRANSITIONS.get(from_status, frozenset())
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Refuses bulk updates and deletes: events are never rewritten."""
+
+    def update(self, **kwargs):
+        raise AppendOnlyError("PaymentEvent rows are append-only.")
+
+    def delete(self):
+        raise AppendOnlyError("PaymentEvent rows are append-only.")
+
+
+class PaymentEvent(models.Model):
+    """One immutable record: a Daraja exchange, a callback, a status change,
+    a query result or a staff action. ``payment`` is empty for a callback
+    whose CheckoutRequestID we do not know (kept so nothing is lost)."""
+
+    class Kind(models.TextChoices):
+        DARAJA_EXCHANGE = "daraja_exchange", "Daraja request/response"
+        CALLBACK = "callback", "Callback received"
+        QUERY_RESULT = "query_result", "STK query result"
+        STATUS_CHANGE = "status_change", "Status change"
+        STAFF_ACTION = "staff_action", "Staff action"
+        NOTE = "note", "Note"
+
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="events", null=True, blank=True
+    )
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    operation = models.CharField(max_length=24, blank=True, default="")
+    checkout_request_id = models.CharField(
+        max_length=64, blank=True, default="", db_index=True
+    )
+    from_status = models.CharField(max_length=16, blank=True, default="")
+    to_status = models.CharField(max_length=16, blank=True, default="")
+    reason = models.TextField(blank=True, default="")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    headers = models.JSONField(null=True, blank=True)
+    request_body = models.JSONField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    raw_body = models.TextField(blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    duration_ms = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [
+            models.Index(fields=["payment", "created_at"], name="event_payment_created"),
+            models.Index(fields=["kind", "created_at"], name="event_kind_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("PaymentEvent rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("PaymentEvent rows are append-only.")

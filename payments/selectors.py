@@ -1,0 +1,47 @@
+"""Reads of payments. Visibility: a client sees payments of their own
+bookings (or that they started); staff see all."""
+
+from django.db.models import Q, QuerySet
+
+from payments.exceptions import PaymentNotFound
+from payments.models import Payment, PaymentEvent
+
+
+def _visible_to(user) -> QuerySet[Payment]:
+    payments = Payment.objects.select_related("booking")
+    if user.is_staff:
+        return payments
+    return payments.filter(Q(booking__client=user) | Q(initiated_by=user))
+
+
+def payment_get_by_checkout_id(*, checkout_request_id: str, user) -> Payment:
+    """The payment with this CheckoutRequestID if the user may see it."""
+    payment = _visible_to(user).filter(checkout_request_id=checkout_request_id).first()
+    if payment is None:
+        raise PaymentNotFound()
+    return payment
+
+
+def payment_get(*, payment_id: int, user) -> Payment:
+    """The payment with this id if the user may see it."""
+    payment = _visible_to(user).filter(pk=payment_id).first()
+    if payment is None:
+        raise PaymentNotFound()
+    return payment
+
+
+def payment_list(
+    *, user, status: str | None = None, booking_id: int | None = None
+) -> QuerySet[Payment]:
+    """The user's payments (staff: all), newest first, optionally filtered."""
+    payments = _visible_to(user)
+    if status:
+        payments = payments.filter(status=status)
+    if booking_id:
+        payments = payments.filter(booking_id=booking_id)
+    return payments
+
+
+def payment_events(*, payment_id: int) -> QuerySet[PaymentEvent]:
+    """A payment's events, newest first."""
+    return PaymentEvent.objects.filter(payment_id=payment_id).select_related("actor")

@@ -1,0 +1,1 @@
+"""Payment services: the only code that writes payments and their events."""

@@ -1,0 +1,144 @@
+"""``payment_reconcile_pending``: query every stuck payment, safely in bulk.
+
+Used by ``manage.py query_pending`` and the periodic beat task. Payments
+are claimed in a short transaction (``SELECT ... FOR UPDATE SKIP LOCKED``
+on PostgreSQL) by stamping ``last_queried_at``, so two copies running at
+once query different payments; queries then run on a bounded thread pool
+under a shared rate limit, one try/except per payment.
+"""
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from payments.daraja.client import DarajaClient, get_client
+from payments.models import Payment
+from payments.services.reconciliation import QueryOutcome, payment_query
+
+logger = logging.getLogger(__name__)
+
+# A claimed payment is not claimed again by another run for this long.
+CLAIM_SECONDS = 30
+
+
+@dataclass
+class ReconciliationSummary:
+    """Counts per answer, plus every outcome in order of completion."""
+
+    examined: int = 0
+    counts: Counter = field(default_factory=Counter)
+    outcomes: list[QueryOutcome] = field(default_factory=list)
+
+    def add(self, outcome: QueryOutcome) -> None:
+        self.examined += 1
+        self.counts[outcome.answer] += 1
+        self.outcomes.append(outcome)
+
+    def as_dict(self) -> dict:
+        return {
+            "examined": self.examined,
+            "completed": self.counts["completed"],
+            "failed": self.counts["failed"],
+            "expired": self.counts["expired"],
+            "needs_review": self.counts["needs_review"],
+            "still_pending": self.counts["still_pending"],
+            "unchanged": self.counts["unchanged"],
+            "errors": self.counts["error"],
+        }
+
+
+class RateLimiter:
+    """At most ``per_second`` acquisitions per second across threads."""
+
+    def __init__(self, per_second: float) -> None:
+        self._interval = 1.0 / per_second if per_second > 0 else 0.0
+        self._next = time.monotonic()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            wait = self._next - now
+            self._next = max(now, self._next) + self._interval
+        if wait > 0:
+            time.sleep(wait)
+
+
+def payment_claim_pending(*, older_than: int, limit: int | None, dry_run: bool) -> list[int]:
+    """Ids of open payments older than ``older_than`` seconds, claimed."""
+    now = timezone.now()
+    candidates = Payment.objects.filter(
+        status__in=Payment.OPEN_STATUSES,
+        created_at__lte=now - timedelta(seconds=older_than),
+    ).order_by("created_at")
+    if dry_run:
+        return list(candidates.values_list("pk", flat=True)[:limit])
+    unclaimed = candidates.exclude(
+        last_queried_at__gt=now - timedelta(seconds=CLAIM_SECONDS)
+    )
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            unclaimed = unclaimed.select_for_update(skip_locked=True, of=("self",))
+        ids = list(unclaimed.values_list("pk", flat=True)[:limit])
+        Payment.objects.filter(pk__in=ids).update(last_queried_at=now)
+    return ids
+
+
+def payment_reconcile_pending(
+    *,
+    older_than: int = 60,
+    limit: int | None = None,
+    concurrency: int = 4,
+    dry_run: bool = False,
+    client: DarajaClient | None = None,
+    rate_per_second: float | None = None,
+    on_outcome: Callable[[QueryOutcome], None] | None = None,
+) -> ReconciliationSummary:
+    """Query Daraja for every stuck open payment and apply each answer.
+
+    Side effects: as ``payment_query`` for each payment. Never raises for
+    one payment's failure; it is counted as an error and the batch goes on.
+    """
+    ids = payment_claim_pending(older_than=older_than, limit=limit, dry_run=dry_run)
+    client = client or get_client()
+    limiter = RateLimiter(rate_per_second or settings.MPESA_QUERY_RATE_PER_SECOND)
+    summary = ReconciliationSummary()
+    lock = threading.Lock()
+
+    def work(payment_id: int) -> None:
+        limiter.acquire()
+        outcome = _query_one(payment_id, client=client, dry_run=dry_run)
+        with lock:
+            summary.add(outcome)
+        if on_outcome:
+            on_outcome(outcome)
+
+    if concurrency <= 1:
+        for payment_id in ids:
+            work(payment_id)
+    else:
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            list(pool.map(work, ids))
+    return summary
+
+
+def _query_one(payment_id: int, *, client: DarajaClient, dry_run: bool) -> QueryOutcome:
+    try:
+        return payment_query(payment_id=payment_id, client=client, dry_run=dry_run)
+    except Exception as exc:  # one payment's bug must not stop the batch
+        logger.exception("reconciliation of payment %s failed", payment_id)
+        status = Payment.objects.filter(pk=payment_id).values_list("status", flat=True)
+        current = status.first() or ""
+        return QueryOutcome(payment_id, current, current, "error", repr(exc))
+    finally:
+        if threading.current_thread() is not threading.main_thread():
+            connection.close()  # threads do not share connections

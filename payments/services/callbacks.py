@@ -1,0 +1,196 @@
+"""Receiving Daraja's STK callback: store it raw first, then settle it."""
+
+import json
+import logging
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+
+from payments.daraja.callbacks import StkCallback, parse_stk_callback
+from payments.daraja.client import DarajaClient, get_client
+from payments.daraja.exceptions import CallbackParseError, DarajaUnavailable
+from payments.exceptions import PaymentError
+from payments.models import Payment, PaymentEvent
+from payments.result_codes import SUCCESS
+from payments.services.events import (
+    event_record,
+    event_record_callback,
+    exchange_recorder,
+)
+from payments.services.transitions import (
+    SuccessReport,
+    apply_transition,
+    payment_lock,
+    settle_failure,
+    settle_success,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class CallbackMalformed(PaymentError):
+    status_code = 400
+    code = "malformed_callback"
+    default_message = "The body is not a Daraja STK callback."
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackReceipt:
+    """What happened to one callback: ``applied``, ``unknown`` or ``deferred``."""
+
+    event_id: int
+    payment_id: int | None
+    disposition: str
+
+
+def payment_receive_callback(
+    *, raw_body: bytes, source_ip: str | None, headers: Mapping[str, str]
+) -> CallbackReceipt:
+    """Store the callback as an event, then apply it to its payment.
+
+    Matching is by CheckoutRequestID only. A callback for an unknown id is
+    kept (payment empty) and acknowledged. Raises ``CallbackMalformed``
+    (after storing the body) when it is not an STK callback.
+    """
+    payload, json_error = _load_json(raw_body)
+    checkout_id = _checkout_id_hint(payload)
+    payment_id = _payment_id_for(checkout_id)
+    try:
+        if json_error:
+            raise CallbackParseError(json_error)
+        callback = parse_stk_callback(payload)
+    except CallbackParseError as exc:
+        event_record_callback(
+            raw_body=raw_body, source_ip=source_ip, headers=headers,
+            payment_id=payment_id, checkout_request_id=checkout_id,
+            error=f"malformed: {exc}",
+        )
+        logger.warning("malformed STK callback from %s: %s", source_ip, exc)
+        raise CallbackMalformed() from exc
+    event = event_record_callback(
+        raw_body=raw_body, source_ip=source_ip, headers=headers,
+        payment_id=payment_id, checkout_request_id=callback.checkout_request_id,
+    )
+    if payment_id is None:
+        logger.warning(
+            "STK callback for unknown CheckoutRequestID %s kept as event %s",
+            callback.checkout_request_id, event.pk,
+        )
+        return CallbackReceipt(event.pk, None, "unknown")
+    if callback.is_success and settings.MPESA_VERIFY_CALLBACKS:
+        from payments.tasks import payment_verify_callback_task
+
+        transaction.on_commit(lambda: payment_verify_callback_task.delay(event.pk))
+        return CallbackReceipt(event.pk, payment_id, "deferred")
+    try:
+        payment_apply_stk_callback(payment_id=payment_id, callback=callback)
+    except Exception:  # stored already: note the failure, let reconciliation settle
+        logger.exception("applying callback event %s failed", event.pk)
+        event_record(
+            kind=PaymentEvent.Kind.NOTE,
+            payment_id=payment_id,
+            reason=f"applying callback event {event.pk} failed",
+            error=traceback.format_exc()[-4000:],
+            checkout_request_id=callback.checkout_request_id,
+        )
+        return CallbackReceipt(event.pk, payment_id, "error")
+    return CallbackReceipt(event.pk, payment_id, "applied")
+
+
+def payment_apply_stk_callback(*, payment_id: int, callback: StkCallback) -> None:
+    """Settle the payment from a parsed callback (idempotent)."""
+    with transaction.atomic():
+        payment = payment_lock(payment_id=payment_id)
+        if callback.is_success:
+            settle_success(payment, success_report_from_callback(callback))
+        else:
+            settle_failure(
+                payment,
+                result_code=callback.result_code,
+                result_desc=callback.result_desc,
+                source="callback",
+            )
+
+
+def payment_verify_callback(*, event: PaymentEvent, client: DarajaClient | None = None) -> str:
+    """Settle a stored success callback only once an STK query agrees.
+
+    Raises ``DarajaUnavailable`` while Daraja cannot answer (the task
+    retries). A query that contradicts the callback sends the payment to
+    review: money may have moved, so it is never simply failed.
+    """
+    callback = parse_stk_callback(event.request_body)
+    result = (client or get_client()).stk_query(
+        checkout_request_id=callback.checkout_request_id,
+        on_exchange=exchange_recorder(event.payment_id),
+    )
+    if result.is_processing:
+        raise DarajaUnavailable("query: the transaction is still being processed")
+    with transaction.atomic():
+        payment = payment_lock(payment_id=event.payment_id)
+        if result.result_code == SUCCESS:
+            settle_success(payment, success_report_from_callback(callback, source="verified callback"))
+        elif payment.status in Payment.OPEN_STATUSES:
+            apply_transition(
+                payment,
+                to=Payment.Status.NEEDS_REVIEW,
+                reason=f"success callback contradicted by query {result.result_code}",
+            )
+    return payment.status
+
+
+def success_report_from_callback(callback: StkCallback, *, source: str = "callback") -> SuccessReport:
+    """The money facts a success callback carries."""
+    return SuccessReport(
+        source=source,
+        result_code=callback.result_code,
+        result_desc=callback.result_desc,
+        mpesa_receipt_number=callback.mpesa_receipt_number,
+        paid_amount=callback.amount,
+        transaction_date=callback.transaction_date,
+        paid_phone_number=callback.phone_number or "",
+    )
+
+
+def latest_success_callback(*, payment_id: int) -> StkCallback | None:
+    """The newest stored success callback for a payment, if any."""
+    events = PaymentEvent.objects.filter(
+        payment_id=payment_id, kind=PaymentEvent.Kind.CALLBACK, error=""
+    ).order_by("-created_at", "-id")
+    for event in events.iterator():
+        try:
+            callback = parse_stk_callback(event.request_body)
+        except CallbackParseError:
+            continue
+        if callback.is_success:
+            return callback
+    return None
+
+
+def _load_json(raw_body: bytes) -> tuple[object, str]:
+    try:
+        return json.loads(raw_body), ""
+    except (ValueError, RecursionError) as exc:
+        return None, f"not JSON: {exc}"
+
+
+def _checkout_id_hint(payload: object) -> str:
+    """The CheckoutRequestID if the payload looks like a callback, else ''."""
+    try:
+        value = payload["Body"]["stkCallback"]["CheckoutRequestID"]
+    except (KeyError, TypeError, IndexError):
+        return ""
+    return value[:64] if isinstance(value, str) else ""
+
+
+def _payment_id_for(checkout_request_id: str) -> int | None:
+    if not checkout_request_id:
+        return None
+    return (
+        Payment.objects.filter(checkout_request_id=checkout_request_id)
+        .values_list("pk", flat=True)
+        .first()
+    )

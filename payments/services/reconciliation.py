@@ -1,0 +1,190 @@
+"""Settling payments by asking Daraja (STK Push Query).
+
+``payment_query`` serves the 90-second follow-up task, the status
+endpoint's occasional check, the admin's "Re-query" action and, through
+``payment_reconcile_pending``, both ``manage.py query_pending`` and the
+periodic beat task. HTTP happens outside any transaction; the answer is
+applied under the payment's row lock, so a stale answer never re-decides a
+payment a callback has settled meanwhile.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from payments.daraja.client import DarajaClient, get_client
+from payments.daraja.exceptions import DarajaRejected, DarajaUnavailable
+from payments.daraja.types import StkQueryResult
+from payments.models import Payment, PaymentEvent
+from payments.result_codes import SUCCESS
+from payments.services.callbacks import (
+    latest_success_callback,
+    success_report_from_callback,
+)
+from payments.services.events import event_record, exchange_recorder
+from payments.services.transitions import (
+    SuccessReport,
+    apply_transition,
+    payment_lock,
+    settle_expiry,
+    settle_failure,
+    settle_success,
+)
+
+logger = logging.getLogger(__name__)
+Status = Payment.Status
+
+
+@dataclass(frozen=True, slots=True)
+class QueryOutcome:
+    """What one query did: ``answer`` is completed, failed, expired,
+    still_pending, error or unchanged; ``before``/``after`` are statuses."""
+
+    payment_id: int
+    before: str
+    after: str
+    answer: str
+    detail: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def payment_query(
+    *,
+    payment_id: int,
+    client: DarajaClient | None = None,
+    dry_run: bool = False,
+    actor=None,
+) -> QueryOutcome:
+    """Ask Daraja about one payment and apply the answer.
+
+    Side effects (unless ``dry_run``): exchange events, a status change,
+    ``last_queried_at``. Never raises for Daraja failures: they come back as
+    ``answer="error"`` so a batch goes on past them.
+    """
+    payment = Payment.objects.get(pk=payment_id)
+    before = payment.status
+    if not payment.checkout_request_id:
+        return _settle_without_checkout_id(payment, dry_run=dry_run)
+    client = client or get_client()
+    recorder = None if dry_run else exchange_recorder(payment.pk)
+    try:
+        result = client.stk_query(
+            checkout_request_id=payment.checkout_request_id, on_exchange=recorder
+        )
+    except DarajaUnavailable as exc:
+        _touch(payment, dry_run=dry_run)
+        return QueryOutcome(payment.pk, before, before, "error", str(exc))
+    except DarajaRejected as exc:
+        # "does not exist" and other refusals are not a result: indeterminate.
+        return _still_unresolved(payment, f"{exc.error_code} {exc.error_message}", dry_run)
+    if result.is_processing:
+        return _still_unresolved(payment, "still being processed", dry_run)
+    if dry_run:
+        answer = "completed" if result.result_code == SUCCESS else "failed"
+        return QueryOutcome(payment.pk, before, before, answer, result.result_desc)
+    return _apply_result(payment.pk, result, actor=actor)
+
+
+def _apply_result(payment_id: int, result: StkQueryResult, *, actor) -> QueryOutcome:
+    with transaction.atomic():
+        payment = payment_lock(payment_id=payment_id)
+        before = payment.status
+        if actor is not None:
+            event_record(
+                kind=PaymentEvent.Kind.STAFF_ACTION,
+                payment_id=payment.pk,
+                actor=actor,
+                reason=f"re-query: Daraja answered {result.result_code}",
+                checkout_request_id=payment.checkout_request_id or "",
+            )
+        if result.result_code == SUCCESS:
+            settle_success(payment, _query_success_report(payment, result))
+        else:
+            settle_failure(
+                payment,
+                result_code=result.result_code or "",
+                result_desc=result.result_desc,
+                source="stk_query",
+            )
+        _touch(payment)
+    answer = payment.status if payment.status != before else "unchanged"
+    return QueryOutcome(payment.pk, before, payment.status, answer, result.result_desc)
+
+
+def _query_success_report(payment: Payment, result: StkQueryResult) -> SuccessReport:
+    """The query carries no receipt; use a stored success callback if any."""
+    callback = latest_success_callback(payment_id=payment.pk)
+    if callback is not None:
+        return success_report_from_callback(callback, source="stk_query")
+    return SuccessReport(
+        source="stk_query", result_code=SUCCESS, result_desc=result.result_desc
+    )
+
+
+def _past_lifetime(payment: Payment) -> bool:
+    started = payment.accepted_at or payment.created_at
+    lifetime = timedelta(seconds=settings.MPESA_STK_LIFETIME_SECONDS)
+    return timezone.now() - started > lifetime
+
+
+def _still_unresolved(payment: Payment, detail: str, dry_run: bool) -> QueryOutcome:
+    """Daraja has no final answer: expire the payment once past its lifetime."""
+    if not _past_lifetime(payment) or payment.status not in Payment.OPEN_STATUSES:
+        _touch(payment, dry_run=dry_run)
+        return QueryOutcome(payment.pk, payment.status, payment.status, "still_pending", detail)
+    if dry_run:
+        return QueryOutcome(payment.pk, payment.status, payment.status, "expired", detail)
+    with transaction.atomic():
+        locked = payment_lock(payment_id=payment.pk)
+        before = locked.status
+        settle_expiry(locked, reason=f"no result within the STK lifetime ({detail})")
+        _touch(locked)
+    answer = "expired" if locked.status == Status.EXPIRED else "unchanged"
+    return QueryOutcome(locked.pk, before, locked.status, answer, detail)
+
+
+def _settle_without_checkout_id(payment: Payment, *, dry_run: bool) -> QueryOutcome:
+    """An ``initiated`` payment Daraja never acknowledged cannot be queried.
+
+    Past its lifetime it expires, or goes to review if a callback we could
+    not match arrived meanwhile (the prompt may have reached the phone).
+    """
+    before = payment.status
+    if payment.status not in Payment.OPEN_STATUSES or not _past_lifetime(payment):
+        return QueryOutcome(payment.pk, before, before, "still_pending", "not acknowledged yet")
+    unmatched = PaymentEvent.objects.filter(
+        kind=PaymentEvent.Kind.CALLBACK,
+        payment__isnull=True,
+        created_at__gte=payment.created_at,
+    ).exists()
+    target = Status.NEEDS_REVIEW if unmatched else Status.EXPIRED
+    if dry_run:
+        return QueryOutcome(payment.pk, before, before, target)
+    with transaction.atomic():
+        locked = payment_lock(payment_id=payment.pk)
+        if locked.status not in Payment.OPEN_STATUSES:
+            return QueryOutcome(locked.pk, before, locked.status, "unchanged")
+        if unmatched:
+            apply_transition(
+                locked,
+                to=Status.NEEDS_REVIEW,
+                reason="push outcome unknown and unmatched callbacks arrived since",
+            )
+        else:
+            settle_expiry(locked, reason="push outcome unknown; no callback came")
+    return QueryOutcome(locked.pk, before, locked.status, target)
+
+
+def _touch(payment: Payment, *, dry_run: bool = False) -> None:
+    if dry_run:
+        return
+    now = timezone.now()
+    Payment.objects.filter(pk=payment.pk).update(last_queried_at=now)
+    payment.last_queried_at = now

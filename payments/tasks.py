@@ -1,0 +1,71 @@
+"""Celery tasks: thin interfaces that load by id and call a service."""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from payments.daraja.exceptions import DarajaUnavailable
+from payments.models import Payment, PaymentEvent
+from payments.services.batch import payment_reconcile_pending
+from payments.services.callbacks import payment_verify_callback
+from payments.services.reconciliation import payment_query
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(DarajaUnavailable,),
+    retry_backoff=15,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=5,
+)
+def payment_query_task(self, payment_id: int) -> str:
+    """Query Daraja about an open payment no callback has settled yet.
+
+    Retried with backoff while Daraja is unreachable; a payment already
+    settled by its callback is left alone.
+    """
+    if not Payment.objects.filter(pk=payment_id, status__in=Payment.OPEN_STATUSES).exists():
+        return "settled"
+    outcome = payment_query(payment_id=payment_id)
+    if outcome.answer == "error":
+        raise DarajaUnavailable(outcome.detail)
+    if outcome.answer == "still_pending":
+        # Not final yet: look again later (the beat task also sweeps).
+        payment_query_task.apply_async(
+            (payment_id,), countdown=settings.MPESA_QUERY_AFTER_SECONDS
+        )
+    return outcome.answer
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(DarajaUnavailable,),
+    retry_backoff=10,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=8,
+)
+def payment_verify_callback_task(self, event_id: int) -> str:
+    """Confirm a success callback with an STK query (MPESA_VERIFY_CALLBACKS).
+
+    Retried while Daraja is unreachable or still processing.
+    """
+    event = PaymentEvent.objects.get(pk=event_id)
+    return payment_verify_callback(event=event)
+
+
+@shared_task
+def payment_reconcile_pending_task() -> dict:
+    """Beat: the same sweep as ``manage.py query_pending``, every minute."""
+    summary = payment_reconcile_pending(
+        older_than=settings.MPESA_QUERY_AFTER_SECONDS,
+        concurrency=4,
+        limit=500,
+    )
+    result = summary.as_dict()
+    logger.info("reconciliation: %s", result)
+    return result
