@@ -40,7 +40,9 @@ def consultation_type_get(
     ).first()
     if offer is None:
         raise ConsultationNotOffered(
-            f"{advocate.name} does not offer a {duration}-minute '{code}' consultation."
+            f"{advocate.name} does not offer a {duration}-minute '{code}' "
+            "consultation.",
+            field="consultation_type",
         )
     return offer
 

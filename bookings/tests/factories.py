@@ -35,7 +35,6 @@ class UserFactory(DjangoModelFactory[get_user_model()]):
         django_get_or_create = ("username",)
 
     username = factory.Sequence(lambda n: f"client{n}")
-    password = factory.django.Password("secret-pass-123")
 
     class Params:
         staff = factory.Trait(is_staff=True)
@@ -52,6 +51,7 @@ class PracticeAreaFactory(DjangoModelFactory[PracticeArea]):
 class AdvocateFactory(DjangoModelFactory[Advocate]):
     class Meta:
         model = Advocate
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Advocate {n}")
     bio = "Advocate of the High Court of Kenya."
