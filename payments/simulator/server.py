@@ -164,7 +164,10 @@ class SimulatorServer:
         """Serve in a background thread; return the base URL."""
         base_url = self.bind()
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="daraja-simulator", daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="daraja-simulator",
+            daemon=True,
         )
         self._thread.start()
         logger.info("Daraja simulator listening on %s", base_url)
