@@ -40,13 +40,19 @@ class AdvocateViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         return advocate_list_active()
 
-    @extend_schema(responses=s.OutputAdvocateSerializer(many=True))
+    @extend_schema(
+        tags=["advocates"],
+        summary="Active advocates with their consultation types and prices",
+        responses=s.OutputAdvocateSerializer(many=True),
+    )
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(advocate_list_active())
         data = s.OutputAdvocateSerializer(page, many=True).data
         return self.get_paginated_response(data)
 
     @extend_schema(
+        tags=["advocates"],
+        summary="Free start times of one day (Africa/Nairobi), none in the past",
         parameters=[s.InputSlotQuerySerializer],
         responses={
             200: s.OutputSlotSerializer(many=True),
@@ -87,6 +93,9 @@ class BookingViewSet(viewsets.GenericViewSet):
         return booking_list_for_user(user=self.request.user)
 
     @extend_schema(
+        tags=["bookings"],
+        operation_id="bookings_book",
+        summary="Book a slot; it is held pending payment for BOOKING_HOLD_MINUTES",
         request=s.InputBookingCreateSerializer,
         responses={
             201: s.OutputBookingCreatedSerializer,
@@ -121,19 +130,29 @@ class BookingViewSet(viewsets.GenericViewSet):
         data = s.OutputBookingCreatedSerializer(booking).data
         return Response(data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses=s.OutputBookingSerializer(many=True))
+    @extend_schema(
+        tags=["bookings"],
+        summary="Own bookings (staff: all), with the latest payment",
+        responses=s.OutputBookingSerializer(many=True),
+    )
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(booking_list_for_user(user=request.user))
         return self.get_paginated_response(
             s.OutputBookingSerializer(page, many=True).data
         )
 
-    @extend_schema(responses={200: s.OutputBookingSerializer, 404: OpenApiTypes.OBJECT})
+    @extend_schema(
+        tags=["bookings"],
+        summary="One booking with its latest payment",
+        responses={200: s.OutputBookingSerializer, 404: OpenApiTypes.OBJECT},
+    )
     def retrieve(self, request: Request, pk: str) -> Response:
         booking = booking_get_for_user(booking_id=_int_pk(pk), user=request.user)
         return Response(s.OutputBookingSerializer(booking).data)
 
     @extend_schema(
+        tags=["bookings"],
+        summary="Cancel; a paid booking becomes refund_due",
         request=None,
         responses={
             200: s.OutputBookingSerializer,

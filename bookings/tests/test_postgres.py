@@ -1,0 +1,86 @@
+"""PostgreSQL only: the exclusion constraint and concurrent booking."""
+
+import threading
+from datetime import time, timedelta
+
+import pytest
+from django.db import IntegrityError, connection
+from rest_framework.test import APIClient
+
+from bookings.availability import local_datetime
+from bookings.tests.conftest import TOMORROW
+from bookings.tests.factories import (
+    BookingFactory,
+    ConsultationTypeFactory,
+    UserFactory,
+    WeeklyAvailabilityFactory,
+)
+
+pytestmark = pytest.mark.postgres
+
+
+def at(hour: int, minute: int = 0):
+    return local_datetime(TOMORROW, time(hour, minute))
+
+
+@pytest.mark.django_db
+def test_exclusion_constraint_refuses_overlapping_holds_with_other_starts():
+    # given
+    first = BookingFactory(start=at(10), duration=60)
+    # when / then
+    with pytest.raises(IntegrityError):
+        BookingFactory(advocate=first.advocate, start=at(10, 30), confirmed=True)
+
+
+@pytest.mark.django_db
+def test_exclusion_constraint_lets_adjacent_bookings_be():
+    # given
+    first = BookingFactory(start=at(10), duration=60)
+    # when
+    second = BookingFactory(advocate=first.advocate, start=at(11), confirmed=True)
+    # then
+    assert second.pk is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_clients_booking_one_slot_at_once_one_wins(time_machine):
+    # given
+    time_machine.move_to(at(8) - timedelta(days=1), tick=True)
+    offer = ConsultationTypeFactory()
+    WeeklyAvailabilityFactory(
+        advocate=offer.advocate,
+        weekday=TOMORROW.weekday(),
+        start_time=time(9),
+        end_time=time(12),
+    )
+    clients = [UserFactory() for _ in range(10)]
+    body = {
+        "advocate_id": offer.advocate_id,
+        "date": TOMORROW.isoformat(),
+        "time": "10:00",
+        "consultation_type": "video",
+        "duration": 30,
+    }
+    barrier = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def book(user) -> None:
+        api = APIClient()
+        api.force_authenticate(user)
+        try:
+            barrier.wait()
+            response = api.post(
+                "/api/documents/consultations/book", body, format="json"
+            )
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=book, args=(user,)) for user in clients]
+    # when
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then
+    assert sorted(statuses) == [201] + [409] * 9
