@@ -43,7 +43,7 @@ def config_from_settings(settings: Any) -> DarajaConfig:
     if missing:
         raise ImproperlyConfigured("Daraja settings are missing: " + ", ".join(missing))
     environment = _environment(values["MPESA_ENVIRONMENT"])
-    _check_values(values)
+    _check_values(values, party_b=_text(settings, "MPESA_PARTY_B"))
     return DarajaConfig(
         environment=environment,
         base_url=(_text(settings, "MPESA_BASE_URL") or environment.base_url).rstrip(
@@ -77,7 +77,7 @@ def _environment(value: str) -> DarajaEnvironment:
         ) from None
 
 
-def _check_values(values: dict[str, str]) -> None:
+def _check_values(values: dict[str, str], *, party_b: str) -> None:
     if values["MPESA_TRANSACTION_TYPE"] not in TRANSACTION_TYPES:
         raise ImproperlyConfigured(
             "MPESA_TRANSACTION_TYPE must be one of "
@@ -85,6 +85,8 @@ def _check_values(values: dict[str, str]) -> None:
         )
     if not values["MPESA_BUSINESS_SHORT_CODE"].isdigit():
         raise ImproperlyConfigured("MPESA_BUSINESS_SHORT_CODE must be digits")
+    if party_b and not party_b.isdigit():
+        raise ImproperlyConfigured("MPESA_PARTY_B must be digits")
 
 
 def _seconds(settings: Any, name: str, default: float) -> float:

@@ -52,6 +52,10 @@ class DarajaConfig:
     backoff_base: float = 0.5
     backoff_cap: float = 8.0
 
+    def __post_init__(self) -> None:
+        # Accept "sandbox"/"production" as well as the enum.
+        object.__setattr__(self, "environment", DarajaEnvironment(self.environment))
+
     def __repr__(self) -> str:
         # Never the secret or passkey: configs end up in tracebacks and logs.
         return (

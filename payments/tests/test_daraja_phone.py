@@ -1,0 +1,93 @@
+"""Phone number normalisation and masking."""
+
+import pytest
+
+from payments.daraja.exceptions import DarajaValidationError
+from payments.daraja.phone import mask_phone, normalise_phone
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0712345678", "254712345678"),
+        ("0112345678", "254112345678"),
+        ("712345678", "254712345678"),
+        ("112345678", "254112345678"),
+        ("+254712345678", "254712345678"),
+        ("254712345678", "254712345678"),
+        ("+254 712 345 678", "254712345678"),
+        ("0712-345-678", "254712345678"),
+        (" 0708 374 149 ", "254708374149"),
+        ("254-110-345-678", "254110345678"),
+        (254708374149, "254708374149"),
+        (712345678, "254712345678"),
+    ],
+)
+def test_normalise_phone_accepts_kenyan_mobile_forms(value, expected):
+    # given a Kenyan mobile number in one of the forms customers type
+    # when it is normalised
+    result = normalise_phone(value)
+
+    # then it is Daraja's 12-digit MSISDN
+    assert result == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0202345678",  # Nairobi landline
+        "0412345678",  # Mombasa landline
+        "071234567",  # too short
+        "07123456789",  # too long
+        "25471234567",  # country code, one digit short
+        "2547123456789",  # country code, one digit too many
+        "+255712345678",  # Tanzania
+        "+1712345678",
+        "0712abc678",
+        "07l2345678",
+        "+0712345678",
+        "2540712345678",
+        "00254712345678",
+        "٠٧١٢٣٤٥٦٧٨",  # Arabic-Indic digits
+        "",
+        "   ",
+        "0712.345.678",
+    ],
+)
+def test_normalise_phone_refuses_non_kenyan_mobile_numbers(value):
+    # given something that is not a Kenyan mobile number
+    # when it is normalised
+    with pytest.raises(DarajaValidationError) as excinfo:
+        normalise_phone(value)
+
+    # then the error names the phone field
+    assert excinfo.value.field == "phone_number"
+
+
+@pytest.mark.parametrize("value", [None, True, 712345678.0, ["0712345678"]])
+def test_normalise_phone_refuses_other_types(value):
+    # given a value of the wrong type
+    # when it is normalised
+    with pytest.raises(DarajaValidationError) as excinfo:
+        normalise_phone(value)
+
+    # then it is a validation error, not a TypeError
+    assert excinfo.value.field == "phone_number"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("254708374149", "2547******149"),
+        (254112345678, "2541******678"),
+        ("1234", "****"),
+        (None, ""),
+    ],
+)
+def test_mask_phone_hides_the_middle_digits(value, expected):
+    # given a phone number
+    # when it is masked for a log
+    masked = mask_phone(value)
+
+    # then only the prefix and the last three digits remain
+    assert masked == expected
