@@ -46,6 +46,7 @@ class AdvocateViewSet(viewsets.GenericViewSet):
         responses=s.OutputAdvocateSerializer(many=True),
     )
     def list(self, request: Request) -> Response:
+        """Active advocates, paginated; prices are whole KES."""
         page = self.paginate_queryset(advocate_list_active())
         data = s.OutputAdvocateSerializer(page, many=True).data
         return self.get_paginated_response(data)
@@ -69,6 +70,7 @@ class AdvocateViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["get"], pagination_class=None)
     def slots(self, request: Request, pk: str) -> Response:
+        """Free starts that day: not taken, not held, not on a day off, not past."""
         query = s.InputSlotQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         starts = advocate_slot_list(
@@ -118,6 +120,11 @@ class BookingViewSet(viewsets.GenericViewSet):
         ],
     )
     def book(self, request: Request) -> Response:
+        """Book a slot at the server's price; answer 201 with the payment hold.
+
+        ``date`` is YYYY-MM-DD or an ISO datetime whose Africa/Nairobi
+        calendar date is used; ``time`` is HH:MM or h:mm AM/PM.
+        """
         payload = s.InputBookingCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         booking = booking_create(
@@ -136,6 +143,7 @@ class BookingViewSet(viewsets.GenericViewSet):
         responses=s.OutputBookingSerializer(many=True),
     )
     def list(self, request: Request) -> Response:
+        """Own bookings (staff: all), newest first, paginated."""
         page = self.paginate_queryset(booking_list_for_user(user=request.user))
         return self.get_paginated_response(
             s.OutputBookingSerializer(page, many=True).data
@@ -147,6 +155,7 @@ class BookingViewSet(viewsets.GenericViewSet):
         responses={200: s.OutputBookingSerializer, 404: OpenApiTypes.OBJECT},
     )
     def retrieve(self, request: Request, pk: str) -> Response:
+        """One booking; another client's booking is a 404."""
         booking = booking_get_for_user(booking_id=_int_pk(pk), user=request.user)
         return Response(s.OutputBookingSerializer(booking).data)
 
@@ -162,6 +171,7 @@ class BookingViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
+        """Cancel; a paid booking becomes refund_due."""
         booking = booking_cancel(booking_id=_int_pk(pk), actor=request.user)
         # Re-read for the latest payment annotations of the answer.
         booking = booking_get_for_user(booking_id=booking.pk, user=request.user)

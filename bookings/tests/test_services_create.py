@@ -191,7 +191,7 @@ def test_booking_create_answers_slot_taken_when_the_database_refuses(
     offer = _offer()
     BookingFactory(advocate=offer.advocate, start=at(10))
     monkeypatch.setattr(
-        "bookings.services.booking_holding_overlaps",
+        "bookings.services.creation.booking_holding_overlaps",
         lambda **kwargs: Booking.objects.none(),
     )
     # when / then

@@ -127,7 +127,7 @@ def test_booking_mark_paid_makes_refund_due_when_the_constraint_refuses(
     booking = BookingFactory(expired=True, start=at(10))
     BookingFactory(advocate=booking.advocate, start=at(10))
     monkeypatch.setattr(
-        "bookings.services.booking_holding_overlaps",
+        "bookings.services.payment.booking_holding_overlaps",
         lambda **kwargs: Booking.objects.none(),
     )
     # when

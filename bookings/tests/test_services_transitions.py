@@ -11,7 +11,6 @@ from bookings.exceptions import (
 )
 from bookings.models import Booking
 from bookings.services import (
-    _booking_transition,
     booking_cancel,
     booking_expire_holds,
     booking_extend_hold,
@@ -19,6 +18,7 @@ from bookings.services import (
     booking_mark_no_show,
     booking_mark_refunded,
 )
+from bookings.services.transitions import booking_transition
 from bookings.tests.factories import BookingFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +41,7 @@ def test_booking_transition_applies_each_allowed_status(from_status, to_status):
     # given
     booking = BookingFactory(status=from_status)
     # when
-    _booking_transition(booking_id=booking.pk, status=to_status)
+    booking_transition(booking_id=booking.pk, status=to_status)
     # then
     booking.refresh_from_db()
     assert booking.status == to_status
@@ -53,7 +53,7 @@ def test_booking_transition_refuses_each_other_status(from_status, to_status):
     booking = BookingFactory(status=from_status)
     # when / then
     with pytest.raises(InvalidBookingTransition):
-        _booking_transition(booking_id=booking.pk, status=to_status)
+        booking_transition(booking_id=booking.pk, status=to_status)
     booking.refresh_from_db()
     assert booking.status == from_status
 
@@ -63,7 +63,7 @@ def test_booking_transition_applies_each_allowed_payment_status(from_status, to_
     # given
     booking = BookingFactory(payment_status=from_status)
     # when
-    _booking_transition(booking_id=booking.pk, payment_status=to_status)
+    booking_transition(booking_id=booking.pk, payment_status=to_status)
     # then
     booking.refresh_from_db()
     assert booking.payment_status == to_status
@@ -75,7 +75,7 @@ def test_booking_transition_refuses_each_other_payment_status(from_status, to_st
     booking = BookingFactory(payment_status=from_status)
     # when / then
     with pytest.raises(InvalidBookingTransition):
-        _booking_transition(booking_id=booking.pk, payment_status=to_status)
+        booking_transition(booking_id=booking.pk, payment_status=to_status)
 
 
 def test_booking_transition_to_the_current_status_is_a_no_op():
@@ -83,7 +83,7 @@ def test_booking_transition_to_the_current_status_is_a_no_op():
     booking = BookingFactory(confirmed=True)
     before = booking.updated_at
     # when
-    _booking_transition(booking_id=booking.pk, status=Status.CONFIRMED)
+    booking_transition(booking_id=booking.pk, status=Status.CONFIRMED)
     # then
     booking.refresh_from_db()
     assert booking.updated_at == before
@@ -94,7 +94,7 @@ def test_booking_transition_changes_nothing_when_one_part_is_refused():
     booking = BookingFactory(completed=True)
     # when
     with pytest.raises(InvalidBookingTransition):
-        _booking_transition(
+        booking_transition(
             booking_id=booking.pk,
             status=Status.CANCELLED,
             payment_status=PaymentStatus.REFUND_DUE,

@@ -1,0 +1,93 @@
+"""Booking a slot: checks, pricing and the payment hold."""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from bookings.availability import LOCAL_TZ
+from bookings.exceptions import SlotInPast, SlotNotAvailable, SlotTaken, UnknownAdvocate
+from bookings.models import Advocate, Booking
+from bookings.selectors import (
+    advocate_slot_grid,
+    booking_holding_overlaps,
+    consultation_type_get,
+)
+from bookings.services.transitions import expire_stale_holds
+
+logger = logging.getLogger(__name__)
+
+
+def _hold_until() -> datetime:
+    return timezone.now() + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
+
+
+def _check_slot(*, advocate: Advocate, start: datetime, duration: int) -> None:
+    """Raise ``SlotInPast`` or ``SlotNotAvailable`` unless ``start`` is bookable."""
+    if start <= timezone.now():
+        raise SlotInPast(field="time")
+    local_start = timezone.localtime(start, LOCAL_TZ)
+    grid = advocate_slot_grid(
+        advocate=advocate, day=local_start.date(), duration=duration
+    )
+    if start not in grid:
+        raise SlotNotAvailable(
+            f"{advocate.name} does not take bookings at "
+            f"{local_start:%Y-%m-%d %H:%M} (Africa/Nairobi); pick a listed slot.",
+            field="time",
+        )
+
+
+def booking_create(
+    *,
+    client,
+    advocate_id: int,
+    start: datetime,
+    consultation_type_code: str,
+    duration: int,
+) -> Booking:
+    """Book a slot and hold it for ``BOOKING_HOLD_MINUTES`` until paid.
+
+    The amount is the advocate's current price for the offer, never the
+    client's. Locks the advocate row, so bookings of one advocate are made
+    one at a time; the database constraints back this up.
+    Raises ``UnknownAdvocate``, ``ConsultationNotOffered``, ``SlotInPast``,
+    ``SlotNotAvailable`` and ``SlotTaken``.
+    """
+    with transaction.atomic():
+        advocate = (
+            Advocate.objects.select_for_update()
+            .filter(pk=advocate_id, active=True)
+            .first()
+        )
+        if advocate is None:
+            raise UnknownAdvocate(field="advocate_id")
+        offer = consultation_type_get(
+            advocate=advocate, code=consultation_type_code, duration=duration
+        )
+        _check_slot(advocate=advocate, start=start, duration=duration)
+        end = start + timedelta(minutes=duration)
+        expire_stale_holds(advocate_id=advocate.pk, start=start, end=end)
+        now = timezone.now()
+        if booking_holding_overlaps(
+            advocate_id=advocate.pk, start=start, end=end, now=now
+        ).exists():
+            raise SlotTaken()
+        try:
+            with transaction.atomic():
+                booking = Booking.objects.create(
+                    client=client,
+                    advocate=advocate,
+                    consultation_type=offer.code,
+                    duration=duration,
+                    start=start,
+                    end=end,
+                    amount=offer.price,
+                    expires_at=_hold_until(),
+                )
+        except IntegrityError as exc:
+            raise SlotTaken() from exc
+    logger.info("Booking %s created", booking.pk, extra={"booking_id": booking.pk})
+    return booking

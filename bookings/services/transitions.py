@@ -1,0 +1,78 @@
+"""The one place that changes a booking's ``status`` or ``payment_status``."""
+
+import logging
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from bookings.exceptions import InvalidBookingTransition
+from bookings.models import Booking
+
+logger = logging.getLogger(__name__)
+
+Status = Booking.Status
+
+
+def booking_transition(
+    *,
+    booking_id: int,
+    status: str | None = None,
+    payment_status: str | None = None,
+    **fields: object,
+) -> Booking:
+    """Move a booking to ``status`` and/or ``payment_status``, under a lock.
+
+    A target equal to the current value is a no-op for that field, so
+    repeats are idempotent. Raises ``InvalidBookingTransition``.
+    """
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().get(pk=booking_id)
+        changes: dict[str, object] = {}
+        if status is not None and status != booking.status:
+            if not Booking.can_transition(booking.status, status):
+                raise InvalidBookingTransition(
+                    f"A {booking.status} booking cannot become {status}."
+                )
+            changes["status"] = status
+        if payment_status is not None and payment_status != booking.payment_status:
+            if not Booking.can_transition_payment(
+                booking.payment_status, payment_status
+            ):
+                raise InvalidBookingTransition(
+                    f"Payment status {booking.payment_status} cannot become "
+                    f"{payment_status}."
+                )
+            changes["payment_status"] = payment_status
+        if not changes:
+            logger.info("Booking %s already in that state", booking_id)
+            return booking
+        changes.update(fields)
+        for name, value in changes.items():
+            setattr(booking, name, value)
+        booking.save(update_fields=[*changes, "updated_at"])
+    logger.info(
+        "Booking %s now %s/%s",
+        booking_id,
+        booking.status,
+        booking.payment_status,
+        extra={"booking_id": booking_id},
+    )
+    return booking
+
+
+def expire_stale_holds(*, advocate_id: int, start: datetime, end: datetime) -> None:
+    """Expire pending bookings overlapping [start, end) whose hold ran out.
+
+    They no longer hold the slot, but the database constraints still see
+    them until the periodic task runs.
+    """
+    stale = Booking.objects.filter(
+        advocate_id=advocate_id,
+        status=Status.PENDING_PAYMENT,
+        expires_at__lte=timezone.now(),
+        start__lt=end,
+        end__gt=start,
+    ).values_list("pk", flat=True)
+    for booking_id in stale:
+        booking_transition(booking_id=booking_id, status=Status.EXPIRED)
