@@ -43,7 +43,7 @@ class DarajaApi:
         faults = self._state.faults
         failure = faults.take("http_error", phone=phone, endpoint=endpoint)
         if failure is not None:
-            return _fault_response(failure, request_id)
+            return _fault_response(failure, self._pick_status(failure), request_id)
         slow = faults.take("slow", phone=phone, endpoint=endpoint)
         try:
             response = getattr(self, "_" + endpoint)(request)
@@ -123,6 +123,14 @@ class DarajaApi:
             },
         )
 
+    def _pick_status(self, rule: FaultRule) -> int:
+        """The rule's ``status``; a list means one of them at random."""
+        status = rule.params.get("status", 503)
+        if isinstance(status, list):
+            index = int(self._state.ids.uniform() * len(status))
+            return int(status[min(index, len(status) - 1)])
+        return int(status)
+
     # --- checks -----------------------------------------------------------
 
     def _credentials(self) -> Credentials:
@@ -194,9 +202,8 @@ def _require_method(request: Request, method: str) -> None:
         raise DarajaError(405, errors.METHOD_NOT_ALLOWED, "Method Not Allowed")
 
 
-def _fault_response(rule: FaultRule, request_id: str) -> Response:
+def _fault_response(rule: FaultRule, status: int, request_id: str) -> Response:
     """A scripted failure: 429 spike arrest, a JSON 500, or a gateway page."""
-    status = int(rule.params.get("status", 503))
     headers = {}
     if status == 429 or "retry_after" in rule.params:
         headers["Retry-After"] = str(rule.params.get("retry_after", 1))

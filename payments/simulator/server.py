@@ -3,6 +3,7 @@ API, logs every Daraja request, and runs in-process or in the foreground.
 """
 
 import logging
+import signal
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -131,6 +132,11 @@ def _log_entry(
     }
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM (e.g. from ``run_local``) stops the server like Ctrl-C."""
+    raise KeyboardInterrupt
+
+
 class SimulatorServer:
     """A Daraja simulator bound to ``config.host:config.port`` (0 = free)."""
 
@@ -177,6 +183,8 @@ class SimulatorServer:
         """Serve in the foreground until KeyboardInterrupt, then stop."""
         base_url = self.bind()
         logger.info("Daraja simulator listening on %s", base_url)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _interrupt)
         try:
             self._httpd.serve_forever()
         except KeyboardInterrupt:

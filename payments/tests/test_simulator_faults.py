@@ -255,3 +255,20 @@ def test_fault_bad_rule_is_400(daraja, rule):
     # then
     assert response.status_code == 400
     assert "error" in response.json()
+
+
+def test_fault_status_list_picks_among_statuses(daraja):
+    # given
+    _fault(
+        daraja,
+        fault="http_error",
+        endpoint="oauth",
+        status=[500, 429],
+        probability=1.0,
+    )
+
+    # when
+    statuses = {daraja.get_token().status_code for _ in range(12)}
+
+    # then
+    assert statuses == {500, 429}
