@@ -1,0 +1,147 @@
+"""Admin actions on payments. Each calls a service; none writes itself.
+
+Permissions: ``requery`` (Finance, Support), ``resolve`` and ``export``
+(Finance); see ``PaymentAdmin.has_<name>_permission``.
+"""
+
+import csv
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import QuerySet
+from django.http import HttpRequest, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from payments.admin.forms import ResolveForm
+from payments.exceptions import PaymentError
+from payments.models import Payment
+from payments.reporting import payment_csv_rows
+from payments.services.reconciliation import QueryOutcome, payment_query
+from payments.services.staff import payment_allowed_targets, payment_resolve_manually
+
+# Each re-query is an HTTP call made while the staff member waits.
+MAX_REQUERY = 20
+MAX_RESOLVE = 20
+
+
+@admin.action(description="Re-query with Daraja", permissions=["requery"])
+def requery_with_daraja(modeladmin, request: HttpRequest, queryset: QuerySet) -> None:
+    """STK-query each selected payment and report what changed."""
+    ids = list(queryset.order_by("pk").values_list("pk", flat=True)[: MAX_REQUERY + 1])
+    if len(ids) > MAX_REQUERY:
+        messages.error(
+            request,
+            f"Select at most {MAX_REQUERY} payments to re-query; "
+            "use `manage.py query_pending` for bulk reconciliation.",
+        )
+        return
+    for payment_id in ids:
+        try:
+            outcome = payment_query(payment_id=payment_id, actor=request.user)
+        except ImproperlyConfigured as exc:
+            messages.error(request, f"Daraja is not configured: {exc}")
+            return
+        except PaymentError as exc:
+            messages.error(request, f"Payment {payment_id}: {exc.message}")
+            continue
+        messages.add_message(request, _level(outcome), describe_outcome(outcome))
+
+
+def describe_outcome(outcome: QueryOutcome) -> str:
+    """One line for staff: what Daraja said and what it changed."""
+    head = f"Payment {outcome.payment_id}: "
+    detail = f" ({outcome.detail})" if outcome.detail else ""
+    if outcome.answer == "error":
+        return head + f"Daraja could not be asked{detail}; nothing changed."
+    if outcome.changed:
+        return head + f"{outcome.before} → {outcome.after}{detail}."
+    return head + f"still {outcome.after}, Daraja: {outcome.answer}{detail}."
+
+
+def _level(outcome: QueryOutcome) -> int:
+    if outcome.answer == "error":
+        return messages.WARNING
+    return messages.SUCCESS if outcome.changed else messages.INFO
+
+
+@admin.action(description="Resolve manually…", permissions=["resolve"])
+def resolve_manually(modeladmin, request: HttpRequest, queryset: QuerySet):
+    """Ask for a target status and a note, then resolve each payment."""
+    payments = list(queryset.order_by("pk")[: MAX_RESOLVE + 1])
+    if len(payments) > MAX_RESOLVE:
+        messages.error(request, f"Resolve at most {MAX_RESOLVE} payments at once.")
+        return None
+    targets = common_targets(payments)
+    if not targets:
+        messages.error(
+            request,
+            "The selected payments have no status in common to move to; "
+            "select payments in the same status.",
+        )
+        return None
+    form = ResolveForm(
+        request.POST if "apply" in request.POST else None, targets=targets
+    )
+    if form.is_valid():
+        _resolve_each(request, payments, **form.cleaned_data)
+        return None
+    return TemplateResponse(
+        request,
+        "admin/payments/payment/resolve.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": "Resolve payments manually",
+            "opts": modeladmin.model._meta,
+            "payments": payments,
+            "form": form,
+            "action_name": "resolve_manually",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        },
+    )
+
+
+def common_targets(payments: list[Payment]) -> list[str]:
+    """Statuses every one of ``payments`` may be resolved to."""
+    if not payments:
+        return []
+    allowed = set(payment_allowed_targets(payments[0]))
+    for payment in payments[1:]:
+        allowed &= set(payment_allowed_targets(payment))
+    return sorted(allowed)
+
+
+def _resolve_each(request: HttpRequest, payments: list[Payment], *, to: str, note: str):
+    for payment in payments:
+        try:
+            payment_resolve_manually(
+                payment_id=payment.pk, to=to, note=note, actor=request.user
+            )
+        except PaymentError as exc:
+            messages.error(request, f"Payment {payment.pk}: {exc.message}")
+        else:
+            messages.success(request, f"Payment {payment.pk}: resolved to {to}.")
+
+
+class _Echo:
+    """A file-like object whose ``write`` returns the line (for streaming)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_response(payments: QuerySet[Payment]) -> StreamingHttpResponse:
+    """Stream ``payments`` as CSV without holding them all in memory."""
+    writer = csv.writer(_Echo())
+    rows = (writer.writerow(row) for row in payment_csv_rows(payments))
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = f'attachment; filename="payments-{stamp}.csv"'
+    return response
+
+
+@admin.action(description="Export CSV", permissions=["export"])
+def export_csv(modeladmin, request: HttpRequest, queryset: QuerySet):
+    """The selected payments (or the whole filtered list) as CSV."""
+    return csv_response(queryset)

@@ -1,0 +1,127 @@
+"""The append-only event log in the admin: an inline and its own list."""
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from payments.admin.display import payment_link, pretty_json
+from payments.models import PaymentEvent
+
+
+class ReadOnlyMixin:
+    """Nobody adds, changes or deletes through the admin (events are
+    append-only; payments change only through services)."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+def event_transition(event: PaymentEvent) -> str:
+    if not (event.from_status or event.to_status):
+        return "-"
+    return f"{event.from_status or '?'} → {event.to_status or '?'}"
+
+
+def event_payload(event: PaymentEvent) -> SafeString | str:
+    """Every body of the exchange, pretty-printed, labelled."""
+    parts = [
+        ("Request", event.request_body),
+        ("Response", event.response_body),
+        ("Headers", event.headers),
+    ]
+    if event.request_body is None and event.raw_body:
+        parts.insert(0, ("Raw body", event.raw_body))
+    shown = [(label, pretty_json(body)) for label, body in parts if body]
+    if event.error:
+        shown.append(("Error", format_html("<pre>{}</pre>", event.error)))
+    if not shown:
+        return "-"
+    return format_html_join("", "<div><strong>{}</strong>{}</div>", shown)
+
+
+class PaymentEventInline(ReadOnlyMixin, admin.TabularInline):
+    """The payment's history, newest first, with raw JSON shown pretty."""
+
+    model = PaymentEvent
+    extra = 0
+    can_delete = False
+    ordering = ("-created_at", "-id")
+    fields = (
+        "created_at",
+        "kind",
+        "operation",
+        "transition",
+        "reason",
+        "actor",
+        "http_status",
+        "source_ip",
+        "payload",
+    )
+    readonly_fields = fields
+    verbose_name_plural = "History (every exchange with Daraja, newest first)"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PaymentEvent]:
+        return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description="status")
+    def transition(self, event: PaymentEvent) -> str:
+        return event_transition(event)
+
+    @admin.display(description="payload")
+    def payload(self, event: PaymentEvent) -> SafeString | str:
+        return event_payload(event)
+
+
+@admin.register(PaymentEvent)
+class PaymentEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Every event on its own, including callbacks we could not match."""
+
+    list_display = (
+        "created_at",
+        "kind",
+        "operation",
+        "payment_column",
+        "checkout_request_id",
+        "transition",
+        "actor",
+        "http_status",
+    )
+    list_filter = ("kind", "operation")
+    search_fields = ("=checkout_request_id", "=payment__id")
+    list_select_related = ("actor",)
+    date_hierarchy = "created_at"
+    fields = (
+        "created_at",
+        "kind",
+        "operation",
+        "payment_column",
+        "checkout_request_id",
+        "transition",
+        "reason",
+        "actor",
+        "http_status",
+        "duration_ms",
+        "source_ip",
+        "payload",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="payment", ordering="payment_id")
+    def payment_column(self, event: PaymentEvent) -> SafeString | str:
+        return payment_link(event.payment_id) if event.payment_id else "unmatched"
+
+    @admin.display(description="status")
+    def transition(self, event: PaymentEvent) -> str:
+        return event_transition(event)
+
+    @admin.display(description="payload")
+    def payload(self, event: PaymentEvent) -> SafeString | str:
+        return event_payload(event)

@@ -1,0 +1,44 @@
+"""A booking's payments, shown read-only on the booking page.
+
+Attached to ``bookings.admin.BookingAdmin`` from the payments side (see
+``payments/admin/__init__.py``) so bookings never depends on payments.
+"""
+
+from django.contrib import admin
+from django.utils.safestring import SafeString
+
+from payments.admin.display import masked_phone, payment_link, status_badge
+from payments.admin.events import ReadOnlyMixin
+from payments.models import Payment
+
+
+class BookingPaymentInline(ReadOnlyMixin, admin.TabularInline):
+    model = Payment
+    fk_name = "booking"
+    extra = 0
+    can_delete = False
+    ordering = ("-created_at", "-id")
+    fields = (
+        "link",
+        "created_at",
+        "amount",
+        "status_column",
+        "phone",
+        "result_code",
+        "failure_reason",
+        "mpesa_receipt_number",
+    )
+    readonly_fields = fields
+    verbose_name_plural = "Payments"
+
+    @admin.display(description="payment")
+    def link(self, payment: Payment) -> SafeString:
+        return payment_link(payment.pk)
+
+    @admin.display(description="status")
+    def status_column(self, payment: Payment) -> SafeString:
+        return status_badge(payment.status)
+
+    @admin.display(description="phone")
+    def phone(self, payment: Payment) -> str:
+        return masked_phone(payment.phone_number)

@@ -1,0 +1,150 @@
+"""Read-only queries behind the staff console: the reconciliation page and
+the CSV export. Nothing here writes; every function is one or two queries
+whatever the number of payments.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from payments.daraja.phone import mask_phone
+from payments.models import Payment, PaymentEvent
+from payments.result_codes import FAILURE_REASONS
+
+NAIROBI = ZoneInfo("Africa/Nairobi")
+Status = Payment.Status
+
+CSV_HEADER = (
+    "id",
+    "created_at",
+    "booking_id",
+    "amount",
+    "status",
+    "phone",
+    "result_code",
+    "result_desc",
+    "failure_reason",
+    "mpesa_receipt_number",
+    "paid_amount",
+    "transaction_date",
+    "merchant_request_id",
+    "checkout_request_id",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FailureReasonRow:
+    """Failed payments sharing a result code, over some period."""
+
+    result_code: str
+    meaning: str
+    count: int
+
+
+def nairobi_day_start(*, days_ago: int = 0, now: datetime | None = None) -> datetime:
+    """Midnight in Nairobi ``days_ago`` days before today (aware)."""
+    local = timezone.localtime(now or timezone.now(), NAIROBI)
+    day = local.date() - timedelta(days=days_ago)
+    return datetime(day.year, day.month, day.day, tzinfo=NAIROBI)
+
+
+def payment_status_counts(*, since: datetime) -> dict[str, int]:
+    """Payments created since ``since``, counted per status (all statuses)."""
+    rows = (
+        Payment.objects.filter(created_at__gte=since)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+    )
+    counts = {status: 0 for status in Status.values}
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts
+
+
+def payment_stuck_cutoff(*, now: datetime | None = None) -> datetime:
+    """Open payments that started before this are past the STK lifetime."""
+    lifetime = timedelta(seconds=settings.MPESA_STK_LIFETIME_SECONDS)
+    return (now or timezone.now()) - lifetime
+
+
+def payment_list_stuck(*, now: datetime | None = None) -> QuerySet[Payment]:
+    """Open (initiated/pending) payments past the STK lifetime, oldest first.
+
+    The lifetime runs from Daraja's acceptance, or from creation for a
+    push never acknowledged, as in ``payments.services.reconciliation``.
+    """
+    return (
+        Payment.objects.filter(status__in=Payment.OPEN_STATUSES)
+        .alias(started=Coalesce("accepted_at", "created_at"))
+        .filter(started__lt=payment_stuck_cutoff(now=now))
+        .order_by("created_at")
+    )
+
+
+def payment_list_needs_review() -> QuerySet[Payment]:
+    """Payments waiting for staff, with the reason they went to review."""
+    reason = (
+        PaymentEvent.objects.filter(
+            payment=OuterRef("pk"),
+            kind=PaymentEvent.Kind.STATUS_CHANGE,
+            to_status=Status.NEEDS_REVIEW,
+        )
+        .order_by("-created_at", "-id")
+        .values("reason")[:1]
+    )
+    return (
+        Payment.objects.filter(status=Status.NEEDS_REVIEW)
+        .annotate(review_reason=Subquery(reason))
+        .order_by("updated_at")
+    )
+
+
+def payment_failure_reasons(*, since: datetime) -> list[FailureReasonRow]:
+    """Failed payments since ``since`` grouped by result code, commonest first."""
+    rows = (
+        Payment.objects.filter(status=Status.FAILED, created_at__gte=since)
+        .order_by()
+        .values("result_code")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "result_code")
+    )
+    return [
+        FailureReasonRow(row["result_code"], _meaning(row["result_code"]), row["n"])
+        for row in rows
+    ]
+
+
+def _meaning(result_code: str) -> str:
+    if not result_code:
+        return "No result code recorded"
+    return FAILURE_REASONS.get(result_code, "Unknown code: review the raw callback")
+
+
+def payment_csv_rows(payments: QuerySet[Payment]) -> Iterator[list[str]]:
+    """The header, then one row per payment, read in chunks (for streaming).
+
+    Phone numbers are masked: the export leaves the admin.
+    """
+    yield list(CSV_HEADER)
+    fields = [name if name != "phone" else "phone_number" for name in CSV_HEADER]
+    for values in payments.values_list(*fields).iterator(chunk_size=500):
+        row = dict(zip(fields, values, strict=True))
+        row["phone_number"] = mask_phone(row["phone_number"])
+        yield [_csv_text(row[name]) for name in fields]
+
+
+def _csv_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return timezone.localtime(value, NAIROBI).isoformat()
+    text = str(value)
+    # A cell starting with = + - @ is a formula to spreadsheets (CSV
+    # injection); result descriptions come from outside.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

@@ -1,0 +1,333 @@
+"""Admin actions: re-query, resolve manually, export CSV; permissions."""
+
+import csv
+import io
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from bookings.models import Booking
+from bookings.tests.factories import UserFactory
+from payments.daraja.exceptions import DarajaUnavailable
+from payments.models import Payment, PaymentEvent
+from payments.tests.factories import PaymentFactory
+from payments.tests.fakes import query_answer
+
+pytestmark = pytest.mark.django_db
+Status = Payment.Status
+LIST_URL = reverse("admin:payments_payment_changelist")
+EXPORT_URL = reverse("admin:payments_payment_export")
+
+
+def _login(client, group: str | None = None, *, superuser: bool = False):
+    user = UserFactory(staff=True, is_superuser=superuser)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    client.force_login(user)
+    return user
+
+
+def _run(client, action: str, payments, **extra):
+    data = {
+        "action": action,
+        "_selected_action": [p.pk for p in payments],
+        "index": 0,
+        **extra,
+    }
+    return client.post(LIST_URL, data, follow=True)
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def _resolve(client, payments, **form):
+    data = {
+        "action": "resolve_manually",
+        "_selected_action": [p.pk for p in payments],
+        "apply": "Resolve",
+        **form,
+    }
+    return client.post(LIST_URL, data, follow=True)
+
+
+def _csv(response) -> list[list[str]]:
+    text = b"".join(response.streaming_content).decode()
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_requery_completes_payment_and_reports_change(client, fake_daraja):
+    # given
+    user = _login(client, "Support")
+    payment = PaymentFactory()
+    fake_daraja.query_result = query_answer("0", "processed successfully")
+
+    # when
+    response = _run(client, "requery_with_daraja", [payment])
+
+    # then
+    payment.refresh_from_db()
+    assert payment.status == Status.COMPLETED
+    assert payment.booking.status == Booking.Status.CONFIRMED
+    assert f"Payment {payment.pk}: pending → completed" in _messages(response)[0]
+    staff_event = payment.events.get(kind=PaymentEvent.Kind.STAFF_ACTION)
+    assert staff_event.actor == user
+
+
+def test_requery_reports_failure_code(client, fake_daraja):
+    # given
+    _login(client, "Finance")
+    payment = PaymentFactory()
+    fake_daraja.query_result = query_answer("1032", "Request cancelled by user")
+
+    # when
+    response = _run(client, "requery_with_daraja", [payment])
+
+    # then
+    payment.refresh_from_db()
+    assert payment.status == Status.FAILED
+    assert payment.result_code == "1032"
+    assert "pending → failed (Request cancelled by user)" in _messages(response)[0]
+
+
+def test_requery_reports_still_processing_without_change(client, fake_daraja):
+    # given
+    _login(client, "Support")
+    payment = PaymentFactory()
+    fake_daraja.query_result = query_answer(None)
+
+    # when
+    response = _run(client, "requery_with_daraja", [payment])
+
+    # then
+    payment.refresh_from_db()
+    assert payment.status == Status.PENDING
+    assert "still pending, Daraja: still_pending" in _messages(response)[0]
+
+
+def test_requery_reports_daraja_unreachable(client, fake_daraja):
+    # given
+    _login(client, "Support")
+    payment = PaymentFactory()
+    fake_daraja.query_result = DarajaUnavailable("connection refused")
+
+    # when
+    response = _run(client, "requery_with_daraja", [payment])
+
+    # then
+    payment.refresh_from_db()
+    assert payment.status == Status.PENDING
+    assert "Daraja could not be asked" in _messages(response)[0]
+
+
+def test_requery_reports_each_selected_payment(client, fake_daraja):
+    # given
+    _login(client, "Support")
+    payments = PaymentFactory.create_batch(3)
+    fake_daraja.query_result = query_answer("1", "insufficient")
+
+    # when
+    response = _run(client, "requery_with_daraja", payments)
+
+    # then
+    assert len(_messages(response)) == 3
+    assert sorted(fake_daraja.queries) == sorted(
+        p.checkout_request_id for p in payments
+    )
+
+
+def test_requery_refused_without_permission(client, fake_daraja):
+    # given
+    user = UserFactory(staff=True)
+    user.user_permissions.add(
+        *Group.objects.get(name="Support").permissions.exclude(
+            codename="requery_payment"
+        )
+    )
+    client.force_login(user)
+    payment = PaymentFactory()
+
+    # when
+    _run(client, "requery_with_daraja", [payment])
+
+    # then
+    assert fake_daraja.queries == []
+
+
+def test_resolve_shows_form_with_allowed_targets_only(client):
+    # given
+    _login(client, "Finance")
+    payment = PaymentFactory(failed=True)
+
+    # when
+    response = _run(client, "resolve_manually", [payment])
+
+    # then
+    assert response.status_code == 200
+    choices = [value for value, _ in response.context["form"].fields["to"].choices]
+    assert choices == ["completed", "needs_review"]
+
+
+def test_resolve_completes_payment_with_note_and_actor(client):
+    # given
+    user = _login(client, "Finance")
+    payment = PaymentFactory(failed=True)
+
+    # when
+    response = _resolve(
+        client, [payment], to="completed", note="Statement shows NLJ7RT61SV"
+    )
+
+    # then
+    payment.refresh_from_db()
+    assert payment.status == Status.COMPLETED
+    assert payment.booking.status == Booking.Status.CONFIRMED
+    event = payment.events.get(kind=PaymentEvent.Kind.STAFF_ACTION)
+    assert event.actor == user
+    assert "Statement shows NLJ7RT61SV" in event.reason
+    assert f"Payment {payment.pk}: resolved to completed." in _messages(response)
+
+
+def test_resolve_requires_note(client):
+    # given
+    _login(client, "Finance")
+    payment = PaymentFactory(needs_review=True)
+
+    # when
+    response = _resolve(client, [payment], to="failed", note="  ")
+
+    # then
+    payment.refresh_from_db()
+    assert payment.status == Status.NEEDS_REVIEW
+    assert response.context["form"].errors["note"]
+
+
+def test_resolve_refuses_target_not_allowed(client):
+    # given
+    _login(client, "Finance")
+    payment = PaymentFactory(completed=True)
+
+    # when
+    response = _resolve(client, [payment], to="failed", note="customer says so")
+
+    # then
+    payment.refresh_from_db()
+    assert payment.status == Status.COMPLETED
+    assert "to" in response.context["form"].errors
+
+
+def test_resolve_reports_booking_that_cannot_be_confirmed(client):
+    # given
+    _login(client, "Finance")
+    payment = PaymentFactory(needs_review=True, booking__cancelled=True)
+
+    # when
+    response = _resolve(client, [payment], to="completed", note="paid late")
+
+    # then
+    payment.refresh_from_db()
+    assert payment.status == Status.NEEDS_REVIEW
+    assert "cannot be confirmed" in _messages(response)[0]
+
+
+def test_resolve_refused_for_support(client):
+    # given
+    _login(client, "Support")
+    payment = PaymentFactory(needs_review=True)
+
+    # when
+    response = _resolve(client, [payment], to="failed", note="no money seen")
+
+    # then
+    payment.refresh_from_db()
+    assert payment.status == Status.NEEDS_REVIEW
+    assert not payment.events.exists()
+    assert "resolve_manually" not in response.content.decode()
+
+
+def test_resolve_allowed_for_superuser(client):
+    # given
+    _login(client, superuser=True)
+    payment = PaymentFactory(needs_review=True)
+
+    # when
+    _resolve(client, [payment], to="failed", note="no money seen")
+
+    # then
+    payment.refresh_from_db()
+    assert payment.status == Status.FAILED
+
+
+def test_actions_offered_per_group(client):
+    # given
+    _login(client, "Support")
+
+    # when
+    actions = client.get(LIST_URL).context["action_form"].fields["action"].choices
+
+    # then
+    names = {name for name, _ in actions}
+    assert "requery_with_daraja" in names
+    assert "resolve_manually" not in names
+    assert "export_csv" not in names
+    assert "delete_selected" not in names
+
+
+def test_export_csv_action_streams_selected_payments(client):
+    # given
+    _login(client, "Finance")
+    paid = PaymentFactory(completed=True, phone_number="254712345678")
+    PaymentFactory()
+
+    # when
+    response = _run(client, "export_csv", [paid])
+
+    # then
+    rows = _csv(response)
+    assert rows[0][:5] == ["id", "created_at", "booking_id", "amount", "status"]
+    assert len(rows) == 2
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["id"] == str(paid.pk)
+    assert row["status"] == "completed"
+    assert row["mpesa_receipt_number"] == paid.mpesa_receipt_number
+    assert row["phone"] == "2547******678"
+
+
+def test_export_filtered_list_follows_filters(client):
+    # given
+    _login(client, "Finance")
+    failed = PaymentFactory(failed=True)
+    PaymentFactory(completed=True)
+
+    # when
+    response = client.get(EXPORT_URL, {"status__exact": "failed"})
+
+    # then
+    assert response["Content-Type"].startswith("text/csv")
+    rows = _csv(response)
+    assert [row[0] for row in rows[1:]] == [str(failed.pk)]
+
+
+def test_export_neutralises_spreadsheet_formulas(client):
+    # given
+    _login(client, "Finance")
+    PaymentFactory(failed=True, result_desc='=HYPERLINK("x")')
+
+    # when
+    rows = _csv(client.get(EXPORT_URL))
+
+    # then
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["result_desc"].startswith("'=")
+
+
+def test_export_refused_for_support(client):
+    # given
+    _login(client, "Support")
+
+    # when
+    response = client.get(EXPORT_URL)
+
+    # then
+    assert response.status_code == 403
