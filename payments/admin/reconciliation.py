@@ -26,7 +26,12 @@ def reconciliation_view(request: HttpRequest, model_admin) -> TemplateResponse:
         "today": today,
         "week_start": week,
         "status_rows": [
-            (status_badge(status), counts_today[status], counts_week[status])
+            {
+                "status": status,
+                "badge": status_badge(status),
+                "today": counts_today[status],
+                "week": counts_week[status],
+            }
             for status in Payment.Status.values
         ],
         "totals": (sum(counts_today.values()), sum(counts_week.values())),

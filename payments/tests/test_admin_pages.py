@@ -1,0 +1,256 @@
+"""Admin: the payment page, the event log, the booking inline, the
+reconciliation page and the staff groups."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+from django.utils import timezone
+
+from bookings.tests.factories import UserFactory
+from payments.models import Payment, PaymentEvent
+from payments.reporting import NAIROBI, nairobi_day_start, payment_status_counts
+from payments.tests.factories import PaymentEventFactory, PaymentFactory
+
+pytestmark = pytest.mark.django_db
+Status = Payment.Status
+
+
+def _login(client, group: str = "Support"):
+    user = UserFactory(staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    client.force_login(user)
+    return user
+
+
+def _page(payment: Payment) -> str:
+    return reverse("admin:payments_payment_change", args=[payment.pk])
+
+
+def test_staff_groups_have_their_permissions():
+    # when
+    finance = set(
+        Group.objects.get(name="Finance").permissions.values_list("codename", flat=True)
+    )
+    support = set(
+        Group.objects.get(name="Support").permissions.values_list("codename", flat=True)
+    )
+
+    # then
+    assert {"view_payment", "requery_payment", "resolve_payment"} <= finance
+    assert "export_payment" in finance
+    assert {"view_payment", "view_paymentevent", "requery_payment"} == support
+
+
+def test_payment_page_is_read_only_for_everyone(client):
+    # given
+    user = _login(client, "Finance")
+    user.is_superuser = True
+    user.save()
+    payment = PaymentFactory(completed=True)
+
+    # when
+    response = client.get(_page(payment))
+    posted = client.post(_page(payment), {"amount": 1, "status": "failed"})
+
+    # then
+    assert response.status_code == 200
+    assert response.context["has_change_permission"] is False
+    assert 'name="amount"' not in response.content.decode()
+    assert posted.status_code == 403
+    payment.refresh_from_db()
+    assert payment.status == Status.COMPLETED
+
+
+def test_payment_admin_has_no_add_or_delete(client):
+    # given
+    _login(client, "Finance")
+    payment = PaymentFactory()
+
+    # when
+    add = client.get(reverse("admin:payments_payment_add"))
+    delete = client.post(
+        reverse("admin:payments_payment_delete", args=[payment.pk]), {"post": "yes"}
+    )
+
+    # then
+    assert add.status_code == 403
+    assert delete.status_code == 403
+    assert Payment.objects.filter(pk=payment.pk).exists()
+
+
+def test_payment_page_shows_identifiers_and_masked_phone(client):
+    # given
+    _login(client)
+    payment = PaymentFactory(completed=True, phone_number="254712345678")
+
+    # when
+    html = client.get(_page(payment)).content.decode()
+
+    # then
+    assert payment.checkout_request_id in html
+    assert payment.merchant_request_id in html
+    assert payment.mpesa_receipt_number in html
+    assert "2547******678" in html
+    assert "254712345678" not in html
+
+
+def test_payment_page_lists_events_newest_first_with_pretty_json(client):
+    # given
+    _login(client)
+    payment = PaymentFactory()
+    PaymentEventFactory(payment=payment, reason="older event")
+    PaymentEventFactory(
+        payment=payment,
+        kind=PaymentEvent.Kind.CALLBACK,
+        reason="newer event",
+        request_body={"Body": {"stkCallback": {"ResultCode": 0}}},
+    )
+
+    # when
+    html = client.get(_page(payment)).content.decode()
+
+    # then
+    assert html.index("newer event") < html.index("older event")
+    assert "&quot;Body&quot;: {\n" in html
+    assert "    &quot;stkCallback&quot;: {\n" in html
+
+
+def test_payment_page_links_booking_and_its_other_payments(client):
+    # given
+    _login(client)
+    earlier = PaymentFactory(failed=True)
+    payment = PaymentFactory(booking=earlier.booking)
+
+    # when
+    html = client.get(_page(payment)).content.decode()
+
+    # then
+    booking_url = reverse("admin:bookings_booking_change", args=[payment.booking_id])
+    assert f'href="{booking_url}"' in html
+    assert f'href="{_page(earlier)}">Payment {earlier.pk}</a>' in html
+
+
+def test_event_admin_is_read_only(client):
+    # given
+    user = _login(client, "Finance")
+    user.is_superuser = True
+    user.save()
+    event = PaymentEventFactory(reason="keep me")
+
+    # when
+    listing = client.get(reverse("admin:payments_paymentevent_changelist"))
+    add = client.get(reverse("admin:payments_paymentevent_add"))
+    change = client.post(
+        reverse("admin:payments_paymentevent_change", args=[event.pk]),
+        {"reason": "changed"},
+    )
+    delete = client.post(
+        reverse("admin:payments_paymentevent_delete", args=[event.pk]), {"post": "yes"}
+    )
+
+    # then
+    assert listing.status_code == 200
+    assert (add.status_code, change.status_code, delete.status_code) == (403,) * 3
+    event.refresh_from_db()
+    assert event.reason == "keep me"
+
+
+def test_booking_page_shows_its_payments_inline(client, admin_client):
+    # given
+    payment = PaymentFactory(completed=True, phone_number="254712345678")
+
+    # when
+    url = reverse("admin:bookings_booking_change", args=[payment.booking_id])
+    html = admin_client.get(url).content.decode()
+
+    # then
+    assert f">Payment {payment.pk}</a>" in html
+    assert payment.mpesa_receipt_number in html
+    assert "2547******678" in html
+
+
+def test_changelist_links_reconciliation_page(client):
+    # given
+    _login(client)
+
+    # when
+    html = client.get(reverse("admin:payments_payment_changelist")).content.decode()
+
+    # then
+    assert reverse("admin:payments_payment_reconciliation") in html
+
+
+def test_reconciliation_page_counts_and_cases(client, settings):
+    # given
+    settings.MPESA_STK_LIFETIME_SECONDS = 180
+    _login(client)
+    PaymentFactory(completed=True)
+    stuck = PaymentFactory()
+    old = timezone.now() - timedelta(days=3)
+    Payment.objects.filter(pk=stuck.pk).update(created_at=old, accepted_at=old)
+    review = PaymentFactory(needs_review=True)
+    PaymentEventFactory(
+        payment=review,
+        kind=PaymentEvent.Kind.STATUS_CHANGE,
+        to_status=Status.NEEDS_REVIEW,
+        reason="paid amount differs from the amount asked",
+    )
+    PaymentFactory(failed=True)
+    PaymentFactory(failed=True, result_code="1")
+
+    # when
+    response = client.get(reverse("admin:payments_payment_reconciliation"))
+
+    # then
+    assert response.status_code == 200
+    rows = {
+        r["status"]: (r["today"], r["week"]) for r in response.context["status_rows"]
+    }
+    assert rows["completed"] == (1, 1)
+    assert rows["pending"] == (0, 1)
+    assert rows["failed"] == (2, 2)
+    assert [r["payment"].pk for r in response.context["stuck"]] == [stuck.pk]
+    review_row = response.context["needs_review"][0]
+    assert review_row["reason"] == "paid amount differs from the amount asked"
+    reasons = {r.result_code: r.count for r in response.context["failure_reasons"]}
+    assert reasons == {"1032": 1, "1": 1}
+
+
+def test_reconciliation_page_needs_view_permission(client):
+    # given
+    client.force_login(UserFactory(staff=True))
+
+    # when
+    response = client.get(reverse("admin:payments_payment_reconciliation"))
+
+    # then
+    assert response.status_code == 403
+
+
+def test_nairobi_day_starts_at_local_midnight():
+    # given: 00:30 in Nairobi is still the previous day in UTC
+    now = datetime(2026, 11, 30, 21, 30, tzinfo=UTC)
+
+    # when
+    today = nairobi_day_start(now=now)
+    week = nairobi_day_start(days_ago=6, now=now)
+
+    # then
+    assert today == datetime(2026, 12, 1, tzinfo=NAIROBI)
+    assert week == datetime(2026, 11, 25, tzinfo=NAIROBI)
+
+
+def test_status_counts_use_nairobi_days(time_machine):
+    # given: a payment at 23:30 UTC, which is 02:30 the next day in Nairobi
+    time_machine.move_to(datetime(2026, 11, 30, 23, 30, tzinfo=UTC), tick=False)
+    PaymentFactory()
+    time_machine.move_to(datetime(2026, 12, 1, 6, 0, tzinfo=UTC), tick=False)
+
+    # when
+    counts = payment_status_counts(since=nairobi_day_start())
+
+    # then
+    assert counts["pending"] == 1
+    assert counts["completed"] == 0
