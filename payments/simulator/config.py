@@ -68,7 +68,7 @@ class SimulatorConfig:
         if unknown:
             raise ValueError(f"not changeable at runtime: {sorted(unknown)}")
         typed = {
-            name: type(getattr(self, name))(value) for name, value in changes.items()
+            name: _typed(getattr(self, name), value) for name, value in changes.items()
         }
         return dataclasses.replace(self, **typed)
 
@@ -78,6 +78,17 @@ class SimulatorConfig:
         data["consumer_secret"] = "***"  # noqa: S105 - a mask
         data["passkey"] = "***"
         return data
+
+
+def _typed(current: object, value: object) -> object:
+    """``value`` converted to the type of ``current``; ValueError if unfit."""
+    if isinstance(current, bool):
+        if not isinstance(value, bool):
+            raise ValueError(f"expected true or false, not {value!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"expected a number, not {value!r}")
+    return type(current)(value)
 
 
 def add_arguments(parser: argparse.ArgumentParser, defaults: Mapping[str, str]) -> None:
