@@ -29,6 +29,9 @@ run: migrate
 	$(BIN)/python manage.py run_local
 
 ## make test: ruff, then the whole pytest suite (SQLite, or DATABASE_URL)
+# Tests clear the cache between tests: without CACHE_URL they get a private
+# in-memory cache, so they never wipe the file cache a running `make run` uses.
+test: export CACHE_URL ?= locmemcache://
 test: $(STAMP) .env
 	$(BIN)/ruff check .
 	$(BIN)/pytest $(PYTEST_ARGS)

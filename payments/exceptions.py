@@ -59,9 +59,7 @@ class PaymentAlreadyInProgress(PaymentError):
     )
 
     def __init__(self, *, payment_id: int, checkout_request_id: str | None) -> None:
-        super().__init__(
-            payment_id=payment_id, checkout_request_id=checkout_request_id
-        )
+        super().__init__(payment_id=payment_id, checkout_request_id=checkout_request_id)
         self.payment_id = payment_id
         self.checkout_request_id = checkout_request_id
 

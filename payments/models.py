@@ -54,7 +54,9 @@ class Payment(models.Model):
         null=True,
         blank=True,
     )
-    idempotency_key = models.CharField(max_length=128, null=True, blank=True)
+    # NULL, not "": payments without a key must not collide in the unique
+    # (initiated_by, idempotency_key) constraint.
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
     idempotent_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     idempotent_response = models.JSONField(null=True, blank=True)
 
@@ -86,12 +88,21 @@ class Payment(models.Model):
         ordering = ("-created_at", "-id")
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=[
-                    "initiated", "pending", "completed", "failed", "expired", "needs_review"
-                ]),
+                condition=Q(
+                    status__in=[
+                        "initiated",
+                        "pending",
+                        "completed",
+                        "failed",
+                        "expired",
+                        "needs_review",
+                    ]
+                ),
                 name="payment_status_valid",
             ),
-            models.CheckConstraint(condition=Q(amount__gte=1), name="payment_amount_gte_1"),
+            models.CheckConstraint(
+                condition=Q(amount__gte=1), name="payment_amount_gte_1"
+            ),
             models.UniqueConstraint(
                 fields=["booking"],
                 condition=Q(status__in=["initiated", "pending"]),
@@ -104,7 +115,9 @@ class Payment(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "created_at"], name="payment_status_created"),
+            models.Index(
+                fields=["status", "created_at"], name="payment_status_created"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -175,7 +188,9 @@ class PaymentEvent(models.Model):
     class Meta:
         ordering = ("-created_at", "-id")
         indexes = [
-            models.Index(fields=["payment", "created_at"], name="event_payment_created"),
+            models.Index(
+                fields=["payment", "created_at"], name="event_payment_created"
+            ),
             models.Index(fields=["kind", "created_at"], name="event_kind_created"),
         ]
 

@@ -28,16 +28,14 @@ def payment_query_task(self, payment_id: int) -> str:
     Retried with backoff while Daraja is unreachable; a payment already
     settled by its callback is left alone.
     """
-    if not Payment.objects.filter(pk=payment_id, status__in=Payment.OPEN_STATUSES).exists():
+    if not Payment.objects.filter(
+        pk=payment_id, status__in=Payment.OPEN_STATUSES
+    ).exists():
         return "settled"
     outcome = payment_query(payment_id=payment_id)
     if outcome.answer == "error":
         raise DarajaUnavailable(outcome.detail)
-    if outcome.answer == "still_pending":
-        # Not final yet: look again later (the beat task also sweeps).
-        payment_query_task.apply_async(
-            (payment_id,), countdown=settings.MPESA_QUERY_AFTER_SECONDS
-        )
+    # "still_pending" is left to the periodic sweep, which runs every minute.
     return outcome.answer
 
 

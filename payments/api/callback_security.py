@@ -25,7 +25,9 @@ def callback_source_ip(request) -> str | None:
     """
     proxies = settings.MPESA_CALLBACK_TRUSTED_PROXIES
     if proxies > 0:
-        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [
+            h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        ]
         hops = [h for h in hops if h]
         if len(hops) >= proxies:
             return hops[-proxies]

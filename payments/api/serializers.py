@@ -22,7 +22,9 @@ class InputStkPushSerializer(serializers.Serializer):
     phone_number = serializers.CharField(max_length=32)
     booking_id = serializers.IntegerField(min_value=1)
     amount = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1,
+        required=False,
+        allow_null=True,
+        min_value=1,
         help_text="Optional; if sent it must equal the booking's amount.",
     )
     account_reference = serializers.CharField(

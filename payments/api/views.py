@@ -102,7 +102,9 @@ class CallbackViewSet(viewsets.ViewSet):
     def create(self, request, secret: str):
         """Store the callback raw, apply it, and acknowledge it."""
         if not callback_secret_matches(secret):
-            logger.warning("callback with a wrong secret from %s", request.META.get("REMOTE_ADDR"))
+            logger.warning(
+                "callback with a wrong secret from %s", request.META.get("REMOTE_ADDR")
+            )
             raise NotFound()
         source_ip = callback_source_ip(request)
         if not callback_ip_allowed(source_ip):
@@ -111,7 +113,9 @@ class CallbackViewSet(viewsets.ViewSet):
         body = _read_limited_body(request)
         if body is None:
             return _too_large()
-        payment_receive_callback(raw_body=body, source_ip=source_ip, headers=request.headers)
+        payment_receive_callback(
+            raw_body=body, source_ip=source_ip, headers=request.headers
+        )
         return Response(CALLBACK_ACK)
 
 

@@ -73,7 +73,9 @@ class RateLimiter:
             time.sleep(wait)
 
 
-def payment_claim_pending(*, older_than: int, limit: int | None, dry_run: bool) -> list[int]:
+def payment_claim_pending(
+    *, older_than: int, limit: int | None, dry_run: bool
+) -> list[int]:
     """Ids of open payments older than ``older_than`` seconds, claimed."""
     now = timezone.now()
     candidates = Payment.objects.filter(

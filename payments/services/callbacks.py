@@ -64,20 +64,27 @@ def payment_receive_callback(
         callback = parse_stk_callback(payload)
     except CallbackParseError as exc:
         event_record_callback(
-            raw_body=raw_body, source_ip=source_ip, headers=headers,
-            payment_id=payment_id, checkout_request_id=checkout_id,
+            raw_body=raw_body,
+            source_ip=source_ip,
+            headers=headers,
+            payment_id=payment_id,
+            checkout_request_id=checkout_id,
             error=f"malformed: {exc}",
         )
         logger.warning("malformed STK callback from %s: %s", source_ip, exc)
         raise CallbackMalformed() from exc
     event = event_record_callback(
-        raw_body=raw_body, source_ip=source_ip, headers=headers,
-        payment_id=payment_id, checkout_request_id=callback.checkout_request_id,
+        raw_body=raw_body,
+        source_ip=source_ip,
+        headers=headers,
+        payment_id=payment_id,
+        checkout_request_id=callback.checkout_request_id,
     )
     if payment_id is None:
         logger.warning(
             "STK callback for unknown CheckoutRequestID %s kept as event %s",
-            callback.checkout_request_id, event.pk,
+            callback.checkout_request_id,
+            event.pk,
         )
         return CallbackReceipt(event.pk, None, "unknown")
     if callback.is_success and settings.MPESA_VERIFY_CALLBACKS:
@@ -115,7 +122,9 @@ def payment_apply_stk_callback(*, payment_id: int, callback: StkCallback) -> Non
             )
 
 
-def payment_verify_callback(*, event: PaymentEvent, client: DarajaClient | None = None) -> str:
+def payment_verify_callback(
+    *, event: PaymentEvent, client: DarajaClient | None = None
+) -> str:
     """Settle a stored success callback only once an STK query agrees.
 
     Raises ``DarajaUnavailable`` while Daraja cannot answer (the task
@@ -132,7 +141,10 @@ def payment_verify_callback(*, event: PaymentEvent, client: DarajaClient | None 
     with transaction.atomic():
         payment = payment_lock(payment_id=event.payment_id)
         if result.result_code == SUCCESS:
-            settle_success(payment, success_report_from_callback(callback, source="verified callback"))
+            settle_success(
+                payment,
+                success_report_from_callback(callback, source="verified callback"),
+            )
         elif payment.status in Payment.OPEN_STATUSES:
             apply_transition(
                 payment,
@@ -142,7 +154,9 @@ def payment_verify_callback(*, event: PaymentEvent, client: DarajaClient | None 
     return payment.status
 
 
-def success_report_from_callback(callback: StkCallback, *, source: str = "callback") -> SuccessReport:
+def success_report_from_callback(
+    callback: StkCallback, *, source: str = "callback"
+) -> SuccessReport:
     """The money facts a success callback carries."""
     return SuccessReport(
         source=source,

@@ -21,12 +21,16 @@ CALLBACK_HEADERS = (
 )
 
 
-def event_record(*, kind: str, payment_id: int | None = None, **fields: Any) -> PaymentEvent:
+def event_record(
+    *, kind: str, payment_id: int | None = None, **fields: Any
+) -> PaymentEvent:
     """Append one event. Side effect: one INSERT."""
     return PaymentEvent.objects.create(kind=kind, payment_id=payment_id, **fields)
 
 
-def event_record_exchange(*, payment_id: int | None, exchange: DarajaExchange) -> PaymentEvent:
+def event_record_exchange(
+    *, payment_id: int | None, exchange: DarajaExchange
+) -> PaymentEvent:
     """Store one request/response with Daraja (already stripped of secrets)."""
     return event_record(
         kind=PaymentEvent.Kind.DARAJA_EXCHANGE,

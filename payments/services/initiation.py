@@ -9,6 +9,7 @@ reconciliation settles it).
 """
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -137,7 +138,9 @@ def _replay(*, user, key: str, booking_id: int) -> InitiationAnswer | None:
     )
 
 
-def _create_payment(*, user, booking, phone: str, idempotency_key: str | None) -> Payment:
+def _create_payment(
+    *, user, booking, phone: str, idempotency_key: str | None
+) -> Payment:
     """Commit an ``initiated`` payment, refusing a second open one."""
     _refuse_while_open_or_recently_failed(booking.pk)
     booking_assert_payable(booking=booking)
@@ -169,7 +172,9 @@ def _create_payment(*, user, booking, phone: str, idempotency_key: str | None) -
         raise
     logger.info(
         "payment %s initiated for booking %s, phone %s",
-        payment.pk, booking.pk, mask_phone(phone),
+        payment.pk,
+        booking.pk,
+        mask_phone(phone),
         extra={"payment_id": payment.pk, "booking_id": booking.pk},
     )
     return payment
@@ -197,7 +202,7 @@ def _refuse_while_open_or_recently_failed(booking_id: int) -> None:
     )
     if last_failure:
         remaining = (last_failure + wait - timezone.now()).total_seconds()
-        raise PaymentRetryTooSoon(retry_after=max(1, int(remaining) + 1))
+        raise PaymentRetryTooSoon(retry_after=max(1, math.ceil(remaining)))
 
 
 def _accept(payment: Payment, push: StkPushResult) -> InitiationAnswer:

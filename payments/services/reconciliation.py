@@ -83,7 +83,9 @@ def payment_query(
         return QueryOutcome(payment.pk, before, before, "error", str(exc))
     except DarajaRejected as exc:
         # "does not exist" and other refusals are not a result: indeterminate.
-        return _still_unresolved(payment, f"{exc.error_code} {exc.error_message}", dry_run)
+        return _still_unresolved(
+            payment, f"{exc.error_code} {exc.error_message}", dry_run
+        )
     if result.is_processing:
         return _still_unresolved(payment, "still being processed", dry_run)
     if dry_run:
@@ -138,9 +140,13 @@ def _still_unresolved(payment: Payment, detail: str, dry_run: bool) -> QueryOutc
     """Daraja has no final answer: expire the payment once past its lifetime."""
     if not _past_lifetime(payment) or payment.status not in Payment.OPEN_STATUSES:
         _touch(payment, dry_run=dry_run)
-        return QueryOutcome(payment.pk, payment.status, payment.status, "still_pending", detail)
+        return QueryOutcome(
+            payment.pk, payment.status, payment.status, "still_pending", detail
+        )
     if dry_run:
-        return QueryOutcome(payment.pk, payment.status, payment.status, "expired", detail)
+        return QueryOutcome(
+            payment.pk, payment.status, payment.status, "expired", detail
+        )
     with transaction.atomic():
         locked = payment_lock(payment_id=payment.pk)
         before = locked.status
@@ -158,7 +164,9 @@ def _settle_without_checkout_id(payment: Payment, *, dry_run: bool) -> QueryOutc
     """
     before = payment.status
     if payment.status not in Payment.OPEN_STATUSES or not _past_lifetime(payment):
-        return QueryOutcome(payment.pk, before, before, "still_pending", "not acknowledged yet")
+        return QueryOutcome(
+            payment.pk, before, before, "still_pending", "not acknowledged yet"
+        )
     unmatched = PaymentEvent.objects.filter(
         kind=PaymentEvent.Kind.CALLBACK,
         payment__isnull=True,

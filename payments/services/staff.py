@@ -24,7 +24,9 @@ def payment_resolve_manually(*, payment_id: int, to: str, note: str, actor) -> P
     """
     note = (note or "").strip()
     if not note:
-        raise InvalidPaymentInput("A note explaining the resolution is required.", field="note")
+        raise InvalidPaymentInput(
+            "A note explaining the resolution is required.", field="note"
+        )
     with transaction.atomic():
         payment = payment_lock(payment_id=payment_id)
         if not Payment.can_transition(payment.status, to):

@@ -86,7 +86,11 @@ def apply_transition(
         checkout_request_id=payment.checkout_request_id or "",
     )
     logger.info(
-        "payment %s: %s -> %s (%s)", payment.pk, from_status, to, reason,
+        "payment %s: %s -> %s (%s)",
+        payment.pk,
+        from_status,
+        to,
+        reason,
         extra=_log_extra(payment),
     )
     return True
@@ -149,7 +153,9 @@ def _success_problem(payment: Payment, report: SuccessReport) -> str | None:
     return None
 
 
-def _success_fields(payment: Payment, report: SuccessReport, *, keep_receipt: bool) -> dict:
+def _success_fields(
+    payment: Payment, report: SuccessReport, *, keep_receipt: bool
+) -> dict:
     fields: dict[str, object] = {
         "result_code": report.result_code,
         "result_desc": report.result_desc[:255],

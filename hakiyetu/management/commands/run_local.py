@@ -33,7 +33,9 @@ def _processes(web_port: int, simulator_port: int) -> list[_Process]:
             "web",
             [python, "manage.py", "runserver", f"127.0.0.1:{web_port}", "--noreload"],
         ),
-        _Process("worker", [*celery, "worker", "-P", "threads", "-c", "4", "-l", "info"]),
+        _Process(
+            "worker", [*celery, "worker", "-P", "threads", "-c", "4", "-l", "info"]
+        ),
         _Process("beat", [*celery, "beat", "-l", "info", "--pidfile="]),
     ]
 
@@ -47,7 +49,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         children = [
-            (spec.name, subprocess.Popen(spec.argv, cwd=settings.BASE_DIR))
+            (spec.name, subprocess.Popen(spec.argv, cwd=settings.BASE_DIR))  # noqa: S603
             for spec in _processes(options["port"], options["simulator_port"])
         ]
         self._print_banner(options["port"], options["simulator_port"])

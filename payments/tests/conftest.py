@@ -1,0 +1,34 @@
+"""Shallow fixtures for the payments tests."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from payments.tests.fakes import FakeDarajaClient
+
+CALLBACK_SECRET = "test-callback-secret-0123456789"
+
+
+@pytest.fixture
+def fake_daraja(monkeypatch) -> FakeDarajaClient:
+    """Every payments service gets this client instead of the real one."""
+    client = FakeDarajaClient()
+    for module in ("initiation", "reconciliation", "batch", "callbacks"):
+        monkeypatch.setattr(f"payments.services.{module}.get_client", lambda: client)
+    return client
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def _callback_settings(settings):
+    settings.MPESA_CALLBACK_SECRET = CALLBACK_SECRET
+    settings.MPESA_CALLBACK_ALLOWED_IPS = []
+    settings.MPESA_CALLBACK_TRUSTED_PROXIES = 0
+    settings.MPESA_VERIFY_CALLBACKS = False
+
+
+def callback_url(secret: str = CALLBACK_SECRET) -> str:
+    return f"/api/payment/callback/{secret}"

@@ -1,0 +1,93 @@
+"""Races on one payment, on PostgreSQL where row locks are real."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+from rest_framework.test import APIClient
+
+from bookings.models import Booking
+from bookings.tests.factories import BookingFactory
+from payments.models import Payment, PaymentEvent
+from payments.services.reconciliation import payment_query
+from payments.tests.conftest import callback_url
+from payments.tests.factories import PaymentFactory
+from payments.tests.fakes import FakeDarajaClient, query_answer
+from payments.tests.payloads import as_bytes, success_callback
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_at_once(functions) -> list:
+    barrier = threading.Barrier(len(functions))
+    errors = []
+
+    def runner(function):
+        try:
+            barrier.wait()
+            function()
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner, args=(f,)) for f in functions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors
+
+
+def test_twenty_callbacks_and_a_query_complete_the_payment_exactly_once():
+    # given
+    payment = PaymentFactory()
+    body = as_bytes(success_callback(payment.checkout_request_id))
+    fake = FakeDarajaClient(query_result=query_answer("0"))
+
+    def deliver():
+        response = Client().generic(
+            "POST", callback_url(), body, content_type="application/json"
+        )
+        assert response.status_code == 200
+
+    def query():
+        payment_query(payment_id=payment.pk, client=fake)
+
+    # when
+    errors = run_at_once([deliver] * 20 + [query])
+    # then
+    assert errors == []
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.COMPLETED
+    assert payment.mpesa_receipt_number == "NLJ7RT61SV"
+    assert Payment.objects.filter(mpesa_receipt_number="NLJ7RT61SV").count() == 1
+    completions = PaymentEvent.objects.filter(payment=payment, to_status="completed")
+    assert completions.count() == 1
+    assert PaymentEvent.objects.filter(payment=payment, kind="callback").count() == 20
+    booking = Booking.objects.get(pk=payment.booking_id)
+    assert booking.status == Booking.Status.CONFIRMED
+
+
+def test_concurrent_pushes_for_one_booking_prompt_the_phone_once(fake_daraja):
+    # given
+    booking = BookingFactory()
+    results = []
+
+    def push():
+        client = APIClient()
+        client.force_authenticate(booking.client)
+        response = client.post(
+            "/api/payment/mpesa/stk-push",
+            {"phone_number": "0708374149", "booking_id": booking.pk},
+            format="json",
+        )
+        results.append(response.status_code)
+
+    # when: five at once (the per-phone rate allows five a minute)
+    errors = run_at_once([push] * 5)
+    # then
+    assert errors == []
+    assert sorted(results) == [201] + [409] * 4
+    assert len(fake_daraja.pushes) == 1
