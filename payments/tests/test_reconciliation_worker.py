@@ -1,0 +1,88 @@
+"""The Celery tasks run for real: sent through a broker, executed by a
+worker thread, results stored by django-celery-results.
+
+The broker is the configured one when it is Redis (CI) and Celery's
+in-memory transport otherwise. ``transaction=True``: the worker thread
+has its own database connection and must see committed rows.
+"""
+
+from collections.abc import Iterator
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+from django_celery_results.models import TaskResult
+
+from bookings.models import Booking
+from hakiyetu.celery import app
+from payments.models import Payment
+from payments.tasks import payment_query_task, payment_reconcile_pending_task
+from payments.tests.factories import PaymentFactory
+from payments.tests.fakes import query_answer
+
+pytestmark = pytest.mark.django_db(transaction=True)
+Status = Payment.Status
+
+
+def _broker_url() -> str:
+    configured = settings.CELERY_BROKER_URL
+    return configured if configured.startswith("redis://") else "memory://"
+
+
+@pytest.fixture
+def worker(settings) -> Iterator[object]:
+    settings.MPESA_QUERY_AFTER_SECONDS = 0
+    previous = app.conf.broker_url, app.conf.task_always_eager
+    app.conf.broker_url = _broker_url()
+    app.conf.task_always_eager = False
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=10
+    ) as running:
+        yield running
+    app.conf.broker_url, app.conf.task_always_eager = previous
+
+
+def test_payment_query_task_settles_payment_on_a_worker(worker, fake_daraja):
+    # given
+    payment = PaymentFactory()
+    fake_daraja.query_result = query_answer("0", "processed successfully")
+
+    # when
+    answer = payment_query_task.delay(payment.pk).get(timeout=20)
+
+    # then
+    payment.refresh_from_db()
+    assert answer == "completed"
+    assert payment.status == Status.COMPLETED
+    assert payment.booking.status == Booking.Status.CONFIRMED
+
+
+def test_payment_query_task_leaves_settled_payment_alone(worker, fake_daraja):
+    # given
+    payment = PaymentFactory(completed=True)
+
+    # when
+    answer = payment_query_task.delay(payment.pk).get(timeout=20)
+
+    # then
+    assert answer == "settled"
+    assert fake_daraja.queries == []
+
+
+def test_reconcile_task_runs_the_sweep_and_stores_its_result(worker, fake_daraja):
+    # given
+    payment = PaymentFactory()
+    fake_daraja.query_result = query_answer("1032", "Request cancelled by user")
+
+    # when
+    result = payment_reconcile_pending_task.delay()
+    summary = result.get(timeout=20)
+
+    # then
+    payment.refresh_from_db()
+    assert payment.status == Status.FAILED
+    assert summary["examined"] == 1
+    assert summary["failed"] == 1
+    stored = TaskResult.objects.get(task_id=result.id)
+    assert stored.status == "SUCCESS"
+    assert stored.task_name == "payments.tasks.payment_reconcile_pending_task"
