@@ -278,5 +278,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # runserver's request lines carry the callback URL: filter them too.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
