@@ -90,6 +90,9 @@ def send(
             auth=request.auth,
             headers=request.headers,
             timeout=request.timeout,
+            # A redirected POST would be resent elsewhere; Daraja never
+            # redirects, so a 3xx is reported as the answer it is.
+            allow_redirects=False,
         )
     except requests.RequestException as exc:
         error = (
@@ -163,27 +166,38 @@ def notify(on_exchange: ExchangeHook, exchange: DarajaExchange) -> None:
 
 
 def _transport_error(operation: str, exc: requests.RequestException) -> DarajaError:
+    name = type(exc).__name__
     if _never_sent(exc):
-        return DarajaUnavailable(f"Could not connect to Daraja ({type(exc).__name__})")
-    if not isinstance(exc, requests.Timeout | requests.ConnectionError):
-        # InvalidURL, TooManyRedirects...: a set-up problem, not an outage.
-        return DarajaError(f"Daraja request failed: {type(exc).__name__}")
+        return DarajaUnavailable(f"Could not send the request to Daraja ({name})")
     if operation in NOT_IDEMPOTENT:
         return DarajaOutcomeUnknown(
-            f"No answer from Daraja after sending ({type(exc).__name__})",
-            operation=operation,
+            f"No answer from Daraja after sending ({name})", operation=operation
         )
-    return DarajaUnavailable(f"No answer from Daraja ({type(exc).__name__})")
+    return DarajaUnavailable(f"No answer from Daraja ({name})")
+
+
+# Failures that happen before the request can leave: connecting, the TLS
+# handshake, or a request that requests refuses to build (set-up problems).
+_BEFORE_SENDING = (
+    requests.ConnectTimeout,
+    requests.exceptions.SSLError,
+    requests.exceptions.InvalidURL,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.InvalidHeader,
+    requests.exceptions.URLRequired,
+)
 
 
 def _never_sent(exc: requests.RequestException) -> bool:
     """True when the failure happened before any byte of the request left.
 
-    A connect timeout, a refused connection, a DNS failure or a TLS
-    handshake failure cannot have delivered the request. A read timeout or
-    a connection dropped later (``Connection aborted``) may have.
+    A connect timeout, a refused connection, a DNS failure, a TLS handshake
+    failure or an invalid URL cannot have delivered the request. A read
+    timeout, a connection dropped later (``Connection aborted``) or a
+    truncated answer may have: for a push that is an unknown outcome.
     """
-    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
+    if isinstance(exc, _BEFORE_SENDING):
         return True
     if not isinstance(exc, requests.ConnectionError):
         return False

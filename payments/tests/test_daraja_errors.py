@@ -140,7 +140,12 @@ def test_stk_push_503_raises_unavailable(rsps, client):
 
 @pytest.mark.parametrize(
     "exception",
-    [requests.ConnectTimeout("connect timed out"), _refused_connection()],
+    [
+        requests.ConnectTimeout("connect timed out"),
+        _refused_connection(),
+        requests.exceptions.SSLError("certificate verify failed"),
+        requests.exceptions.InvalidURL("bad host"),
+    ],
 )
 def test_stk_push_not_sent_raises_unavailable(rsps, client, exception):
     # given the connection to Daraja cannot be made
@@ -152,13 +157,17 @@ def test_stk_push_not_sent_raises_unavailable(rsps, client, exception):
         client.stk_push(**push_kwargs())
 
     # then it is unavailable (nothing reached Daraja), chained to the cause
-    assert isinstance(excinfo.value.__cause__, requests.ConnectionError)
+    assert excinfo.value.__cause__ is exception
     assert len(calls_to(rsps, PUSH_URL)) == 1
 
 
 @pytest.mark.parametrize(
     "exception",
-    [requests.ReadTimeout("read timed out"), _dropped_connection()],
+    [
+        requests.ReadTimeout("read timed out"),
+        _dropped_connection(),
+        requests.exceptions.ChunkedEncodingError("Response ended prematurely"),
+    ],
 )
 def test_stk_push_sent_without_answer_raises_outcome_unknown(rsps, client, exception):
     # given Daraja received the push but no answer came back
@@ -228,3 +237,17 @@ def test_stk_push_oauth_credentials_refused_raises_auth_error(rsps, client):
     assert isinstance(excinfo.value, DarajaRejected)
     assert excinfo.value.error_code == "400.008.01"
     assert calls_to(rsps, PUSH_URL) == []
+
+
+def test_stk_push_redirect_is_not_followed(rsps, client):
+    # given Daraja's host answers with a redirect
+    add_token(rsps)
+    rsps.post(PUSH_URL, status=302, headers={"Location": "https://elsewhere.test/"})
+
+    # when a push is made
+    with pytest.raises(DarajaRejected) as excinfo:
+        client.stk_push(**push_kwargs())
+
+    # then the push was not resent to the new location
+    assert excinfo.value.error_code == "http_302"
+    assert len(rsps.calls) == 2  # OAuth and the one push

@@ -1,5 +1,6 @@
 """Checks on STK push inputs: amount, reference, description, callback URL."""
 
+import logging
 from decimal import Decimal
 
 import pytest
@@ -164,3 +165,16 @@ def test_validate_callback_url_refuses_unusable_urls(url, environment):
 
     # then the error names the callback URL field
     assert excinfo.value.field == "callback_url"
+
+
+def test_validate_callback_url_warns_about_words_daraja_may_refuse(caplog):
+    # given a callback URL containing "mpesa" (rejected by the sandbox)
+    url = "https://api.hakiyetu.co.ke/mpesa/callback/"
+
+    # when it is validated
+    with caplog.at_level(logging.WARNING, logger="payments.daraja.validation"):
+        result = validate_callback_url(url, environment="sandbox")
+
+    # then it is kept (production use is uncertain) but a warning is logged
+    assert result == url
+    assert "may refuse" in caplog.text
