@@ -21,7 +21,10 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if on_sqlite and "postgres" in item.keywords:
             item.add_marker(skip_pg)
-        if "daraja_sandbox" in item.keywords and os.environ.get("DARAJA_SANDBOX") != "1":
+        if (
+            "daraja_sandbox" in item.keywords
+            and os.environ.get("DARAJA_SANDBOX") != "1"
+        ):
             item.add_marker(skip_sandbox)
 
 
