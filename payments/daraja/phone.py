@@ -16,7 +16,7 @@ _FIELD = "phone_number"
 
 
 def normalise_phone(value: str | int) -> str:
-    """Return ``value`` as a 12-digit MSISDN, ``2547XXXXXXXX``/``2541XXXXXXXX``.
+    """Return ``value`` as an MSISDN: ``2547XXXXXXXX`` or ``2541XXXXXXXX``.
 
     Accepts ``07…``, ``01…``, ``7…``, ``1…``, ``+254…`` and ``254…``, with
     spaces or dashes, as a string or an int.
