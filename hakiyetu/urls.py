@@ -15,4 +15,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include("bookings.api.urls")),
     path("", include("payments.api.urls")),
+    path("", include("hakiyetu.pages_urls")),
 ]

@@ -1,0 +1,265 @@
+"""The product's real processes, started on free ports for end-to-end tests.
+
+``start_stack`` runs, each in its own process group: the Daraja simulator
+(``python -m payments.simulator``), the web server (``runserver
+--noreload``), a Celery worker (threads pool) and Celery beat. They share a
+private ``VAR_DIR`` under a temporary folder: their own SQLite file (or
+their own PostgreSQL database when ``DATABASE_URL`` points at PostgreSQL),
+file cache and file-system broker (or a dedicated Redis database number
+when the environment gives ``redis://`` URLs). The database is migrated and
+seeded with ``seed_demo`` before the servers start. The tests talk to them
+over HTTP only: pytest's own test database is invisible to them.
+"""
+
+import contextlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SANDBOX_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
+READY_TIMEOUT = 60.0
+# Redis database number of the e2e processes, away from the suite's own.
+E2E_REDIS_DB = os.environ.get("E2E_REDIS_DB", "13")
+
+
+@dataclass
+class Stack:
+    """Where the running processes answer, and how to stop them."""
+
+    web_url: str
+    simulator_url: str
+    var_dir: Path
+    log_dir: Path
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+    def simulator(self, method: str, path: str, payload: dict | None = None):
+        """Call the simulator's control API (``/simulator/...``)."""
+        response = requests.request(
+            method, f"{self.simulator_url}/simulator/{path}", json=payload, timeout=10
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def log_tail(self, name: str, lines: int = 40) -> str:
+        path = self.log_dir / f"{name}.log"
+        if not path.exists():
+            return ""
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        """SIGTERM every process group, SIGKILL what is left after 10 s."""
+        for proc in self.processes.values():
+            _signal_group(proc, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for proc in self.processes.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(proc, signal.SIGKILL)
+                proc.wait(timeout=5)
+        for cleanup in reversed(self.cleanups):
+            cleanup()
+
+
+def _signal_group(proc: subprocess.Popen, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signum)  # the child leads its own group
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_stack(tmp: Path) -> Stack:
+    """Migrate, seed and start every process; wait until they answer."""
+    web_port, sim_port = free_port(), free_port()
+    var_dir, log_dir = tmp / "var", tmp / "logs"
+    var_dir.mkdir(parents=True)
+    log_dir.mkdir(parents=True)
+    stack = Stack(
+        web_url=f"http://127.0.0.1:{web_port}",
+        simulator_url=f"http://127.0.0.1:{sim_port}",
+        var_dir=var_dir,
+        log_dir=log_dir,
+    )
+    try:
+        env = _child_env(stack, web_port=web_port, sim_port=sim_port)
+        _prepare_database(stack, env)
+        _start_all(stack, env, sim_port=sim_port, web_port=web_port)
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+def _child_env(stack: Stack, *, web_port: int, sim_port: int) -> dict[str, str]:
+    secret = secrets.token_urlsafe(24)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("MPESA_", "CELERY_", "PYTEST_"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="hakiyetu.settings",
+        PYTHONUNBUFFERED="1",
+        VAR_DIR=str(stack.var_dir),
+        SECRET_KEY=secrets.token_urlsafe(50),
+        DEBUG="1",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        LOG_LEVEL="INFO",
+        MPESA_ENVIRONMENT="sandbox",
+        MPESA_BASE_URL=stack.simulator_url,
+        MPESA_CONSUMER_KEY=f"e2e-{secrets.token_hex(6)}",
+        MPESA_CONSUMER_SECRET=secrets.token_hex(16),
+        MPESA_BUSINESS_SHORT_CODE="174379",
+        MPESA_PASSKEY=SANDBOX_PASSKEY,
+        MPESA_CALLBACK_SECRET=secret,
+        MPESA_CALLBACK_URL=f"{stack.web_url}/api/payment/callback/{secret}",
+        # A lost callback is settled by the worker's follow-up query 3 s
+        # after Daraja accepted the push (90 s in production).
+        MPESA_QUERY_AFTER_SECONDS="3",
+        MPESA_STK_LIFETIME_SECONDS="60",
+        MPESA_RETRY_AFTER_FAILURE_SECONDS="3",
+        STK_PUSH_RATE_PER_USER="100/min",
+        STK_PUSH_RATE_PER_PHONE="100/min",
+        AUTH_TOKEN_RATE="100/min",  # noqa: S106 - a rate, not a secret
+        DATABASE_URL=_database_url(stack),
+        CACHE_URL=_private_redis(os.environ.get("CACHE_URL", ""))
+        or f"filecache://{stack.var_dir / 'cache'}",
+        CELERY_BROKER_URL=_private_redis(os.environ.get("CELERY_BROKER_URL", ""))
+        or "filesystem://",
+    )
+    return env
+
+
+def _private_redis(url: str) -> str | None:
+    """The same Redis server on the e2e database number, or None."""
+    if not url.startswith(("redis://", "rediss://")):
+        return None  # file cache / file broker under the private VAR_DIR
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{E2E_REDIS_DB}"))
+
+
+def _database_url(stack: Stack) -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://", "pgsql://")):
+        return _private_postgres(stack, url)
+    return f"sqlite:///{stack.var_dir / 'e2e.sqlite3'}"
+
+
+def _private_postgres(stack: Stack, url: str) -> str:
+    """Create a fresh database beside the configured one; drop it at the end."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = f"hakiyetu_e2e_{secrets.token_hex(4)}"
+    admin_url = urlunsplit(parts._replace(scheme="postgresql"))
+
+    def run(statement: sql.Composable) -> None:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(statement)
+
+    run(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    stack.cleanups.append(
+        lambda: run(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)
+            )
+        )
+    )
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _prepare_database(stack: Stack, env: dict[str, str]) -> None:
+    for argv in (["migrate", "--noinput"], ["seed_demo"]):
+        log = stack.log_dir / f"{argv[0]}.log"
+        with log.open("w") as out:
+            done = subprocess.run(  # noqa: S603 - our own manage.py
+                [sys.executable, "manage.py", *argv],
+                cwd=BASE_DIR,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                timeout=180,
+                check=False,
+            )
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"manage.py {argv[0]} failed:\n{stack.log_tail(argv[0])}"
+            )
+
+
+def _start_all(stack: Stack, env: dict[str, str], *, sim_port: int, web_port: int):
+    python = sys.executable
+    celery = [python, "-m", "celery", "-A", "hakiyetu"]
+    commands = {
+        "simulator": [
+            *(python, "-m", "payments.simulator", "--port", str(sim_port)),
+            *("--callback-delay", "1", "--stk-lifetime", "10", "--seed", "7"),
+        ],
+        "web": [
+            python,
+            "manage.py",
+            "runserver",
+            f"127.0.0.1:{web_port}",
+            "--noreload",
+        ],
+        "worker": [
+            *(*celery, "worker", "-P", "threads", "-c", "4", "-l", "info"),
+            *("-n", "e2e@%h", "--without-gossip", "--without-mingle"),
+        ],
+        "beat": [*celery, "beat", "-l", "info", "--pidfile="],
+    }
+    for name, argv in commands.items():
+        log = (stack.log_dir / f"{name}.log").open("w")
+        stack.processes[name] = subprocess.Popen(  # noqa: S603 - fixed argv
+            argv,
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()  # the child keeps its own descriptor
+    _wait_until(
+        stack, "simulator", lambda: _answers(f"{stack.simulator_url}/simulator/")
+    )
+    _wait_until(stack, "web", lambda: _answers(f"{stack.web_url}/healthz"))
+    _wait_until(stack, "worker", lambda: " ready." in stack.log_tail("worker", 200))
+    _wait_until(stack, "beat", lambda: "beat: Starting" in stack.log_tail("beat", 200))
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def _wait_until(stack: Stack, name: str, ready: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    proc = stack.processes[name]
+    while time.monotonic() < deadline:
+        if ready():
+            return
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited early:\n{stack.log_tail(name)}")
+        time.sleep(0.2)
+    raise RuntimeError(
+        f"{name} not ready in {READY_TIMEOUT} s:\n{stack.log_tail(name)}"
+    )

@@ -1,0 +1,335 @@
+/**
+ * The checkout page at "/": pick an advocate, an offer, a date and a free
+ * slot, book it, then pay it with checkout.js's processPayment.
+ */
+import { csrfToken, processPayment } from "./checkout.js";
+
+const KES = new Intl.NumberFormat("en-KE", { maximumFractionDigits: 0 });
+const WHEN = new Intl.DateTimeFormat("en-KE", {
+  timeZone: "Africa/Nairobi",
+  weekday: "long",
+  day: "numeric",
+  month: "long",
+  year: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+});
+// Waiting longer than this (a few seconds) before a new push is automatic:
+// the customer already asked for it by pressing "Try again".
+const MAX_AUTO_WAIT_SECONDS = 30;
+
+const $ = (id) => document.getElementById(id);
+const el = {
+  root: $("checkout"),
+  form: $("checkout-form"),
+  bookingFields: $("booking-fields"),
+  advocate: $("advocate"),
+  offer: $("offer"),
+  date: $("date"),
+  slotList: $("slot-list"),
+  slotMessage: $("slot-message"),
+  slotError: $("slot-error"),
+  price: $("price"),
+  priceNote: $("price-note"),
+  phone: $("phone"),
+  phoneError: $("phone-error"),
+  formError: $("form-error"),
+  pay: $("pay-button"),
+  status: $("status"),
+  waiting: $("waiting"),
+  waitingTitle: $("waiting-title"),
+  waitingDetail: $("waiting-detail"),
+  success: $("result-success"),
+  successTitle: $("success-title"),
+  failure: $("result-failure"),
+  failureTitle: $("failure-title"),
+  failureReason: $("failure-reason"),
+  failureHint: $("failure-hint"),
+  retry: $("retry-button"),
+};
+
+const state = { advocates: [], booking: null, slotRequest: 0, busy: false };
+
+if (el.root) init();
+
+function init() {
+  state.advocates = JSON.parse($("advocates-data").textContent || "[]");
+  if (state.advocates.length === 0) {
+    showFormError("No advocates are available right now.");
+    el.pay.disabled = true;
+    return;
+  }
+  el.advocate.addEventListener("change", () => {
+    fillOffers();
+    loadSlots();
+  });
+  el.offer.addEventListener("change", () => {
+    showPrice();
+    loadSlots();
+  });
+  el.date.addEventListener("change", loadSlots);
+  el.form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    pay();
+  });
+  el.retry.addEventListener("click", () => pay());
+  fillOffers();
+  loadSlots();
+}
+
+function currentAdvocate() {
+  return state.advocates.find((a) => String(a.id) === el.advocate.value);
+}
+
+function currentOffer() {
+  const [code, duration] = el.offer.value.split(":");
+  const advocate = currentAdvocate();
+  return advocate?.consultation_types.find(
+    (o) => o.code === code && String(o.duration) === duration,
+  );
+}
+
+function fillOffers() {
+  const advocate = currentAdvocate();
+  el.offer.replaceChildren(
+    ...(advocate?.consultation_types ?? []).map((offer) => {
+      const option = document.createElement("option");
+      option.value = `${offer.code}:${offer.duration}`;
+      option.textContent = `${offer.name}, ${offer.duration} min — KES ${KES.format(offer.price)}`;
+      return option;
+    }),
+  );
+  showPrice();
+}
+
+function showPrice() {
+  const offer = currentOffer();
+  el.price.textContent = offer ? `KES ${KES.format(offer.price)}` : "—";
+}
+
+async function loadSlots() {
+  const offer = currentOffer();
+  const request = ++state.slotRequest;
+  el.slotList.replaceChildren();
+  hide(el.slotError);
+  if (!offer || !el.date.value) {
+    el.slotMessage.textContent = "Choose an advocate, a type and a date.";
+    return;
+  }
+  el.slotMessage.textContent = "Loading free times…";
+  const query = new URLSearchParams({
+    date: el.date.value,
+    consultation_type: offer.code,
+    duration: String(offer.duration),
+  });
+  let slots;
+  try {
+    const response = await fetch(`/api/advocates/${currentAdvocate().id}/slots/?${query}`, {
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    });
+    slots = response.ok ? await response.json() : null;
+    if (!response.ok) {
+      const body = await response.json().catch(() => null);
+      throw new Error(body?.error?.message || "Could not load free times.");
+    }
+  } catch (error) {
+    if (request === state.slotRequest) el.slotMessage.textContent = error.message;
+    return;
+  }
+  if (request !== state.slotRequest) return; // a newer choice won
+  el.slotList.replaceChildren(...slots.map(slotRadio));
+  el.slotMessage.textContent = slots.length
+    ? `${slots.length} free times.`
+    : "No free times on this day. Please choose another date.";
+}
+
+function slotRadio(slot, index) {
+  const label = document.createElement("label");
+  label.className = "slot";
+  const input = document.createElement("input");
+  input.type = "radio";
+  input.name = "slot";
+  input.value = slot.time;
+  input.id = `slot-${index}`;
+  input.addEventListener("change", () => hide(el.slotError));
+  const text = document.createElement("span");
+  text.textContent = slot.time;
+  label.append(input, text);
+  return label;
+}
+
+function selectedSlot() {
+  return el.slotList.querySelector('input[name="slot"]:checked')?.value ?? null;
+}
+
+async function pay() {
+  if (state.busy) return;
+  clearErrors();
+  if (!validate()) return;
+  setBusy(true);
+  try {
+    if (!state.booking && !(await book())) return;
+    await payBooking();
+  } finally {
+    setBusy(false);
+  }
+}
+
+function validate() {
+  let firstInvalid = null;
+  if (!state.booking && !selectedSlot()) {
+    showFieldError(el.slotError, null, "Choose a time.");
+    firstInvalid = el.slotList.querySelector("input") || el.date;
+  }
+  if (!el.phone.value.trim()) {
+    showFieldError(el.phoneError, el.phone, "Enter the M-Pesa phone number to pay from.");
+    firstInvalid = firstInvalid || el.phone;
+  }
+  firstInvalid?.focus();
+  return firstInvalid === null;
+}
+
+async function book() {
+  const offer = currentOffer();
+  announce("Booking your slot…");
+  const answer = await postJson("/api/documents/consultations/book", {
+    advocate_id: Number(el.advocate.value),
+    date: el.date.value,
+    time: selectedSlot(),
+    consultation_type: offer.code,
+    duration: offer.duration,
+  });
+  if (answer.status !== 201) {
+    const message = answer.json?.error?.message || "We could not book this slot.";
+    showFormError(message);
+    announce("");
+    if (answer.status === 409) loadSlots(); // someone took it: show what is left
+    return false;
+  }
+  state.booking = answer.json;
+  el.bookingFields.disabled = true;
+  el.price.textContent = `KES ${KES.format(state.booking.amount)}`;
+  el.priceNote.textContent = `Booking #${state.booking.booking_id}: this slot is held for you while you pay.`;
+  return true;
+}
+
+async function payBooking() {
+  const phone = el.phone.value.trim();
+  showWaiting(phone);
+  let result = await processPayment({ phone_number: phone, booking_id: state.booking.booking_id });
+  if (result.kind === "retry_too_soon" && result.retryAfter <= MAX_AUTO_WAIT_SECONDS) {
+    await countdown(result.retryAfter);
+    showWaiting(phone);
+    result = await processPayment({ phone_number: phone, booking_id: state.booking.booking_id });
+  }
+  hide(el.waiting);
+  if (result.success) showSuccess(result.data);
+  else if (result.kind === "invalid" && result.field === "phone_number") {
+    showFieldError(el.phoneError, el.phone, result.message);
+    announce("");
+    el.phone.focus();
+  } else showFailure(result);
+}
+
+function showWaiting(phone) {
+  hide(el.failure);
+  show(el.waiting);
+  el.waitingDetail.textContent =
+    `We sent a request for KES ${KES.format(state.booking.amount)} to ${phone}. ` +
+    "This page updates by itself when M-Pesa answers.";
+  announce("Check your phone and enter your M-Pesa PIN.");
+  el.waitingTitle.focus();
+}
+
+async function countdown(seconds) {
+  hide(el.waiting);
+  for (let left = Math.ceil(seconds); left > 0; left -= 1) {
+    announce(`The last attempt failed moments ago. Sending a new request in ${left} s…`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+function showSuccess(payment) {
+  const booking = state.booking;
+  el.form.hidden = true;
+  hide(el.failure);
+  $("receipt-number").textContent =
+    payment.mpesa_receipt_number || "Confirmed by M-Pesa; the receipt number is in your M-Pesa SMS";
+  $("receipt-amount").textContent = `KES ${KES.format(payment.amount)}`;
+  $("receipt-advocate").textContent = booking.advocate.name;
+  $("receipt-when").textContent = WHEN.format(new Date(booking.start));
+  $("receipt-booking").textContent = `#${booking.booking_id}, confirmed`;
+  show(el.success);
+  announce("Payment received.");
+  el.successTitle.focus();
+}
+
+function showFailure(result) {
+  el.failureReason.textContent = result.message;
+  el.failureHint.textContent = result.retryable
+    ? "You can change the phone number above before trying again."
+    : "";
+  el.retry.hidden = !result.retryable;
+  el.retry.textContent = result.kind === "timeout" ? "Check again" : "Try again";
+  el.pay.hidden = true;
+  show(el.failure);
+  announce(`Payment not completed. ${result.message}`);
+  el.failureTitle.focus();
+}
+
+function setBusy(busy) {
+  state.busy = busy;
+  el.form.setAttribute("aria-busy", String(busy));
+  el.pay.disabled = busy;
+  el.retry.disabled = busy;
+  el.phone.readOnly = busy;
+}
+
+async function postJson(path, body) {
+  try {
+    const response = await fetch(path, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        Accept: "application/json",
+        "Content-Type": "application/json",
+        "X-CSRFToken": csrfToken(),
+      },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, json: await response.json().catch(() => null) };
+  } catch {
+    return { status: 0, json: { error: { message: "We could not reach Haki Yetu. Check your connection." } } };
+  }
+}
+
+function clearErrors() {
+  hide(el.formError);
+  hide(el.slotError);
+  hide(el.phoneError);
+  el.phone.removeAttribute("aria-invalid");
+}
+
+function showFieldError(errorEl, input, message) {
+  errorEl.textContent = message;
+  show(errorEl);
+  input?.setAttribute("aria-invalid", "true");
+}
+
+function showFormError(message) {
+  el.formError.textContent = message;
+  show(el.formError);
+}
+
+function announce(message) {
+  el.status.textContent = message;
+}
+
+function show(node) {
+  node.hidden = false;
+}
+
+function hide(node) {
+  node.hidden = true;
+}
