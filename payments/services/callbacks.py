@@ -53,33 +53,41 @@ def payment_receive_callback(
 
     Matching is by CheckoutRequestID only. A callback for an unknown id is
     kept (payment empty) and acknowledged. Raises ``CallbackMalformed``
-    (after storing the body) when it is not an STK callback.
+    (after storing the body) when it is not an STK callback. The event is
+    committed on its own first, so a failure later loses nothing.
     """
     payload, json_error = _load_json(raw_body)
     checkout_id = _checkout_id_hint(payload)
-    payment_id = _payment_id_for(checkout_id)
+    stored = {"raw_body": raw_body, "source_ip": source_ip, "headers": headers}
     try:
         if json_error:
             raise CallbackParseError(json_error)
         callback = parse_stk_callback(payload)
     except CallbackParseError as exc:
         event_record_callback(
-            raw_body=raw_body,
-            source_ip=source_ip,
-            headers=headers,
-            payment_id=payment_id,
-            checkout_request_id=checkout_id,
-            error=f"malformed: {exc}",
+            **stored, checkout_request_id=checkout_id, error=f"malformed: {exc}"
         )
         logger.warning("malformed STK callback from %s: %s", source_ip, exc)
         raise CallbackMalformed() from exc
     event = event_record_callback(
-        raw_body=raw_body,
-        source_ip=source_ip,
-        headers=headers,
-        payment_id=payment_id,
-        checkout_request_id=callback.checkout_request_id,
+        **stored, checkout_request_id=callback.checkout_request_id
     )
+    if callback.is_success and settings.MPESA_VERIFY_CALLBACKS:
+        from payments.tasks import payment_verify_callback_task
+
+        transaction.on_commit(lambda: payment_verify_callback_task.delay(event.pk))
+        return CallbackReceipt(event.pk, None, "deferred")
+    try:
+        payment_id = payment_apply_stk_callback(callback=callback)
+    except Exception:  # stored already: note the failure, let reconciliation settle
+        logger.exception("applying callback event %s failed", event.pk)
+        event_record(
+            kind=PaymentEvent.Kind.NOTE,
+            reason=f"applying callback event {event.pk} failed",
+            error=traceback.format_exc()[-4000:],
+            checkout_request_id=callback.checkout_request_id,
+        )
+        return CallbackReceipt(event.pk, None, "error")
     if payment_id is None:
         logger.warning(
             "STK callback for unknown CheckoutRequestID %s kept as event %s",
@@ -87,30 +95,22 @@ def payment_receive_callback(
             event.pk,
         )
         return CallbackReceipt(event.pk, None, "unknown")
-    if callback.is_success and settings.MPESA_VERIFY_CALLBACKS:
-        from payments.tasks import payment_verify_callback_task
-
-        transaction.on_commit(lambda: payment_verify_callback_task.delay(event.pk))
-        return CallbackReceipt(event.pk, payment_id, "deferred")
-    try:
-        payment_apply_stk_callback(payment_id=payment_id, callback=callback)
-    except Exception:  # stored already: note the failure, let reconciliation settle
-        logger.exception("applying callback event %s failed", event.pk)
-        event_record(
-            kind=PaymentEvent.Kind.NOTE,
-            payment_id=payment_id,
-            reason=f"applying callback event {event.pk} failed",
-            error=traceback.format_exc()[-4000:],
-            checkout_request_id=callback.checkout_request_id,
-        )
-        return CallbackReceipt(event.pk, payment_id, "error")
     return CallbackReceipt(event.pk, payment_id, "applied")
 
 
-def payment_apply_stk_callback(*, payment_id: int, callback: StkCallback) -> None:
-    """Settle the payment from a parsed callback (idempotent)."""
+def payment_apply_stk_callback(*, callback: StkCallback) -> int | None:
+    """Settle the payment with the callback's CheckoutRequestID (idempotent).
+
+    Returns the payment's id, or None when no payment has that id.
+    """
     with transaction.atomic():
-        payment = payment_lock(payment_id=payment_id)
+        payment = (
+            Payment.objects.select_for_update()
+            .filter(checkout_request_id=callback.checkout_request_id)
+            .first()
+        )
+        if payment is None:
+            return None
         if callback.is_success:
             settle_success(payment, success_report_from_callback(callback))
         else:
@@ -120,6 +120,7 @@ def payment_apply_stk_callback(*, payment_id: int, callback: StkCallback) -> Non
                 result_desc=callback.result_desc,
                 source="callback",
             )
+    return payment.pk
 
 
 def payment_verify_callback(
@@ -132,6 +133,8 @@ def payment_verify_callback(
     review: money may have moved, so it is never simply failed.
     """
     callback = parse_stk_callback(event.request_body)
+    if event.payment_id is None:
+        return "unknown"
     result = (client or get_client()).stk_query(
         checkout_request_id=callback.checkout_request_id,
         on_exchange=exchange_recorder(event.payment_id),
@@ -198,13 +201,3 @@ def _checkout_id_hint(payload: object) -> str:
     except (KeyError, TypeError, IndexError):
         return ""
     return value[:64] if isinstance(value, str) else ""
-
-
-def _payment_id_for(checkout_request_id: str) -> int | None:
-    if not checkout_request_id:
-        return None
-    return (
-        Payment.objects.filter(checkout_request_id=checkout_request_id)
-        .values_list("pk", flat=True)
-        .first()
-    )

@@ -21,6 +21,7 @@ from bookings.selectors import booking_get_for_user
 from bookings.services import booking_assert_payable, booking_extend_hold
 from payments.daraja.client import DarajaClient, get_client
 from payments.daraja.exceptions import (
+    DarajaError,
     DarajaOutcomeUnknown,
     DarajaRejected,
     DarajaUnavailable,
@@ -100,7 +101,7 @@ def payment_initiate(
             transaction_desc=shorten_description(transaction_desc or "Consultation"),
             on_exchange=exchange_recorder(payment.pk),
         )
-    except (DarajaRejected, DarajaUnavailable, DarajaOutcomeUnknown) as exc:
+    except DarajaError as exc:
         _raise_provider_error(payment, exc)
     return _accept(payment, push)
 
@@ -234,7 +235,7 @@ def _accept(payment: Payment, push: StkPushResult) -> InitiationAnswer:
     return InitiationAnswer(payment_id=locked.pk, http_status=201, body=body)
 
 
-def _raise_provider_error(payment: Payment, exc: Exception) -> None:
+def _raise_provider_error(payment: Payment, exc: DarajaError) -> None:
     """Record what Daraja's failure means for the payment, then raise."""
     error: PaymentError
     with transaction.atomic():
@@ -253,16 +254,7 @@ def _raise_provider_error(payment: Payment, exc: Exception) -> None:
                 error_message=exc.error_message,
                 payment_id=locked.pk,
             )
-        elif isinstance(exc, DarajaUnavailable):
-            apply_transition(
-                locked,
-                to=Status.FAILED,
-                reason=f"Daraja unreachable: {exc}",
-                result_code="unavailable",
-                failure_reason="M-Pesa could not be reached. Nothing was charged.",
-            )
-            error = PaymentProviderUnavailable(payment_id=locked.pk)
-        else:
+        elif isinstance(exc, DarajaOutcomeUnknown):
             event_record(
                 kind=PaymentEvent.Kind.NOTE,
                 payment_id=locked.pk,
@@ -274,6 +266,19 @@ def _raise_provider_error(payment: Payment, exc: Exception) -> None:
                 "you may complete it; we will confirm the outcome.",
                 payment_id=locked.pk,
             )
+        else:
+            # Unreachable, or refused before sending (e.g. a configuration
+            # problem): nothing reached the phone.
+            if not isinstance(exc, DarajaUnavailable):
+                logger.error("STK push not sent for payment %s: %s", locked.pk, exc)
+            apply_transition(
+                locked,
+                to=Status.FAILED,
+                reason=f"push not sent: {exc}",
+                result_code="unavailable",
+                failure_reason="M-Pesa could not be reached. Nothing was charged.",
+            )
+            error = PaymentProviderUnavailable(payment_id=locked.pk)
         _store_answer(locked, error.status_code, error.as_body())
     raise error from exc
 

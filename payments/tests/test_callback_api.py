@@ -349,3 +349,24 @@ def test_arbitrary_json_never_raises_past_the_view(client):
     codes = [post_callback(client, json.dumps(b).encode()).status_code for b in bodies]
     # then
     assert all(code in (200, 400) for code in codes)
+
+
+def test_success_callback_costs_at_most_six_statements(client):
+    # given
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    payment = PaymentFactory()
+    body = as_bytes(success_callback(payment.checkout_request_id))
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        post_callback(client, body)
+    # then: BEGIN/COMMIT (savepoints here, inside the test's transaction) aside
+    statements = [
+        q["sql"]
+        for q in queries.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
+    assert len(statements) <= 6, statements
+    payment.refresh_from_db()
+    assert payment.status == Status.COMPLETED

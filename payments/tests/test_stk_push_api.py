@@ -294,3 +294,15 @@ def test_stk_push_is_throttled_per_phone(client_of, fake_daraja, settings):
     # then
     assert codes[:5] == [201] * 5
     assert codes[5] == 429
+
+
+def test_stk_push_refused_before_sending_fails_cleanly(client_of, booking, fake_daraja):
+    # given: a configuration problem the client detects before any HTTP call
+    from payments.daraja.exceptions import DarajaValidationError
+
+    fake_daraja.push_result = DarajaValidationError("callback_url", "not https")
+    # when
+    response = push(client_of(booking.client), booking)
+    # then
+    assert response.status_code == 503
+    assert Payment.objects.get().status == Status.FAILED
