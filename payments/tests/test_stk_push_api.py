@@ -294,6 +294,9 @@ def test_stk_push_is_throttled_per_phone(client_of, fake_daraja, settings):
     # then
     assert codes[:5] == [201] * 5
     assert codes[5] == 429
+    throttled = push(client_of(bookings[5].client), bookings[5])
+    assert int(throttled["Retry-After"]) > 0
+    assert throttled.json()["error"]["code"] == "throttled"
 
 
 def test_stk_push_refused_before_sending_fails_cleanly(client_of, booking, fake_daraja):
