@@ -29,17 +29,26 @@ def _broker_url() -> str:
     return configured if configured.startswith("redis://") else "memory://"
 
 
+def _forget_broker_connections() -> None:
+    """Drop pools bound to the broker used so far: even eager ``.delay()``
+    acquires a producer, which would keep publishing to the old broker."""
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def worker(settings) -> Iterator[object]:
     settings.MPESA_QUERY_AFTER_SECONDS = 0
     previous = app.conf.broker_url, app.conf.task_always_eager
     app.conf.broker_url = _broker_url()
     app.conf.task_always_eager = False
+    _forget_broker_connections()
     with start_worker(
         app, pool="solo", perform_ping_check=False, shutdown_timeout=10
     ) as running:
         yield running
     app.conf.broker_url, app.conf.task_always_eager = previous
+    _forget_broker_connections()
 
 
 def test_payment_query_task_settles_payment_on_a_worker(worker, fake_daraja):
