@@ -29,6 +29,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = BASE_DIR / "test-artifacts" / "screenshots"
+TIMEOUT_MS = float(os.environ.get("E2E_TIMEOUT_MS", "30000"))
 DEMO_CLIENT = ("demo-client", "hakiyetu-demo")
 _saved: list[Path] = []
 
@@ -106,6 +107,8 @@ def browser():
     Playwright's ``launch`` starts it with a new, empty profile directory.
     """
     sync_api = pytest.importorskip("playwright.sync_api")
+    # Outcomes take seconds (callback delay, the worker's query, backoff).
+    sync_api.expect.set_options(timeout=TIMEOUT_MS)
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
@@ -120,7 +123,7 @@ def page(browser, live_stack, request):
     context = browser.new_context(
         viewport={"width": 375, "height": 812}, base_url=live_stack.web_url
     )
-    context.set_default_timeout(float(os.environ.get("E2E_TIMEOUT_MS", "30000")))
+    context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     yield page
     failed = getattr(request.node, "report_call", None)
@@ -132,6 +135,9 @@ def page(browser, live_stack, request):
 def save_screenshot(page, name: str) -> Path:
     """A full-page PNG under test-artifacts/screenshots/, named in the summary."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    if not _saved:  # the folder holds this run's pictures only
+        for old in SCREENSHOTS.glob("*.png"):
+            old.unlink()
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     _saved.append(path)

@@ -92,7 +92,7 @@ function currentOffer() {
 function fillOffers() {
   const advocate = currentAdvocate();
   el.offer.replaceChildren(
-    ...(advocate?.consultation_types ?? []).map((offer) => {
+    ...[...(advocate?.consultation_types ?? [])].sort(byPrice).map((offer) => {
       const option = document.createElement("option");
       option.value = `${offer.code}:${offer.duration}`;
       option.textContent = `${offer.name}, ${offer.duration} min — KES ${KES.format(offer.price)}`;
@@ -100,6 +100,10 @@ function fillOffers() {
     }),
   );
   showPrice();
+}
+
+function byPrice(a, b) {
+  return a.price - b.price || a.duration - b.duration;
 }
 
 function showPrice() {
@@ -238,7 +242,7 @@ function showWaiting(phone) {
   el.waitingDetail.textContent =
     `We sent a request for KES ${KES.format(state.booking.amount)} to ${phone}. ` +
     "This page updates by itself when M-Pesa answers.";
-  announce("Check your phone and enter your M-Pesa PIN.");
+  announce("Check your phone and enter your M-Pesa PIN.", { visible: false });
   el.waitingTitle.focus();
 }
 
@@ -254,14 +258,17 @@ function showSuccess(payment) {
   const booking = state.booking;
   el.form.hidden = true;
   hide(el.failure);
-  $("receipt-number").textContent =
-    payment.mpesa_receipt_number || "Confirmed by M-Pesa; the receipt number is in your M-Pesa SMS";
+  const receipt = $("receipt-number");
+  receipt.textContent =
+    payment.mpesa_receipt_number ||
+    "Confirmed by M-Pesa. The receipt number is in the M-Pesa SMS on your phone.";
+  receipt.classList.toggle("receipt-pending", !payment.mpesa_receipt_number);
   $("receipt-amount").textContent = `KES ${KES.format(payment.amount)}`;
   $("receipt-advocate").textContent = booking.advocate.name;
   $("receipt-when").textContent = WHEN.format(new Date(booking.start));
   $("receipt-booking").textContent = `#${booking.booking_id}, confirmed`;
   show(el.success);
-  announce("Payment received.");
+  announce("Payment received.", { visible: false });
   el.successTitle.focus();
 }
 
@@ -274,7 +281,7 @@ function showFailure(result) {
   el.retry.textContent = result.kind === "timeout" ? "Check again" : "Try again";
   el.pay.hidden = true;
   show(el.failure);
-  announce(`Payment not completed. ${result.message}`);
+  announce(`Payment not completed. ${result.message}`, { visible: false });
   el.failureTitle.focus();
 }
 
@@ -322,7 +329,12 @@ function showFormError(message) {
   show(el.formError);
 }
 
-function announce(message) {
+/**
+ * Say it in the live region. States that have their own panel are only
+ * spoken (the panel shows them); transient messages are shown too.
+ */
+function announce(message, { visible = true } = {}) {
+  el.status.classList.toggle("visually-hidden", !visible);
   el.status.textContent = message;
 }
 
