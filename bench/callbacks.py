@@ -1,0 +1,194 @@
+"""Benchmark: STK callback ingestion under load (issue 8, item 1).
+
+    python bench/callbacks.py [--n 2000] [--concurrency 16]
+        [--workers 4 --worker-class gthread --threads 4]
+
+Creates N pending payments in its own PostgreSQL database (hky_bench),
+starts gunicorn on loopback, posts each payment's success callback exactly
+once (bench/loadgen.py, asyncio keep-alive connections), and reports
+callbacks/s, latency percentiles, SQL queries per callback (one callback
+in-process under CaptureQueriesContext) and whether every payment ended
+completed exactly once. Expected on 2 cores: >= 500/s, p99 < 100 ms,
+<= 6 queries per callback.
+"""
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common, fixtures  # noqa: E402
+from bench.loadgen import build_request, send_all  # noqa: E402
+
+EXPECTED_RATE = 500
+EXPECTED_P99_MS = 100
+EXPECTED_QUERIES = 6
+
+
+def callback_body(index: int) -> bytes:
+    from payments.tests.payloads import success_callback
+
+    payload = success_callback(fixtures.checkout_id(index), receipt=f"BEN{index:07d}")
+    return json.dumps(payload).encode()
+
+
+def callback_path() -> str:
+    return f"/api/payment/callback/{common.CALLBACK_SECRET}"
+
+
+def measure_queries(index: int) -> list[str]:
+    """The SQL one success callback runs, through the real view in-process."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    body = callback_body(index)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(callback_path(), body, content_type="application/json")
+    assert response.status_code == 200, response.content
+    return [q["sql"] for q in captured.captured_queries]
+
+
+CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "BEGIN", "COMMIT")
+
+
+def is_statement(sql: str) -> bool:
+    """BEGIN/COMMIT/SAVEPOINT/RELEASE are round trips, not data statements."""
+    return not sql.startswith(CONTROL)
+
+
+def check_exactly_once(first: int, count: int) -> dict:
+    """Statuses of the measured payments and their completed-event counts."""
+    from bookings.models import Booking
+    from payments.models import Payment, PaymentEvent
+
+    ids = [fixtures.checkout_id(i) for i in range(first, first + count)]
+    payments = Payment.objects.filter(checkout_request_id__in=ids)
+    statuses = Counter(payments.values_list("status", flat=True))
+    completions = Counter(
+        PaymentEvent.objects.filter(
+            kind=PaymentEvent.Kind.STATUS_CHANGE,
+            to_status=Payment.Status.COMPLETED,
+            checkout_request_id__in=ids,
+        ).values_list("checkout_request_id", flat=True)
+    )
+    callbacks = PaymentEvent.objects.filter(
+        kind=PaymentEvent.Kind.CALLBACK, checkout_request_id__in=ids
+    ).count()
+    confirmed = Booking.objects.filter(
+        payments__checkout_request_id__in=ids, status=Booking.Status.CONFIRMED
+    ).count()
+    return {
+        "statuses": dict(statuses),
+        "completed_once": sum(1 for i in ids if completions[i] == 1),
+        "completed_twice_or_more": sum(1 for i in ids if completions[i] > 1),
+        "callback_events": callbacks,
+        "bookings_confirmed": confirmed,
+    }
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=2000, help="measured callbacks")
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--worker-class", default="gthread")
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--database", default="hky_bench_callbacks")
+    parser.add_argument("--show-sql", action="store_true")
+    return parser.parse_args(argv)
+
+
+def prepare(args: argparse.Namespace) -> dict[str, str]:
+    env = common.bench_env(args.database)
+    common.recreate_database(args.database)
+    common.setup_django(env)
+    common.migrate()
+    common.flush_redis_dbs(9, 10)
+    fixtures.create_pending_payments(1 + args.warmup + args.n)
+    return env
+
+
+def report_queries(queries: list[str], show_sql: bool) -> int:
+    statements = [q for q in queries if is_statement(q)]
+    print(
+        f"SQL per callback: {len(statements)} statements "
+        f"(+{len(queries) - len(statements)} BEGIN/COMMIT/SAVEPOINT/RELEASE) "
+        f"-> expected <= {EXPECTED_QUERIES}: "
+        f"{common.verdict(len(statements) <= EXPECTED_QUERIES)}"
+    )
+    for sql in queries if show_sql else []:
+        print(f"    {sql[:160]}")
+    return len(statements)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    env = prepare(args)
+    common.print_machine()
+    queries = measure_queries(0)
+    warm = [
+        build_request("POST", callback_path(), body=callback_body(i))
+        for i in range(1, 1 + args.warmup)
+    ]
+    first = 1 + args.warmup
+    load = [
+        build_request("POST", callback_path(), body=callback_body(i))
+        for i in range(first, first + args.n)
+    ]
+    from django.db import connection
+
+    connection.close()
+    server = common.Gunicorn(
+        env,
+        workers=args.workers,
+        worker_class=args.worker_class,
+        threads=args.threads,
+    )
+    with server:
+        send_all(server.port, warm, concurrency=args.concurrency)
+        meter = common.CpuMeter(server.process.pid, args.database)
+        before = meter.sample()
+        result = send_all(server.port, load, concurrency=args.concurrency)
+        web_cpu, db_cpu = meter.used(before, meter.sample())
+    outcome = check_exactly_once(first, args.n)
+    print(f"Server: {server.description}")
+    print(
+        f"Load: {args.n} distinct success callbacks, {args.concurrency} "
+        f"keep-alive connections (asyncio generator, client CPU "
+        f"{result.client_cpu:.2f} s of {result.wall:.2f} s wall)"
+    )
+    print(f"HTTP statuses: {result.statuses}, connection errors: {result.errors}")
+    ms = [s * 1000 for s in result.latencies]
+    p99 = common.percentile(ms, 0.99)
+    print(
+        f"Callbacks/s: {result.rate:.0f} -> expected >= {EXPECTED_RATE}: "
+        f"{common.verdict(result.rate >= EXPECTED_RATE)}"
+    )
+    print(
+        f"Latency: {common.latency_line(result.latencies)} -> expected p99 < "
+        f"{EXPECTED_P99_MS} ms: {common.verdict(p99 < EXPECTED_P99_MS)}"
+    )
+    print(common.cpu_line(web_cpu, db_cpu, args.n, "callback"))
+    statements = report_queries(queries, args.show_sql)
+    print(f"Outcome: {outcome}")
+    once = outcome["completed_once"] == args.n and outcome["statuses"] == {
+        "completed": args.n
+    }
+    print(f"Every payment completed exactly once: {common.verdict(once)}")
+    ok = (
+        once
+        and result.rate >= EXPECTED_RATE
+        and p99 < EXPECTED_P99_MS
+        and statements <= EXPECTED_QUERIES
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
