@@ -10,7 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
 from django.conf import settings
+from django.db import connections
 from django_celery_results.models import TaskResult
 
 from bookings.models import Booking
@@ -36,6 +38,12 @@ def _forget_broker_connections() -> None:
     app.amqp._producer_pool = None
 
 
+def _close_worker_connections(**kwargs) -> None:
+    """Runs in the worker thread after each task (and its stored result):
+    its connections would otherwise outlive the test database."""
+    connections.close_all()
+
+
 @pytest.fixture
 def worker(settings) -> Iterator[object]:
     settings.MPESA_QUERY_AFTER_SECONDS = 0
@@ -43,10 +51,12 @@ def worker(settings) -> Iterator[object]:
     app.conf.broker_url = _broker_url()
     app.conf.task_always_eager = False
     _forget_broker_connections()
+    task_postrun.connect(_close_worker_connections)
     with start_worker(
         app, pool="solo", perform_ping_check=False, shutdown_timeout=10
     ) as running:
         yield running
+    task_postrun.disconnect(_close_worker_connections)
     app.conf.broker_url, app.conf.task_always_eager = previous
     _forget_broker_connections()
 
