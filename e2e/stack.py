@@ -138,20 +138,28 @@ def _child_env(stack: Stack, *, web_port: int, sim_port: int) -> dict[str, str]:
         STK_PUSH_RATE_PER_PHONE="100/min",
         AUTH_TOKEN_RATE="100/min",  # noqa: S106 - a rate, not a secret
         DATABASE_URL=_database_url(stack),
-        CACHE_URL=_private_redis(os.environ.get("CACHE_URL", ""))
+        CACHE_URL=_private_redis(stack, os.environ.get("CACHE_URL", ""))
         or f"filecache://{stack.var_dir / 'cache'}",
-        CELERY_BROKER_URL=_private_redis(os.environ.get("CELERY_BROKER_URL", ""))
+        CELERY_BROKER_URL=_private_redis(stack, os.environ.get("CELERY_BROKER_URL", ""))
         or "filesystem://",
     )
     return env
 
 
-def _private_redis(url: str) -> str | None:
-    """The same Redis server on the e2e database number, or None."""
+def _private_redis(stack: Stack, url: str) -> str | None:
+    """The same Redis server on the e2e database number, or None.
+
+    The database is emptied before and after the run: a task a previous
+    run left queued would otherwise meet another run's database rows.
+    """
     if not url.startswith(("redis://", "rediss://")):
         return None  # file cache / file broker under the private VAR_DIR
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{E2E_REDIS_DB}"))
+    import redis
+
+    private = urlunsplit(urlsplit(url)._replace(path=f"/{E2E_REDIS_DB}"))
+    redis.Redis.from_url(private).flushdb()
+    stack.cleanups.append(lambda: redis.Redis.from_url(private).flushdb())
+    return private
 
 
 def _database_url(stack: Stack) -> str:

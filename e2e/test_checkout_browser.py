@@ -59,6 +59,23 @@ def _assert_fits_phone(page: Page) -> None:
     assert width <= 375, f"page is {width}px wide on a 375px screen"
 
 
+def test_checkout_page_session_sign_in_and_out(page: Page, live_stack):
+    # given
+    page.goto("/")
+    expect(page.get_by_text("demo-client")).to_be_visible()  # demo logins shown
+
+    # when: a wrong password, then the demo login
+    page.get_by_label("Username").fill(DEMO_CLIENT[0])
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("correct username")
+    _sign_in(page)
+    page.get_by_role("button", name="Sign out").click()
+
+    # then
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+
 def test_checkout_page_books_and_pays(page: Page, live_stack, booking_day):
     # given
     _sign_in(page)

@@ -2,7 +2,7 @@
  * The checkout page at "/": pick an advocate, an offer, a date and a free
  * slot, book it, then pay it with checkout.js's processPayment.
  */
-import { csrfToken, processPayment } from "./checkout.js";
+import { csrfToken, pollPayment, processPayment } from "./checkout.js";
 
 const KES = new Intl.NumberFormat("en-KE", { maximumFractionDigits: 0 });
 const WHEN = new Intl.DateTimeFormat("en-KE", {
@@ -48,7 +48,7 @@ const el = {
   retry: $("retry-button"),
 };
 
-const state = { advocates: [], booking: null, slotRequest: 0, busy: false };
+const state = { advocates: [], booking: null, slotRequest: 0, busy: false, last: null };
 
 if (el.root) init();
 
@@ -221,12 +221,19 @@ async function book() {
 async function payBooking() {
   const phone = el.phone.value.trim();
   showWaiting(phone);
-  let result = await processPayment({ phone_number: phone, booking_id: state.booking.booking_id });
+  let result = await (state.last?.kind === "timeout" && state.last.data
+    ? // "Check again": keep polling the same payment, never prompt twice.
+      pollPayment({
+        checkoutRequestId: state.last.data.checkout_request_id,
+        paymentId: state.last.data.payment_id,
+      })
+    : processPayment({ phone_number: phone, booking_id: state.booking.booking_id }));
   if (result.kind === "retry_too_soon" && result.retryAfter <= MAX_AUTO_WAIT_SECONDS) {
     await countdown(result.retryAfter);
     showWaiting(phone);
     result = await processPayment({ phone_number: phone, booking_id: state.booking.booking_id });
   }
+  state.last = result;
   hide(el.waiting);
   if (result.success) showSuccess(result.data);
   else if (result.kind === "invalid" && result.field === "phone_number") {

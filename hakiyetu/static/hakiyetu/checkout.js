@@ -270,4 +270,15 @@ export function processPayment(payment, options) {
   return pageClient.processPayment(payment);
 }
 
-export default { processPayment, createPaymentClient };
+/**
+ * Poll a payment already pushed ({checkoutRequestId} or {paymentId}), e.g.
+ * "Check again" after a time-out, without sending a new prompt.
+ */
+export function pollPayment(target, options) {
+  const client = options
+    ? createPaymentClient({ headers: () => ({ "X-CSRFToken": csrfToken() }), ...options })
+    : pageClient;
+  return client.pollPayment(target);
+}
+
+export default { processPayment, pollPayment, createPaymentClient };
