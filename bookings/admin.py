@@ -103,21 +103,23 @@ class BookingAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    @admin.action(description="Cancel (paid bookings become refund due)")
+    @admin.action(
+        description="Cancel (paid bookings become refund due)", permissions=["change"]
+    )
     def cancel(self, request: HttpRequest, queryset: QuerySet) -> None:
         def _cancel(*, booking_id: int) -> Booking:
             return services.booking_cancel(booking_id=booking_id, actor=request.user)
 
         _run_on_each(request, queryset, _cancel, "cancelled")
 
-    @admin.action(description="Mark completed")
+    @admin.action(description="Mark completed", permissions=["change"])
     def mark_completed(self, request: HttpRequest, queryset: QuerySet) -> None:
         _run_on_each(request, queryset, services.booking_mark_completed, "completed")
 
-    @admin.action(description="Mark no-show")
+    @admin.action(description="Mark no-show", permissions=["change"])
     def mark_no_show(self, request: HttpRequest, queryset: QuerySet) -> None:
         _run_on_each(request, queryset, services.booking_mark_no_show, "marked no-show")
 
-    @admin.action(description="Mark refund paid out")
+    @admin.action(description="Mark refund paid out", permissions=["change"])
     def mark_refunded(self, request: HttpRequest, queryset: QuerySet) -> None:
         _run_on_each(request, queryset, services.booking_mark_refunded, "refunded")

@@ -129,9 +129,12 @@ def _child_env(stack: Stack, *, web_port: int, sim_port: int) -> dict[str, str]:
         MPESA_PASSKEY=SANDBOX_PASSKEY,
         MPESA_CALLBACK_SECRET=secret,
         MPESA_CALLBACK_URL=f"{stack.web_url}/api/payment/callback/{secret}",
-        # A lost callback is settled by the worker's follow-up query 3 s
-        # after Daraja accepted the push (90 s in production).
+        # A lost callback is settled by beat's periodic sweep (every 2 s
+        # here, 60 s in production), which takes payments open for 3 s or
+        # more; the one-off follow-up query is pushed beyond the tests.
         MPESA_QUERY_AFTER_SECONDS="3",
+        MPESA_FOLLOW_UP_QUERY_SECONDS="600",
+        MPESA_RECONCILE_INTERVAL_SECONDS="2",
         MPESA_STK_LIFETIME_SECONDS="60",
         MPESA_RETRY_AFTER_FAILURE_SECONDS="3",
         STK_PUSH_RATE_PER_USER="100/min",

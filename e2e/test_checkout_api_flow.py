@@ -2,7 +2,7 @@
 
 Same three flows as the browser tests, without a browser: book, push,
 poll the status endpoint until final. Everything that settles a payment
-(callbacks, the worker's follow-up query) happens in the started processes.
+(callbacks, beat's periodic reconciliation) happens in the started processes.
 """
 
 import time

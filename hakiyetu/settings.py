@@ -214,8 +214,16 @@ MPESA_READ_TIMEOUT = env.float("MPESA_READ_TIMEOUT", default=30.0)
 MPESA_ACCOUNT_REFERENCE = env.str("MPESA_ACCOUNT_REFERENCE", default="HakiYetu")
 # How long a customer has to answer the prompt before we treat it as over.
 MPESA_STK_LIFETIME_SECONDS = env.int("MPESA_STK_LIFETIME_SECONDS", default=180)
-# A pending payment is queried this long after Daraja accepted it.
+# A pending payment is queried this long after Daraja accepted it; the
+# periodic sweep (every MPESA_RECONCILE_INTERVAL_SECONDS) takes payments
+# older than this, and the follow-up task runs this long after acceptance.
 MPESA_QUERY_AFTER_SECONDS = env.int("MPESA_QUERY_AFTER_SECONDS", default=90)
+MPESA_FOLLOW_UP_QUERY_SECONDS = env.int(
+    "MPESA_FOLLOW_UP_QUERY_SECONDS", default=MPESA_QUERY_AFTER_SECONDS
+)
+MPESA_RECONCILE_INTERVAL_SECONDS = env.float(
+    "MPESA_RECONCILE_INTERVAL_SECONDS", default=60.0
+)
 MPESA_QUERY_RATE_PER_SECOND = env.float("MPESA_QUERY_RATE_PER_SECOND", default=10.0)
 MPESA_RETRY_AFTER_FAILURE_SECONDS = env.int(
     "MPESA_RETRY_AFTER_FAILURE_SECONDS", default=30
@@ -236,6 +244,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
 CELERY_RESULT_BACKEND = "django-db"
@@ -249,7 +258,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "reconcile-pending-payments": {
         "task": "payments.tasks.payment_reconcile_pending_task",
-        "schedule": 60.0,
+        "schedule": MPESA_RECONCILE_INTERVAL_SECONDS,
     },
     "expire-booking-holds": {
         "task": "bookings.tasks.booking_expire_holds_task",

@@ -6,97 +6,255 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('bookings', '0002_booking_no_overlap_postgres'),
+        ("bookings", "0002_booking_no_overlap_postgres"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Payment',
+            name="Payment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.PositiveIntegerField(help_text='Whole KES asked, from the booking.')),
-                ('phone_number', models.CharField(help_text='2547XXXXXXXX', max_length=12)),
-                ('idempotency_key', models.CharField(blank=True, max_length=128, null=True)),
-                ('idempotent_status_code', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('idempotent_response', models.JSONField(blank=True, null=True)),
-                ('merchant_request_id', models.CharField(blank=True, default='', max_length=64)),
-                ('checkout_request_id', models.CharField(blank=True, max_length=64, null=True, unique=True)),
-                ('status', models.CharField(choices=[('initiated', 'Initiated'), ('pending', 'Pending'), ('completed', 'Completed'), ('failed', 'Failed'), ('expired', 'Expired'), ('needs_review', 'Needs review')], default='initiated', max_length=16)),
-                ('result_code', models.CharField(blank=True, default='', max_length=32)),
-                ('result_desc', models.CharField(blank=True, default='', max_length=255)),
-                ('failure_reason', models.CharField(blank=True, default='', max_length=255)),
-                ('mpesa_receipt_number', models.CharField(blank=True, max_length=32, null=True, unique=True)),
-                ('transaction_date', models.DateTimeField(blank=True, null=True)),
-                ('paid_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('paid_phone_number', models.CharField(blank=True, default='', max_length=32)),
-                ('accepted_at', models.DateTimeField(blank=True, null=True)),
-                ('last_queried_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('booking', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='bookings.booking')),
-                ('initiated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payments', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.PositiveIntegerField(
+                        help_text="Whole KES asked, from the booking."
+                    ),
+                ),
+                (
+                    "phone_number",
+                    models.CharField(help_text="2547XXXXXXXX", max_length=12),
+                ),
+                (
+                    "idempotency_key",
+                    models.CharField(blank=True, max_length=128, null=True),
+                ),
+                (
+                    "idempotent_status_code",
+                    models.PositiveSmallIntegerField(blank=True, null=True),
+                ),
+                ("idempotent_response", models.JSONField(blank=True, null=True)),
+                (
+                    "merchant_request_id",
+                    models.CharField(blank=True, default="", max_length=64),
+                ),
+                (
+                    "checkout_request_id",
+                    models.CharField(blank=True, max_length=64, null=True, unique=True),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("initiated", "Initiated"),
+                            ("pending", "Pending"),
+                            ("completed", "Completed"),
+                            ("failed", "Failed"),
+                            ("expired", "Expired"),
+                            ("needs_review", "Needs review"),
+                        ],
+                        default="initiated",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "result_code",
+                    models.CharField(blank=True, default="", max_length=32),
+                ),
+                (
+                    "result_desc",
+                    models.CharField(blank=True, default="", max_length=255),
+                ),
+                (
+                    "failure_reason",
+                    models.CharField(blank=True, default="", max_length=255),
+                ),
+                (
+                    "mpesa_receipt_number",
+                    models.CharField(blank=True, max_length=32, null=True, unique=True),
+                ),
+                ("transaction_date", models.DateTimeField(blank=True, null=True)),
+                (
+                    "paid_amount",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=12, null=True
+                    ),
+                ),
+                (
+                    "paid_phone_number",
+                    models.CharField(blank=True, default="", max_length=32),
+                ),
+                ("accepted_at", models.DateTimeField(blank=True, null=True)),
+                ("last_queried_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "booking",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payments",
+                        to="bookings.booking",
+                    ),
+                ),
+                (
+                    "initiated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-created_at', '-id'),
+                "ordering": ("-created_at", "-id"),
             },
         ),
         migrations.CreateModel(
-            name='PaymentEvent',
+            name="PaymentEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('daraja_exchange', 'Daraja request/response'), ('callback', 'Callback received'), ('query_result', 'STK query result'), ('status_change', 'Status change'), ('staff_action', 'Staff action'), ('note', 'Note')], max_length=24)),
-                ('operation', models.CharField(blank=True, default='', max_length=24)),
-                ('checkout_request_id', models.CharField(blank=True, db_index=True, default='', max_length=64)),
-                ('from_status', models.CharField(blank=True, default='', max_length=16)),
-                ('to_status', models.CharField(blank=True, default='', max_length=16)),
-                ('reason', models.TextField(blank=True, default='')),
-                ('http_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('source_ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('headers', models.JSONField(blank=True, null=True)),
-                ('request_body', models.JSONField(blank=True, null=True)),
-                ('response_body', models.JSONField(blank=True, null=True)),
-                ('raw_body', models.TextField(blank=True, default='')),
-                ('error', models.TextField(blank=True, default='')),
-                ('duration_ms', models.FloatField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('payment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='events', to='payments.payment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("daraja_exchange", "Daraja request/response"),
+                            ("callback", "Callback received"),
+                            ("query_result", "STK query result"),
+                            ("status_change", "Status change"),
+                            ("staff_action", "Staff action"),
+                            ("note", "Note"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("operation", models.CharField(blank=True, default="", max_length=24)),
+                (
+                    "checkout_request_id",
+                    models.CharField(
+                        blank=True, db_index=True, default="", max_length=64
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(blank=True, default="", max_length=16),
+                ),
+                ("to_status", models.CharField(blank=True, default="", max_length=16)),
+                ("reason", models.TextField(blank=True, default="")),
+                (
+                    "http_status",
+                    models.PositiveSmallIntegerField(blank=True, null=True),
+                ),
+                ("source_ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("headers", models.JSONField(blank=True, null=True)),
+                ("request_body", models.JSONField(blank=True, null=True)),
+                ("response_body", models.JSONField(blank=True, null=True)),
+                ("raw_body", models.TextField(blank=True, default="")),
+                ("error", models.TextField(blank=True, default="")),
+                ("duration_ms", models.FloatField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "payment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="payments.payment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-created_at', '-id'),
+                "ordering": ("-created_at", "-id"),
             },
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['status', 'created_at'], name='payment_status_created'),
+            model_name="payment",
+            index=models.Index(
+                fields=["status", "created_at"], name="payment_status_created"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['initiated', 'pending', 'completed', 'failed', 'expired', 'needs_review'])), name='payment_status_valid'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        [
+                            "initiated",
+                            "pending",
+                            "completed",
+                            "failed",
+                            "expired",
+                            "needs_review",
+                        ],
+                    )
+                ),
+                name="payment_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gte', 1)), name='payment_amount_gte_1'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gte", 1)), name="payment_amount_gte_1"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['initiated', 'pending'])), fields=('booking',), name='payment_one_open_per_booking'),
+            model_name="payment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["initiated", "pending"])),
+                fields=("booking",),
+                name="payment_one_open_per_booking",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.UniqueConstraint(condition=models.Q(('idempotency_key__isnull', False)), fields=('initiated_by', 'idempotency_key'), name='payment_idempotency_key_per_user'),
+            model_name="payment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("idempotency_key__isnull", False)),
+                fields=("initiated_by", "idempotency_key"),
+                name="payment_idempotency_key_per_user",
+            ),
         ),
         migrations.AddIndex(
-            model_name='paymentevent',
-            index=models.Index(fields=['payment', 'created_at'], name='event_payment_created'),
+            model_name="paymentevent",
+            index=models.Index(
+                fields=["payment", "created_at"], name="event_payment_created"
+            ),
         ),
         migrations.AddIndex(
-            model_name='paymentevent',
-            index=models.Index(fields=['kind', 'created_at'], name='event_kind_created'),
+            model_name="paymentevent",
+            index=models.Index(
+                fields=["kind", "created_at"], name="event_kind_created"
+            ),
         ),
     ]

@@ -110,8 +110,8 @@ def payment_reconcile_pending(
     Side effects: as ``payment_query`` for each payment. Never raises for
     one payment's failure; it is counted as an error and the batch goes on.
     """
+    client = client or get_client()  # fail on bad settings before claiming
     ids = payment_claim_pending(older_than=older_than, limit=limit, dry_run=dry_run)
-    client = client or get_client()
     limiter = RateLimiter(rate_per_second or settings.MPESA_QUERY_RATE_PER_SECOND)
     summary = ReconciliationSummary()
     lock = threading.Lock()

@@ -19,6 +19,7 @@ from django.utils import timezone
 from payments.daraja.client import DarajaClient, get_client
 from payments.daraja.exceptions import DarajaRejected, DarajaUnavailable
 from payments.daraja.types import StkQueryResult
+from payments.exceptions import PaymentNotFound
 from payments.models import Payment, PaymentEvent
 from payments.result_codes import SUCCESS
 from payments.services.callbacks import (
@@ -68,8 +69,18 @@ def payment_query(
     ``last_queried_at``. Never raises for Daraja failures: they come back as
     ``answer="error"`` so a batch goes on past them.
     """
-    payment = Payment.objects.get(pk=payment_id)
+    payment = Payment.objects.filter(pk=payment_id).first()
+    if payment is None:
+        raise PaymentNotFound()
     before = payment.status
+    if actor is not None and not dry_run:
+        event_record(
+            kind=PaymentEvent.Kind.STAFF_ACTION,
+            payment_id=payment.pk,
+            actor=actor,
+            reason="re-query with Daraja requested",
+            checkout_request_id=payment.checkout_request_id or "",
+        )
     if not payment.checkout_request_id:
         return _settle_without_checkout_id(payment, dry_run=dry_run)
     client = client or get_client()
@@ -91,21 +102,13 @@ def payment_query(
     if dry_run:
         answer = "completed" if result.result_code == SUCCESS else "failed"
         return QueryOutcome(payment.pk, before, before, answer, result.result_desc)
-    return _apply_result(payment.pk, result, actor=actor)
+    return _apply_result(payment.pk, result)
 
 
-def _apply_result(payment_id: int, result: StkQueryResult, *, actor) -> QueryOutcome:
+def _apply_result(payment_id: int, result: StkQueryResult) -> QueryOutcome:
     with transaction.atomic():
         payment = payment_lock(payment_id=payment_id)
         before = payment.status
-        if actor is not None:
-            event_record(
-                kind=PaymentEvent.Kind.STAFF_ACTION,
-                payment_id=payment.pk,
-                actor=actor,
-                reason=f"re-query: Daraja answered {result.result_code}",
-                checkout_request_id=payment.checkout_request_id or "",
-            )
         if result.result_code == SUCCESS:
             settle_success(payment, _query_success_report(payment, result))
         else:

@@ -17,7 +17,7 @@ def schedule_payment_query(*, payment_id: int, countdown: int | None = None) -> 
     """
     from payments.tasks import payment_query_task
 
-    delay = settings.MPESA_QUERY_AFTER_SECONDS if countdown is None else countdown
+    delay = settings.MPESA_FOLLOW_UP_QUERY_SECONDS if countdown is None else countdown
 
     def enqueue() -> None:
         try:
