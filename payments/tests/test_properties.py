@@ -278,7 +278,8 @@ def test_parse_stk_callback_reads_items_in_any_order_the_same(
 @given(payload=any_callback_body)
 # Found by this test: a NUL in CheckoutRequestID reaches a PostgreSQL query
 # before the body is stored, so the view answers 500 and keeps nothing.
-# See bench/README.md "Findings"; drop the xfail once that is fixed.
+# See bench/README.md "Findings"; once fixed this example passes and
+# Hypothesis fails the test until the xfail is removed.
 @example(payload=NUL_CHECKOUT_ID).xfail(
     condition=ON_POSTGRES,
     raises=DataError,
