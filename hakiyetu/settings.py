@@ -79,9 +79,15 @@ TEMPLATES = [
 
 # --- Database ----------------------------------------------------------------
 
+
+def _url(name: str, default: str) -> str:
+    """A URL setting; empty (as copied from .env.example) means the default."""
+    return env.str(name, default="") or default
+
+
 DATABASES = {
-    "default": env.db(
-        "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'hakiyetu.sqlite3'}"
+    "default": environ.Env.db_url_config(
+        _url("DATABASE_URL", f"sqlite:///{VAR_DIR / 'hakiyetu.sqlite3'}")
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -103,7 +109,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # A file cache is shared by every local process (web, worker, beat), which
 # the Daraja token and the throttles need; use redis:// in production.
-CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+CACHES = {
+    "default": environ.Env.cache_url_config(
+        _url("CACHE_URL", f"filecache://{VAR_DIR / 'cache'}")
+    )
+}
 
 # --- Auth, i18n, static ------------------------------------------------------
 
@@ -235,7 +245,7 @@ BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=15)
 
 # --- Celery ------------------------------------------------------------------
 
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = _url("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # Embedded broker: a folder that the web process and the worker share.
     _queue_dir = VAR_DIR / "celery" / "queue"

@@ -109,7 +109,7 @@ def _items(metadata: object) -> dict[str, object]:
 
 def _string(value: object) -> str | None:
     if isinstance(value, str):
-        return value.strip()
+        return value.replace("\x00", "").strip()
     return None
 
 
@@ -120,7 +120,9 @@ def _identifier(value: object) -> str | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, int | str):
-        return str(value).strip() or None
+        text = str(value).strip()
+        # A NUL cannot be stored (PostgreSQL text) and is never a real id.
+        return text if text and "\x00" not in text else None
     return None
 
 

@@ -163,6 +163,7 @@ def success_report_from_callback(
     """The money facts a success callback carries."""
     return SuccessReport(
         source=source,
+        requires_receipt=source == "callback",
         result_code=callback.result_code,
         result_desc=callback.result_desc,
         mpesa_receipt_number=callback.mpesa_receipt_number,
@@ -200,4 +201,6 @@ def _checkout_id_hint(payload: object) -> str:
         value = payload["Body"]["stkCallback"]["CheckoutRequestID"]
     except (KeyError, TypeError, IndexError):
         return ""
-    return value[:64] if isinstance(value, str) else ""
+    if not isinstance(value, str) or "\x00" in value:
+        return ""
+    return value[:64]

@@ -29,6 +29,9 @@ class SuccessReport:
     """What a source says about money that moved (callback or query)."""
 
     source: str
+    # A success callback without a receipt does not add up; a query answer
+    # never carries one.
+    requires_receipt: bool = False
     result_code: str = "0"
     result_desc: str = ""
     mpesa_receipt_number: str | None = None
@@ -134,6 +137,7 @@ def settle_success(payment: Payment, report: SuccessReport) -> None:
 
 _PROBLEMS = {
     "amount": "paid amount differs from the amount asked",
+    "no_receipt": "success reported without an M-Pesa receipt",
     "receipt": "this receipt is already recorded on another payment",
     "booking_already_paid": "booking was already paid by another payment; refund due",
     "booking_refund_due": "booking can no longer be confirmed; refund due",
@@ -144,6 +148,8 @@ def _success_problem(payment: Payment, report: SuccessReport) -> str | None:
     if report.paid_amount is not None and report.paid_amount != Decimal(payment.amount):
         return "amount"
     receipt = report.mpesa_receipt_number
+    if report.requires_receipt and not receipt:
+        return "no_receipt"
     if receipt and (
         Payment.objects.filter(mpesa_receipt_number=receipt)
         .exclude(pk=payment.pk)

@@ -40,7 +40,13 @@ def test_staff_groups_have_their_permissions():
     # then
     assert {"view_payment", "requery_payment", "resolve_payment"} <= finance
     assert "export_payment" in finance
-    assert {"view_payment", "view_paymentevent", "requery_payment"} == support
+    assert {
+        "view_payment",
+        "view_paymentevent",
+        "requery_payment",
+        "view_booking",
+    } == support
+    assert {"view_booking", "change_booking"} <= finance
 
 
 def test_payment_page_is_read_only_for_everyone(client):

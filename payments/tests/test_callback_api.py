@@ -370,3 +370,28 @@ def test_success_callback_costs_at_most_six_statements(client):
     assert len(statements) <= 6, statements
     payment.refresh_from_db()
     assert payment.status == Status.COMPLETED
+
+
+def test_success_callback_without_a_receipt_goes_to_review(client):
+    # given
+    payment = PaymentFactory()
+    payload = success_callback(payment.checkout_request_id)
+    items = payload["Body"]["stkCallback"]["CallbackMetadata"]["Item"]
+    items[:] = [i for i in items if i["Name"] != "MpesaReceiptNumber"]
+    # when
+    post_callback(client, payload)
+    # then
+    payment.refresh_from_db()
+    assert payment.status == Status.NEEDS_REVIEW
+    payment.booking.refresh_from_db()
+    assert payment.booking.status == Booking.Status.PENDING_PAYMENT
+
+
+def test_callback_with_nul_in_checkout_id_is_a_stored_400(client):
+    # when
+    response = post_callback(
+        client, b'{"Body": {"stkCallback": {"CheckoutRequestID": "ws_CO_\\u0000"}}}'
+    )
+    # then
+    assert response.status_code == 400
+    assert PaymentEvent.objects.filter(kind=PaymentEvent.Kind.CALLBACK).count() == 1

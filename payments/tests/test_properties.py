@@ -13,8 +13,6 @@ import string
 from decimal import Decimal
 
 import pytest
-from django.conf import settings as django_settings
-from django.db import DataError
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -36,7 +34,6 @@ WITH_FIXTURES = settings(
     derandomize=not _DEEP,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-ON_POSTGRES = "postgresql" in django_settings.DATABASES["default"]["ENGINE"]
 
 # --- Strategies ----------------------------------------------------------------
 
@@ -276,15 +273,9 @@ def test_parse_stk_callback_reads_items_in_any_order_the_same(
 @pytest.mark.django_db
 @WITH_FIXTURES
 @given(payload=any_callback_body)
-# Found by this test: a NUL in CheckoutRequestID reaches a PostgreSQL query
-# before the body is stored, so the view answers 500 and keeps nothing.
-# See bench/README.md "Findings"; once fixed this example passes and
-# Hypothesis fails the test until the xfail is removed.
-@example(payload=NUL_CHECKOUT_ID).xfail(
-    condition=ON_POSTGRES,
-    raises=DataError,
-    reason="NUL in CheckoutRequestID gives 500 on PostgreSQL",
-)
+# Found by this test: a NUL in CheckoutRequestID reached a PostgreSQL query
+# before the body was stored (500, nothing kept). Now it is a stored 400.
+@example(payload=NUL_CHECKOUT_ID)
 def test_callback_view_answers_200_or_400_for_any_json(client, payload):
     # when
     response = client.generic(
