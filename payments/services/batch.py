@@ -8,11 +8,11 @@ under a shared rate limit, one try/except per payment.
 """
 
 import logging
+import queue
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -128,9 +128,35 @@ def payment_reconcile_pending(
         for payment_id in ids:
             work(payment_id)
     else:
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            list(pool.map(work, ids))
+        _run_on_threads(work, ids, threads=concurrency)
     return summary
+
+
+def _run_on_threads(
+    work: Callable[[int], None], ids: list[int], *, threads: int
+) -> None:
+    """Run ``work`` over ``ids`` on ``threads`` threads, each with one
+    database connection for its whole share (closed when it is done)."""
+    pending: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for payment_id in ids:
+        pending.put(payment_id)
+
+    def drain() -> None:
+        try:
+            while True:
+                try:
+                    payment_id = pending.get_nowait()
+                except queue.Empty:
+                    return
+                work(payment_id)
+        finally:
+            connection.close()  # this thread's own connection
+
+    workers = [threading.Thread(target=drain) for _ in range(min(threads, len(ids)))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
 
 
 def _query_one(payment_id: int, *, client: DarajaClient, dry_run: bool) -> QueryOutcome:
@@ -141,6 +167,3 @@ def _query_one(payment_id: int, *, client: DarajaClient, dry_run: bool) -> Query
         status = Payment.objects.filter(pk=payment_id).values_list("status", flat=True)
         current = status.first() or ""
         return QueryOutcome(payment_id, current, current, "error", repr(exc))
-    finally:
-        if threading.current_thread() is not threading.main_thread():
-            connection.close()  # threads do not share connections
