@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class HakiyetuConfig(AppConfig):
     name = "hakiyetu"
     verbose_name = "Haki Yetu"
+
+    def ready(self) -> None:
+        from hakiyetu import login_guard  # noqa: F401  (connects auth signals)

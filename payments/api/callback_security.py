@@ -6,6 +6,8 @@ import logging
 
 from django.conf import settings
 
+from hakiyetu.client_ip import client_ip
+
 logger = logging.getLogger(__name__)
 
 
@@ -18,21 +20,8 @@ def callback_secret_matches(candidate: str) -> bool:
 
 
 def callback_source_ip(request) -> str | None:
-    """The caller's IP, ``MPESA_CALLBACK_TRUSTED_PROXIES`` hops back.
-
-    With N trusted proxies, the Nth address from the right of
-    X-Forwarded-For is the client; anything further left is spoofable.
-    """
-    proxies = settings.MPESA_CALLBACK_TRUSTED_PROXIES
-    if proxies > 0:
-        hops = [
-            h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-        ]
-        hops = [h for h in hops if h]
-        if len(hops) >= proxies:
-            return hops[-proxies]
-        return None
-    return request.META.get("REMOTE_ADDR")
+    """The caller's IP, ``MPESA_CALLBACK_TRUSTED_PROXIES`` hops back."""
+    return client_ip(request, trusted_proxies=settings.MPESA_CALLBACK_TRUSTED_PROXIES)
 
 
 def callback_ip_allowed(ip: str | None) -> bool:

@@ -1,0 +1,111 @@
+"""A whole payment flow, logged at DEBUG: no secret and no full phone number
+reaches the log output.
+
+Real pieces throughout: our client talks HTTP to the in-process Daraja
+simulator, which posts real callbacks to a live server running our views.
+"""
+
+import logging
+import re
+import time
+
+import pytest
+import requests
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from bookings.tests.factories import BookingFactory
+from hakiyetu.logging_filters import MaskPhoneNumbers
+from payments.models import Payment
+from payments.services.reconciliation import payment_query
+from payments.simulator import SimulatorConfig, SimulatorServer
+
+pytestmark = pytest.mark.django_db(transaction=True)
+KEY, SECRET, PASSKEY = "key-f00d1e", "consumer-secret-9a8b7c", "passkey-5e5e5e"
+CALLBACK_SECRET = "callback-secret-42x"
+PHONES = ("254708374149", "254711000123")
+
+
+@pytest.fixture
+def stack(settings, live_server):
+    server = SimulatorServer(
+        SimulatorConfig(
+            consumer_key=KEY,
+            consumer_secret=SECRET,
+            short_code="174379",
+            passkey=PASSKEY,
+            port=0,
+            callback_delay=0.05,
+            seed=3,
+        )
+    )
+    server.start()
+    settings.MPESA_BASE_URL = server.base_url
+    settings.MPESA_CONSUMER_KEY = KEY
+    settings.MPESA_CONSUMER_SECRET = SECRET
+    settings.MPESA_BUSINESS_SHORT_CODE = "174379"
+    settings.MPESA_PASSKEY = PASSKEY
+    settings.MPESA_CALLBACK_SECRET = CALLBACK_SECRET
+    settings.MPESA_CALLBACK_URL = (
+        f"{live_server.url}/api/payment/callback/{CALLBACK_SECRET}"
+    )
+    yield server
+    server.stop()
+
+
+def pay(phone: str) -> Payment:
+    booking = BookingFactory(
+        start=timezone.now() + timezone.timedelta(days=2, hours=len(phone))
+    )
+    client = APIClient()
+    client.force_authenticate(booking.client)
+    response = client.post(
+        "/api/payment/mpesa/stk-push",
+        {"phone_number": phone, "booking_id": booking.pk},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    return Payment.objects.get(pk=response.json()["payment_id"])
+
+
+def wait_for_final(payment: Payment) -> Payment:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        payment.refresh_from_db()
+        if payment.status not in Payment.OPEN_STATUSES:
+            return payment
+        time.sleep(0.05)
+    raise AssertionError(f"payment {payment.pk} still {payment.status}")
+
+
+def test_full_flow_logs_no_secret_and_no_full_phone(stack, caplog):
+    # given
+    caplog.set_level(logging.DEBUG)
+    # when: a paid and a cancelled payment, status polls and a re-query
+    paid, cancelled = (wait_for_final(pay(phone)) for phone in PHONES)
+    for payment in (paid, cancelled):
+        payment_query(payment_id=payment.pk)
+    requests.get(f"{stack.base_url}/simulator/ledger", timeout=5)
+    # then
+    assert paid.status == Payment.Status.COMPLETED
+    assert cancelled.status == Payment.Status.FAILED
+    tokens = {
+        r["headers"].get("Authorization", "").removeprefix("Bearer ")
+        for r in requests.get(f"{stack.base_url}/simulator/requests", timeout=5).json()[
+            "requests"
+        ]
+        if r["headers"].get("Authorization", "").startswith("Bearer ")
+    }
+    emitted = []
+    for record in caplog.records:
+        MaskPhoneNumbers().filter(record)  # what our handlers apply
+        emitted.append(record.getMessage())
+    text = "\n".join(emitted)
+    assert len(emitted) > 10
+    assert tokens, "the simulator saw bearer tokens"
+    for secret in (SECRET, PASSKEY, CALLBACK_SECRET, *tokens):
+        assert secret not in text
+    for phone in PHONES:
+        # Standalone numbers only: Daraja's CheckoutRequestIDs end with the
+        # MSISDN's last 9 digits by design, and we log those ids.
+        assert not re.search(rf"(?<!\d)(254|0){phone[3:]}(?!\d)", text)
