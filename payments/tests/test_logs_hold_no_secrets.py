@@ -35,7 +35,7 @@ def stack(settings, live_server):
             short_code="174379",
             passkey=PASSKEY,
             port=0,
-            callback_delay=0.05,
+            callback_delay=0.3,
             seed=3,
         )
     )
@@ -68,21 +68,29 @@ def pay(phone: str) -> Payment:
     return Payment.objects.get(pk=response.json()["payment_id"])
 
 
-def wait_for_final(payment: Payment) -> Payment:
+def wait_for_final(payment: Payment, simulator: SimulatorServer) -> Payment:
+    """Wait on the simulator, not the database: SQLite's shared in-memory
+    test database refuses a read while the live server writes."""
     deadline = time.monotonic() + 10
+    url = f"{simulator.base_url}/simulator/callbacks"
     while time.monotonic() < deadline:
-        payment.refresh_from_db()
-        if payment.status not in Payment.OPEN_STATUSES:
+        callbacks = requests.get(url, timeout=5).json()["callbacks"]
+        if any(
+            c["CheckoutRequestID"] == payment.checkout_request_id
+            and c["state"] == "delivered"
+            for c in callbacks
+        ):
+            payment.refresh_from_db()
             return payment
         time.sleep(0.05)
-    raise AssertionError(f"payment {payment.pk} still {payment.status}")
+    raise AssertionError(f"no callback delivered for payment {payment.pk}")
 
 
 def test_full_flow_logs_no_secret_and_no_full_phone(stack, caplog):
     # given
     caplog.set_level(logging.DEBUG)
     # when: a paid and a cancelled payment, status polls and a re-query
-    paid, cancelled = (wait_for_final(pay(phone)) for phone in PHONES)
+    paid, cancelled = (wait_for_final(pay(phone), stack) for phone in PHONES)
     for payment in (paid, cancelled):
         payment_query(payment_id=payment.pk)
     requests.get(f"{stack.base_url}/simulator/ledger", timeout=5)
