@@ -28,6 +28,10 @@ def normalise_phone(value: str | int) -> str:
     """
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise DarajaValidationError(_FIELD, "Enter the phone number as text.")
+    if isinstance(value, int) and value < 0:
+        raise DarajaValidationError(
+            _FIELD, "Enter a Kenyan mobile number, e.g. 0712 345 678."
+        )
     text = _SEPARATORS.sub("", str(value))
     match = _PHONE.fullmatch(text)
     if match is None:

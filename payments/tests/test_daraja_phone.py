@@ -52,6 +52,7 @@ def test_normalise_phone_accepts_kenyan_mobile_forms(value, expected):
         "",
         "   ",
         "0712.345.678",
+        -712345678,  # a negative int is not a number with a separator
     ],
 )
 def test_normalise_phone_refuses_non_kenyan_mobile_numbers(value):
