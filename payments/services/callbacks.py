@@ -24,6 +24,7 @@ from payments.services.transitions import (
     SuccessReport,
     apply_transition,
     payment_lock,
+    receipt_held_elsewhere,
     settle_failure,
     settle_success,
 )
@@ -104,15 +105,15 @@ def payment_apply_stk_callback(*, callback: StkCallback) -> int | None:
     Returns the payment's id, or None when no payment has that id.
     """
     with transaction.atomic():
-        payment = (
-            Payment.objects.select_for_update()
-            .filter(checkout_request_id=callback.checkout_request_id)
-            .first()
-        )
+        payment = _lock_by_checkout_id(callback)
         if payment is None:
             return None
         if callback.is_success:
-            settle_success(payment, success_report_from_callback(callback))
+            settle_success(
+                payment,
+                success_report_from_callback(callback),
+                receipt_elsewhere=getattr(payment, "receipt_elsewhere", None),
+            )
         else:
             settle_failure(
                 payment,
@@ -155,6 +156,19 @@ def payment_verify_callback(
                 reason=f"success callback contradicted by query {result.result_code}",
             )
     return payment.status
+
+
+def _lock_by_checkout_id(callback: StkCallback) -> Payment | None:
+    """Find and lock the payment in one statement, learning at the same
+    time whether its receipt is already on another payment."""
+    payments = Payment.objects.select_for_update(of=("self",))
+    receipt = callback.mpesa_receipt_number
+    if receipt:
+        payments = payments.annotate(receipt_elsewhere=receipt_held_elsewhere(receipt))
+    try:
+        return payments.get(checkout_request_id=callback.checkout_request_id)
+    except Payment.DoesNotExist:
+        return None
 
 
 def success_report_from_callback(

@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from bookings.services import BookingPaymentOutcome, booking_mark_paid
 from payments.exceptions import InvalidPaymentTransition, PaymentNotFound
@@ -109,17 +110,22 @@ def payment_transition(
     return payment
 
 
-def settle_success(payment: Payment, report: SuccessReport) -> None:
+def settle_success(
+    payment: Payment, report: SuccessReport, *, receipt_elsewhere: bool | None = None
+) -> None:
     """Record money that moved for a locked payment, whatever its state.
 
     Completed and confirmed when everything adds up; ``needs_review`` when
     the amount differs, the receipt is already on another payment, or the
     booking can no longer be confirmed. Never loses the money.
+    ``receipt_elsewhere``: whether another payment already holds the
+    report's receipt, when the caller looked it up with the lock (None:
+    look it up here).
     """
     if payment.status in (Status.COMPLETED, Status.NEEDS_REVIEW):
         _fill_missing_receipt(payment, report)
         return
-    problem = _success_problem(payment, report)
+    problem = _success_problem(payment, report, receipt_elsewhere=receipt_elsewhere)
     fields = _success_fields(payment, report, keep_receipt=problem != "receipt")
     if problem:
         apply_transition(
@@ -144,19 +150,27 @@ _PROBLEMS = {
 }
 
 
-def _success_problem(payment: Payment, report: SuccessReport) -> str | None:
+def receipt_held_elsewhere(receipt: str) -> Exists:
+    """For ``annotate()``: another payment already holds ``receipt``."""
+    others = Payment.objects.filter(mpesa_receipt_number=receipt)
+    return Exists(others.exclude(pk=OuterRef("pk")))
+
+
+def _success_problem(
+    payment: Payment, report: SuccessReport, *, receipt_elsewhere: bool | None = None
+) -> str | None:
     if report.paid_amount is not None and report.paid_amount != Decimal(payment.amount):
         return "amount"
     receipt = report.mpesa_receipt_number
     if report.requires_receipt and not receipt:
         return "no_receipt"
-    if receipt and (
-        Payment.objects.filter(mpesa_receipt_number=receipt)
-        .exclude(pk=payment.pk)
-        .exists()
-    ):
-        return "receipt"
-    return None
+    if receipt and receipt_elsewhere is None:
+        receipt_elsewhere = (
+            Payment.objects.filter(mpesa_receipt_number=receipt)
+            .exclude(pk=payment.pk)
+            .exists()
+        )
+    return "receipt" if receipt and receipt_elsewhere else None
 
 
 def _success_fields(

@@ -351,7 +351,7 @@ def test_arbitrary_json_never_raises_past_the_view(client):
     assert all(code in (200, 400) for code in codes)
 
 
-def test_success_callback_costs_at_most_six_statements(client):
+def test_success_callback_costs_at_most_five_statements(client):
     # given
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -367,7 +367,7 @@ def test_success_callback_costs_at_most_six_statements(client):
         for q in queries.captured_queries
         if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
     ]
-    assert len(statements) <= 6, statements
+    assert len(statements) <= 5, statements
     payment.refresh_from_db()
     assert payment.status == Status.COMPLETED
 
