@@ -43,6 +43,7 @@ class Stack:
     log_dir: Path
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     cleanups: list[Callable[[], None]] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
 
     def simulator(self, method: str, path: str, payload: dict | None = None):
         """Call the simulator's control API (``/simulator/...``)."""
@@ -51,6 +52,29 @@ class Stack:
         )
         response.raise_for_status()
         return response.json()
+
+    def manage(
+        self, *argv: str, log: str, output: Path | None = None, timeout: float = 600
+    ) -> None:
+        """Run ``manage.py`` with the processes' environment (same database).
+
+        Its output goes to ``<log>.log`` (stdout to ``output`` if given); a
+        failure raises with the log's tail.
+        """
+        with contextlib.ExitStack() as files:
+            err = files.enter_context((self.log_dir / f"{log}.log").open("w"))
+            out = files.enter_context(output.open("w")) if output else err
+            done = subprocess.run(  # noqa: S603 - our own manage.py
+                [sys.executable, "manage.py", *argv],
+                cwd=BASE_DIR,
+                env=self.env,
+                stdout=out,
+                stderr=err if output else subprocess.STDOUT,
+                timeout=timeout,
+                check=False,
+            )
+        if done.returncode != 0:
+            raise RuntimeError(f"manage.py {argv[0]} failed:\n{self.log_tail(log)}")
 
     def log_tail(self, name: str, lines: int = 40) -> str:
         path = self.log_dir / f"{name}.log"
@@ -84,8 +108,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_stack(tmp: Path) -> Stack:
-    """Migrate, seed and start every process; wait until they answer."""
+def start_stack(
+    tmp: Path,
+    *,
+    overrides: dict[str, str] | None = None,
+    redis_db: str = E2E_REDIS_DB,
+) -> Stack:
+    """Migrate, seed and start every process; wait until they answer.
+
+    ``overrides`` replaces settings of the processes' environment (e.g.
+    ``MPESA_STK_LIFETIME_SECONDS``); ``redis_db`` is the Redis database
+    number they use when the environment gives ``redis://`` URLs, so two
+    stacks alive at once do not share a broker.
+    """
     web_port, sim_port = free_port(), free_port()
     var_dir, log_dir = tmp / "var", tmp / "logs"
     var_dir.mkdir(parents=True)
@@ -97,16 +132,16 @@ def start_stack(tmp: Path) -> Stack:
         log_dir=log_dir,
     )
     try:
-        env = _child_env(stack, web_port=web_port, sim_port=sim_port)
-        _prepare_database(stack, env)
-        _start_all(stack, env, sim_port=sim_port, web_port=web_port)
+        stack.env = _child_env(stack, redis_db=redis_db) | (overrides or {})
+        _prepare_database(stack)
+        _start_all(stack, stack.env, sim_port=sim_port, web_port=web_port)
     except BaseException:
         stack.stop()
         raise
     return stack
 
 
-def _child_env(stack: Stack, *, web_port: int, sim_port: int) -> dict[str, str]:
+def _child_env(stack: Stack, *, redis_db: str) -> dict[str, str]:
     secret = secrets.token_urlsafe(24)
     env = {
         key: value
@@ -141,15 +176,17 @@ def _child_env(stack: Stack, *, web_port: int, sim_port: int) -> dict[str, str]:
         STK_PUSH_RATE_PER_PHONE="100/min",
         AUTH_TOKEN_RATE="100/min",  # noqa: S106 - a rate, not a secret
         DATABASE_URL=_database_url(stack),
-        CACHE_URL=_private_redis(stack, os.environ.get("CACHE_URL", ""))
+        CACHE_URL=_private_redis(stack, os.environ.get("CACHE_URL", ""), redis_db)
         or f"filecache://{stack.var_dir / 'cache'}",
-        CELERY_BROKER_URL=_private_redis(stack, os.environ.get("CELERY_BROKER_URL", ""))
+        CELERY_BROKER_URL=_private_redis(
+            stack, os.environ.get("CELERY_BROKER_URL", ""), redis_db
+        )
         or "filesystem://",
     )
     return env
 
 
-def _private_redis(stack: Stack, url: str) -> str | None:
+def _private_redis(stack: Stack, url: str, db: str) -> str | None:
     """The same Redis server on the e2e database number, or None.
 
     The database is emptied before and after the run: a task a previous
@@ -159,7 +196,7 @@ def _private_redis(stack: Stack, url: str) -> str | None:
         return None  # file cache / file broker under the private VAR_DIR
     import redis
 
-    private = urlunsplit(urlsplit(url)._replace(path=f"/{E2E_REDIS_DB}"))
+    private = urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
     redis.Redis.from_url(private).flushdb()
     stack.cleanups.append(lambda: redis.Redis.from_url(private).flushdb())
     return private
@@ -196,23 +233,9 @@ def _private_postgres(stack: Stack, url: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-def _prepare_database(stack: Stack, env: dict[str, str]) -> None:
-    for argv in (["migrate", "--noinput"], ["seed_demo"]):
-        log = stack.log_dir / f"{argv[0]}.log"
-        with log.open("w") as out:
-            done = subprocess.run(  # noqa: S603 - our own manage.py
-                [sys.executable, "manage.py", *argv],
-                cwd=BASE_DIR,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                timeout=180,
-                check=False,
-            )
-        if done.returncode != 0:
-            raise RuntimeError(
-                f"manage.py {argv[0]} failed:\n{stack.log_tail(argv[0])}"
-            )
+def _prepare_database(stack: Stack) -> None:
+    stack.manage("migrate", "--noinput", log="migrate")
+    stack.manage("seed_demo", log="seed_demo")
 
 
 def _start_all(stack: Stack, env: dict[str, str], *, sim_port: int, web_port: int):
