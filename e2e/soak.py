@@ -179,6 +179,7 @@ def write_snapshot(path: str) -> None:
                 "id",
                 "booking_id",
                 "amount",
+                "phone_number",
                 "status",
                 "checkout_request_id",
                 "mpesa_receipt_number",
