@@ -162,8 +162,10 @@ def _still_unresolved(payment: Payment, detail: str, dry_run: bool) -> QueryOutc
 def _settle_without_checkout_id(payment: Payment, *, dry_run: bool) -> QueryOutcome:
     """An ``initiated`` payment Daraja never acknowledged cannot be queried.
 
-    Past its lifetime it expires, or goes to review if a callback we could
-    not match arrived meanwhile (the prompt may have reached the phone).
+    Its push may have reached the phone and been paid (a read time-out), and
+    with no CheckoutRequestID nothing can tell us. Past its lifetime it goes
+    to review, never to ``expired``: staff check the M-Pesa statement. The
+    reason says whether callbacks we could not match arrived meanwhile.
     """
     before = payment.status
     if payment.status not in Payment.OPEN_STATUSES or not _past_lifetime(payment):
@@ -174,23 +176,19 @@ def _settle_without_checkout_id(payment: Payment, *, dry_run: bool) -> QueryOutc
         kind=PaymentEvent.Kind.CALLBACK,
         payment__isnull=True,
         created_at__gte=payment.created_at,
-    ).exists()
-    target = Status.NEEDS_REVIEW if unmatched else Status.EXPIRED
+    ).count()
+    reason = (
+        "push outcome unknown (no CheckoutRequestID); money may have moved: "
+        f"check the M-Pesa statement ({unmatched} unmatched callbacks since)"
+    )
     if dry_run:
-        return QueryOutcome(payment.pk, before, before, target)
+        return QueryOutcome(payment.pk, before, before, Status.NEEDS_REVIEW, reason)
     with transaction.atomic():
         locked = payment_lock(payment_id=payment.pk)
         if locked.status not in Payment.OPEN_STATUSES:
             return QueryOutcome(locked.pk, before, locked.status, "unchanged")
-        if unmatched:
-            apply_transition(
-                locked,
-                to=Status.NEEDS_REVIEW,
-                reason="push outcome unknown and unmatched callbacks arrived since",
-            )
-        else:
-            settle_expiry(locked, reason="push outcome unknown; no callback came")
-    return QueryOutcome(locked.pk, before, locked.status, target)
+        apply_transition(locked, to=Status.NEEDS_REVIEW, reason=reason)
+    return QueryOutcome(locked.pk, before, locked.status, Status.NEEDS_REVIEW, reason)
 
 
 def _touch(payment: Payment, *, dry_run: bool = False) -> None:

@@ -145,15 +145,26 @@ def test_dry_run_changes_nothing(fake_daraja):
     assert not payment.events.exists()
 
 
-def test_initiated_payment_without_checkout_id_expires_after_lifetime(fake_daraja):
-    # given
+def test_unknown_outcome_push_goes_to_review_after_lifetime_not_expired(fake_daraja):
+    # given: the push timed out, so no CheckoutRequestID: it may have been paid
     payment = old_pending(initiated=True)
     # when
-    payment_reconcile_pending(older_than=60, concurrency=1)
+    summary = payment_reconcile_pending(older_than=60, concurrency=1)
     # then
     payment.refresh_from_db()
-    assert payment.status == Status.EXPIRED
+    assert payment.status == Status.NEEDS_REVIEW
+    assert summary.as_dict()["needs_review"] == 1
     assert fake_daraja.queries == []
+
+
+def test_unknown_outcome_push_waits_within_its_lifetime(fake_daraja):
+    # given
+    payment = PaymentFactory(initiated=True)
+    # when
+    payment_reconcile_pending(older_than=0, concurrency=1)
+    # then
+    payment.refresh_from_db()
+    assert payment.status == Status.INITIATED
 
 
 def test_batch_goes_on_past_a_payment_that_fails(fake_daraja, monkeypatch):
