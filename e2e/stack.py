@@ -176,6 +176,10 @@ def _child_env(stack: Stack, *, redis_db: str) -> dict[str, str]:
         STK_PUSH_RATE_PER_PHONE="100/min",
         AUTH_TOKEN_RATE="100/min",  # noqa: S106 - a rate, not a secret
         DATABASE_URL=_database_url(stack),
+        # runserver serves each request on a new thread, so a persistent
+        # connection outlives its thread: under load PostgreSQL runs out of
+        # connections ("too many clients") and callbacks get a 500.
+        CONN_MAX_AGE="0",
         CACHE_URL=_private_redis(stack, os.environ.get("CACHE_URL", ""), redis_db)
         or f"filecache://{stack.var_dir / 'cache'}",
         CELERY_BROKER_URL=_private_redis(
