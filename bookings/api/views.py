@@ -1,9 +1,7 @@
 """Thin API views: serializer in, one service or selector call, serializer out."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiResponse,
     extend_schema,
 )
 from rest_framework import status, viewsets
@@ -20,6 +18,7 @@ from bookings.selectors import (
     booking_list_for_user,
 )
 from bookings.services import booking_cancel, booking_create
+from hakiyetu.api_errors import INVALID_PAGE, NOT_FOUND, error_response
 
 ERROR_EXAMPLE = OpenApiExample(
     "Error",
@@ -43,7 +42,7 @@ class AdvocateViewSet(viewsets.GenericViewSet):
     @extend_schema(
         tags=["advocates"],
         summary="Active advocates with their consultation types and prices",
-        responses=s.OutputAdvocateSerializer(many=True),
+        responses={200: s.OutputAdvocateSerializer(many=True), 404: INVALID_PAGE},
     )
     def list(self, request: Request) -> Response:
         """Active advocates, paginated; prices are whole KES."""
@@ -57,8 +56,8 @@ class AdvocateViewSet(viewsets.GenericViewSet):
         parameters=[s.InputSlotQuerySerializer],
         responses={
             200: s.OutputSlotSerializer(many=True),
-            400: OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid query"),
-            404: OpenApiResponse(OpenApiTypes.OBJECT, description="No such advocate"),
+            400: error_response("Invalid query"),
+            404: error_response("No such advocate"),
         },
         examples=[
             OpenApiExample(
@@ -101,8 +100,8 @@ class BookingViewSet(viewsets.GenericViewSet):
         request=s.InputBookingCreateSerializer,
         responses={
             201: s.OutputBookingCreatedSerializer,
-            400: OpenApiTypes.OBJECT,
-            409: OpenApiTypes.OBJECT,
+            400: error_response("Invalid input, past slot, or not offered"),
+            409: error_response("The slot is taken"),
         },
         examples=[
             OpenApiExample(
@@ -140,7 +139,7 @@ class BookingViewSet(viewsets.GenericViewSet):
     @extend_schema(
         tags=["bookings"],
         summary="Own bookings (staff: all), with the latest payment",
-        responses=s.OutputBookingSerializer(many=True),
+        responses={200: s.OutputBookingSerializer(many=True), 404: INVALID_PAGE},
     )
     def list(self, request: Request) -> Response:
         """Own bookings (staff: all), newest first, paginated."""
@@ -152,7 +151,7 @@ class BookingViewSet(viewsets.GenericViewSet):
     @extend_schema(
         tags=["bookings"],
         summary="One booking with its latest payment",
-        responses={200: s.OutputBookingSerializer, 404: OpenApiTypes.OBJECT},
+        responses={200: s.OutputBookingSerializer, 404: NOT_FOUND},
     )
     def retrieve(self, request: Request, pk: str) -> Response:
         """One booking; another client's booking is a 404."""
@@ -165,8 +164,8 @@ class BookingViewSet(viewsets.GenericViewSet):
         request=None,
         responses={
             200: s.OutputBookingSerializer,
-            404: OpenApiTypes.OBJECT,
-            409: OpenApiTypes.OBJECT,
+            404: NOT_FOUND,
+            409: error_response("This booking cannot be cancelled"),
         },
     )
     @action(detail=True, methods=["post"])

@@ -5,12 +5,14 @@ Views are thin: validate input, call one service or selector, serialize.
 
 import logging
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from hakiyetu.api_errors import INVALID_PAGE, NOT_FOUND, error_response
 from payments.api.callback_security import (
     callback_ip_allowed,
     callback_secret_matches,
@@ -35,6 +37,11 @@ MAX_CALLBACK_BYTES = 64 * 1024
 CALLBACK_ACK = {"ResultCode": 0, "ResultDesc": "Accepted"}
 
 
+@extend_schema_view(
+    list=extend_schema(
+        responses={200: OutputPaymentSerializer(many=True), 404: INVALID_PAGE}
+    )
+)
 class PaymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The SPA's payment operations (seed guide paths) and payment lists."""
 
@@ -56,7 +63,16 @@ class PaymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         request=InputStkPushSerializer,
-        responses={201: OutputStkPushSerializer},
+        responses={
+            201: OutputStkPushSerializer,
+            400: error_response("Invalid input, or an amount that is not owed"),
+            404: NOT_FOUND,
+            409: error_response("A payment is open, retry too soon, or not payable"),
+            422: error_response("Idempotency-Key reused for another booking"),
+            429: error_response("Too many pushes (per user or per phone)"),
+            502: error_response("M-Pesa refused the request; the payment failed"),
+            503: error_response("M-Pesa unreachable, or the outcome is unknown"),
+        },
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key", str, OpenApiParameter.HEADER, required=False
@@ -77,7 +93,7 @@ class PaymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             response["Idempotent-Replayed"] = "true"
         return response
 
-    @extend_schema(responses={200: OutputPaymentSerializer})
+    @extend_schema(responses={200: OutputPaymentSerializer, 404: NOT_FOUND})
     def status(self, request, checkout_request_id: str):
         """The payment for a CheckoutRequestID, as the database knows it."""
         payment = payment_status_for_user(
@@ -85,7 +101,7 @@ class PaymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
         return Response(OutputPaymentSerializer(payment).data)
 
-    @extend_schema(responses={200: OutputPaymentSerializer})
+    @extend_schema(responses={200: OutputPaymentSerializer, 404: NOT_FOUND})
     def retrieve(self, request, pk: int):
         payment = payment_get(payment_id=pk, user=request.user)
         return Response(OutputPaymentSerializer(payment).data)
@@ -98,7 +114,16 @@ class CallbackViewSet(viewsets.ViewSet):
     permission_classes = (AllowAny,)
     throttle_classes = ()
 
-    @extend_schema(request=None, responses={200: OutputCallbackAckSerializer})
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={
+            200: OutputCallbackAckSerializer,
+            400: error_response("Not an STK callback (stored anyway)"),
+            403: error_response("Source IP not in MPESA_CALLBACK_ALLOWED_IPS"),
+            404: NOT_FOUND,
+            413: error_response("Body over 64 KiB"),
+        },
+    )
     def create(self, request, secret: str):
         """Store the callback raw, apply it, and acknowledge it."""
         if not callback_secret_matches(secret):
