@@ -46,7 +46,9 @@ class Payment(models.Model):
         "bookings.Booking", on_delete=models.PROTECT, related_name="payments"
     )
     amount = models.PositiveIntegerField(help_text="Whole KES asked, from the booking.")
-    phone_number = models.CharField(max_length=12, help_text="2547XXXXXXXX")
+    phone_number = models.CharField(
+        max_length=12, help_text="2547XXXXXXXX", db_index=True
+    )
     initiated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -60,7 +62,9 @@ class Payment(models.Model):
     idempotent_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     idempotent_response = models.JSONField(null=True, blank=True)
 
-    merchant_request_id = models.CharField(max_length=64, blank=True, default="")
+    merchant_request_id = models.CharField(
+        max_length=64, blank=True, default="", db_index=True
+    )
     checkout_request_id = models.CharField(
         max_length=64, null=True, blank=True, unique=True
     )
@@ -77,11 +81,13 @@ class Payment(models.Model):
     paid_amount = models.DecimalField(
         max_digits=12, decimal_places=2, null=True, blank=True
     )
-    paid_phone_number = models.CharField(max_length=32, blank=True, default="")
+    paid_phone_number = models.CharField(
+        max_length=32, blank=True, default="", db_index=True
+    )
 
     accepted_at = models.DateTimeField(null=True, blank=True)
     last_queried_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -118,6 +124,8 @@ class Payment(models.Model):
             models.Index(
                 fields=["status", "created_at"], name="payment_status_created"
             ),
+            # The default ordering, for deep admin pages.
+            models.Index(fields=["created_at", "id"], name="payment_created_id"),
         ]
 
     def __str__(self) -> str:

@@ -47,6 +47,8 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "or booking id."
     )
     list_per_page = 50
+    # "N of M" needs a second COUNT over the whole table on every page.
+    show_full_result_count = False
     actions = (
         actions.requery_with_daraja,
         actions.resolve_manually,

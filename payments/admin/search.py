@@ -18,7 +18,8 @@ def payment_search_q(term: str) -> Q:
     """A filter matching ``term`` against every identifier staff might hold."""
     term = term.strip()
     query = (
-        Q(mpesa_receipt_number__iexact=term)
+        # Receipts are upper case (NLJ7RT61SV): exact match on the unique index.
+        Q(mpesa_receipt_number=term.upper())
         | Q(checkout_request_id=term)
         | Q(merchant_request_id=term)
     )
