@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 from payments.daraja.callbacks import StkCallback, parse_stk_callback
 from payments.daraja.client import DarajaClient, get_client
@@ -124,6 +125,26 @@ def payment_apply_stk_callback(*, callback: StkCallback) -> int | None:
     return payment.pk
 
 
+def payment_apply_stored_callback(*, event: PaymentEvent, payment_id: int) -> None:
+    """Apply a callback stored before its payment knew its CheckoutRequestID.
+
+    Side effects: as ``payment_apply_stk_callback``, plus a note linking the
+    stored event to the payment (events are append-only).
+    """
+    try:
+        callback = parse_stk_callback(event.request_body)
+    except CallbackParseError:
+        return
+    payment_apply_stk_callback(callback=callback)
+    event_record(
+        kind=PaymentEvent.Kind.NOTE,
+        payment_id=payment_id,
+        reason=f"callback event {event.pk} came before the push was recorded; "
+        "applied now",
+        checkout_request_id=callback.checkout_request_id,
+    )
+
+
 def payment_verify_callback(
     *, event: PaymentEvent, client: DarajaClient | None = None
 ) -> str:
@@ -187,10 +208,16 @@ def success_report_from_callback(
     )
 
 
-def latest_success_callback(*, payment_id: int) -> StkCallback | None:
-    """The newest stored success callback for a payment, if any."""
+def latest_success_callback(
+    *, payment_id: int, checkout_request_id: str | None = None
+) -> StkCallback | None:
+    """The newest stored success callback for a payment, if any (also one
+    stored unmatched, before the payment had its CheckoutRequestID)."""
+    mine = Q(payment_id=payment_id)
+    if checkout_request_id:
+        mine |= Q(payment__isnull=True, checkout_request_id=checkout_request_id)
     events = PaymentEvent.objects.filter(
-        payment_id=payment_id, kind=PaymentEvent.Kind.CALLBACK, error=""
+        mine, kind=PaymentEvent.Kind.CALLBACK, error=""
     ).order_by("-created_at", "-id")
     for event in events.iterator():
         try:

@@ -41,6 +41,7 @@ from payments.exceptions import (
     PaymentRetryTooSoon,
 )
 from payments.models import Payment, PaymentEvent
+from payments.services.callbacks import payment_apply_stored_callback
 from payments.services.events import event_record, exchange_recorder
 from payments.services.scheduling import schedule_payment_query
 from payments.services.transitions import apply_transition, payment_lock
@@ -232,7 +233,26 @@ def _accept(payment: Payment, push: StkPushResult) -> InitiationAnswer:
         }
         _store_answer(locked, 201, body)
         schedule_payment_query(payment_id=locked.pk)
+    _apply_early_callbacks(locked)
     return InitiationAnswer(payment_id=locked.pk, http_status=201, body=body)
+
+
+def _apply_early_callbacks(payment: Payment) -> None:
+    """Apply callbacks that arrived before this push's answer was committed.
+
+    Daraja may call back (a quick customer, or a slow commit here) before
+    ``_accept`` stores the CheckoutRequestID: the callback is then kept with
+    no payment. Its event is committed before the callback looked for the
+    payment, so it is visible here once our own commit is done.
+    """
+    early = PaymentEvent.objects.filter(
+        kind=PaymentEvent.Kind.CALLBACK,
+        payment__isnull=True,
+        checkout_request_id=payment.checkout_request_id,
+        error="",
+    ).order_by("id")
+    for event in early:
+        payment_apply_stored_callback(event=event, payment_id=payment.pk)
 
 
 def _raise_provider_error(payment: Payment, exc: DarajaError) -> None:

@@ -125,7 +125,9 @@ def _apply_result(payment_id: int, result: StkQueryResult) -> QueryOutcome:
 
 def _query_success_report(payment: Payment, result: StkQueryResult) -> SuccessReport:
     """The query carries no receipt; use a stored success callback if any."""
-    callback = latest_success_callback(payment_id=payment.pk)
+    callback = latest_success_callback(
+        payment_id=payment.pk, checkout_request_id=payment.checkout_request_id
+    )
     if callback is not None:
         return success_report_from_callback(callback, source="stk_query")
     return SuccessReport(
