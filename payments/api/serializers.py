@@ -45,37 +45,28 @@ class OutputStkPushSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Payment.Status.choices)
 
 
-class OutputPaymentSerializer(serializers.ModelSerializer):
+# Declared fields rather than a ModelSerializer: the status endpoint is
+# polled constantly, and model introspection per request was measurable.
+class OutputPaymentSerializer(serializers.Serializer):
     """A payment as the database knows it (the status endpoint and lists)."""
 
     payment_id = serializers.IntegerField(source="pk")
+    status = serializers.ChoiceField(choices=Payment.Status.choices)
+    is_final = serializers.SerializerMethodField()
+    result_code = serializers.CharField()
+    result_desc = serializers.CharField()
+    failure_reason = serializers.CharField()
+    failure_kind = serializers.SerializerMethodField()
+    amount = serializers.IntegerField()
+    mpesa_receipt_number = serializers.CharField(allow_null=True)
+    transaction_date = serializers.DateTimeField(allow_null=True)
+    booking_id = serializers.IntegerField()
     booking_status = serializers.CharField(source="booking.status")
     booking_payment_status = serializers.CharField(source="booking.payment_status")
-    failure_kind = serializers.SerializerMethodField()
-    is_final = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Payment
-        fields = (
-            "payment_id",
-            "status",
-            "is_final",
-            "result_code",
-            "result_desc",
-            "failure_reason",
-            "failure_kind",
-            "amount",
-            "mpesa_receipt_number",
-            "transaction_date",
-            "booking_id",
-            "booking_status",
-            "booking_payment_status",
-            "merchant_request_id",
-            "checkout_request_id",
-            "created_at",
-            "updated_at",
-        )
-        read_only_fields = fields
+    merchant_request_id = serializers.CharField()
+    checkout_request_id = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
 
     def get_failure_kind(self, payment: Payment) -> str | None:
         if payment.status == Payment.Status.EXPIRED:
