@@ -225,6 +225,10 @@ MPESA_CALLBACK_SECRET = env.str("MPESA_CALLBACK_SECRET", default="")
 MPESA_CALLBACK_ALLOWED_IPS = env.list("MPESA_CALLBACK_ALLOWED_IPS", default=[])
 MPESA_CALLBACK_TRUSTED_PROXIES = env.int("MPESA_CALLBACK_TRUSTED_PROXIES", default=0)
 MPESA_VERIFY_CALLBACKS = env.bool("MPESA_VERIFY_CALLBACKS", default=False)
+# Callbacks that arrive while the database is down are kept here (local disk).
+CALLBACK_SPOOL_DIR = env.str(
+    "CALLBACK_SPOOL_DIR", default=str(VAR_DIR / "callback-spool")
+)
 MPESA_CONNECT_TIMEOUT = env.float("MPESA_CONNECT_TIMEOUT", default=5.0)
 MPESA_READ_TIMEOUT = env.float("MPESA_READ_TIMEOUT", default=30.0)
 MPESA_ACCOUNT_REFERENCE = env.str("MPESA_ACCOUNT_REFERENCE", default="HakiYetu")

@@ -10,6 +10,7 @@ from payments.models import Payment, PaymentEvent
 from payments.services.batch import payment_reconcile_pending
 from payments.services.callbacks import payment_verify_callback
 from payments.services.reconciliation import payment_query
+from payments.services.spool import payment_replay_spooled_callbacks
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ def payment_verify_callback_task(self, event_id: int) -> str:
 @shared_task
 def payment_reconcile_pending_task() -> dict:
     """Beat: the same sweep as ``manage.py query_pending``, every minute."""
+    payment_replay_spooled_callbacks()  # after an outage, on this host
     summary = payment_reconcile_pending(
         older_than=settings.MPESA_QUERY_AFTER_SECONDS,
         concurrency=4,

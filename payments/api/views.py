@@ -27,8 +27,8 @@ from payments.api.serializers import (
 )
 from payments.api.throttles import StkPushPhoneThrottle, StkPushUserThrottle
 from payments.selectors import payment_get, payment_list
-from payments.services.callbacks import payment_receive_callback
 from payments.services.initiation import payment_initiate
+from payments.services.spool import payment_accept_callback
 from payments.services.status import payment_status_for_user
 
 logger = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ class CallbackViewSet(viewsets.ViewSet):
         body = _read_limited_body(request)
         if body is None:
             return _too_large()
-        payment_receive_callback(
+        payment_accept_callback(
             raw_body=body, source_ip=source_ip, headers=request.headers
         )
         return Response(CALLBACK_ACK)

@@ -5,36 +5,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bookings', '0002_booking_no_overlap_postgres'),
-        ('payments', '0004_booking_permissions_for_groups'),
+        ("bookings", "0002_booking_no_overlap_postgres"),
+        ("payments", "0004_booking_permissions_for_groups"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='payment',
-            name='created_at',
+            model_name="payment",
+            name="created_at",
             field=models.DateTimeField(auto_now_add=True),
         ),
         migrations.AlterField(
-            model_name='payment',
-            name='merchant_request_id',
-            field=models.CharField(blank=True, db_index=True, default='', max_length=64),
+            model_name="payment",
+            name="merchant_request_id",
+            field=models.CharField(
+                blank=True, db_index=True, default="", max_length=64
+            ),
         ),
         migrations.AlterField(
-            model_name='payment',
-            name='paid_phone_number',
-            field=models.CharField(blank=True, db_index=True, default='', max_length=32),
+            model_name="payment",
+            name="paid_phone_number",
+            field=models.CharField(
+                blank=True, db_index=True, default="", max_length=32
+            ),
         ),
         migrations.AlterField(
-            model_name='payment',
-            name='phone_number',
-            field=models.CharField(db_index=True, help_text='2547XXXXXXXX', max_length=12),
+            model_name="payment",
+            name="phone_number",
+            field=models.CharField(
+                db_index=True, help_text="2547XXXXXXXX", max_length=12
+            ),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['created_at', 'id'], name='payment_created_id'),
+            model_name="payment",
+            index=models.Index(fields=["created_at", "id"], name="payment_created_id"),
         ),
     ]

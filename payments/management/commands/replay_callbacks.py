@@ -1,0 +1,17 @@
+"""``python manage.py replay_callbacks``: store callbacks spooled during a
+database outage (run on every web host once the database is back)."""
+
+from django.core.management.base import BaseCommand
+
+from payments.services.spool import payment_replay_spooled_callbacks
+
+
+class Command(BaseCommand):
+    help = "Store and apply callbacks kept on local disk while the database was down."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--limit", type=int, default=10_000)
+
+    def handle(self, *args, **options):
+        replayed = payment_replay_spooled_callbacks(limit=options["limit"])
+        self.stdout.write(f"replayed {replayed} spooled callbacks")
