@@ -4,7 +4,7 @@ bookings (or that they started); staff see all."""
 from django.db.models import Q, QuerySet
 
 from payments.exceptions import PaymentNotFound
-from payments.models import Payment, PaymentEvent
+from payments.models import Payment
 
 
 def _visible_to(user) -> QuerySet[Payment]:
@@ -21,16 +21,11 @@ def _may_see(user, payment: Payment) -> bool:
     )
 
 
-def payment_get_by_checkout_id(*, checkout_request_id: str, user) -> Payment:
-    """The payment with this CheckoutRequestID if the user may see it.
-
-    The hot path of status polling: one indexed lookup by the unique id,
-    visibility checked on the row (no OR join, no ORDER BY).
-    """
+def _get_visible(user, **lookup: object) -> Payment:
+    """One payment by a unique lookup, if the user may see it: an indexed
+    get with visibility checked on the row (no OR join, no ORDER BY)."""
     try:
-        payment = Payment.objects.select_related("booking").get(
-            checkout_request_id=checkout_request_id
-        )
+        payment = Payment.objects.select_related("booking").get(**lookup)
     except Payment.DoesNotExist:
         raise PaymentNotFound() from None
     if not _may_see(user, payment):
@@ -38,12 +33,15 @@ def payment_get_by_checkout_id(*, checkout_request_id: str, user) -> Payment:
     return payment
 
 
+def payment_get_by_checkout_id(*, checkout_request_id: str, user) -> Payment:
+    """The payment with this CheckoutRequestID if the user may see it
+    (the hot path of status polling)."""
+    return _get_visible(user, checkout_request_id=checkout_request_id)
+
+
 def payment_get(*, payment_id: int, user) -> Payment:
     """The payment with this id if the user may see it."""
-    payment = _visible_to(user).filter(pk=payment_id).first()
-    if payment is None:
-        raise PaymentNotFound()
-    return payment
+    return _get_visible(user, pk=payment_id)
 
 
 def payment_list(
@@ -56,8 +54,3 @@ def payment_list(
     if booking_id:
         payments = payments.filter(booking_id=booking_id)
     return payments
-
-
-def payment_events(*, payment_id: int) -> QuerySet[PaymentEvent]:
-    """A payment's events, newest first."""
-    return PaymentEvent.objects.filter(payment_id=payment_id).select_related("actor")

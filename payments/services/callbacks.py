@@ -135,6 +135,10 @@ def payment_apply_stored_callback(*, event: PaymentEvent, payment_id: int) -> No
         callback = parse_stk_callback(event.request_body)
     except CallbackParseError:
         return
+    if callback.is_success and settings.MPESA_VERIFY_CALLBACKS:
+        # Not applied unverified: the reconciliation's query settles it and
+        # takes this event's receipt (latest_success_callback finds it).
+        return
     payment_apply_stk_callback(callback=callback)
     event_record(
         kind=PaymentEvent.Kind.NOTE,

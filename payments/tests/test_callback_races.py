@@ -83,3 +83,21 @@ def test_query_completion_takes_the_receipt_of_an_unmatched_early_callback(clien
     payment.refresh_from_db()
     assert payment.status == "completed"
     assert payment.mpesa_receipt_number == "NLJEARLY01"
+
+
+def test_early_success_callback_waits_for_verification_in_verify_mode(client, settings):
+    # given
+    settings.MPESA_VERIFY_CALLBACKS = True
+    booking = BookingFactory()
+    daraja = CallbackFirstClient(
+        client, push_result=accepted_push("ws_CO_RACE00000003")
+    )
+    # when
+    answer = payment_initiate(
+        user=booking.client,
+        booking_id=booking.pk,
+        phone_number="254708374149",
+        client=daraja,
+    )
+    # then: pending until a query agrees
+    assert Payment.objects.get(pk=answer.payment_id).status == "pending"
