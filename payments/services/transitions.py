@@ -205,9 +205,17 @@ def _fill_missing_receipt(payment: Payment, report: SuccessReport) -> None:
             reason=f"a second receipt {receipt} was reported for this payment",
         )
         return
-    if _success_problem(payment, report) == "receipt":
+    problem = _success_problem(payment, report)
+    if problem == "receipt":
         return
     fields = _success_fields(payment, report, keep_receipt=True)
+    if problem == "amount" and payment.status == Status.COMPLETED:
+        # Completed by a query (which carries no amount); the callback now
+        # says a different amount moved.
+        apply_transition(
+            payment, to=Status.NEEDS_REVIEW, reason=_PROBLEMS["amount"], **fields
+        )
+        return
     for name, value in fields.items():
         setattr(payment, name, value)
     payment.save(update_fields=[*fields, "updated_at"])

@@ -395,3 +395,28 @@ def test_callback_with_nul_in_checkout_id_is_a_stored_400(client):
     # then
     assert response.status_code == 400
     assert PaymentEvent.objects.filter(kind=PaymentEvent.Kind.CALLBACK).count() == 1
+
+
+def test_late_callback_with_another_amount_sends_a_query_completed_payment_to_review(
+    client,
+):
+    # given: completed by a query, which carries no receipt and no amount
+    payment = PaymentFactory(status=Status.COMPLETED, result_code="0")
+    # when
+    post_callback(client, success_callback(payment.checkout_request_id, amount=1.0))
+    # then
+    payment.refresh_from_db()
+    assert payment.status == Status.NEEDS_REVIEW
+    assert payment.paid_amount == 1
+    assert payment.mpesa_receipt_number == "NLJ7RT61SV"
+
+
+def test_late_callback_fills_the_receipt_of_a_query_completed_payment(client):
+    # given
+    payment = PaymentFactory(status=Status.COMPLETED, result_code="0")
+    # when
+    post_callback(client, success_callback(payment.checkout_request_id))
+    # then
+    payment.refresh_from_db()
+    assert payment.status == Status.COMPLETED
+    assert payment.mpesa_receipt_number == "NLJ7RT61SV"
