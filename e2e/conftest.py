@@ -74,10 +74,20 @@ def live_stack(tmp_path_factory) -> Iterator[Stack]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_simulator(request) -> None:
-    """Each test starts with no scripted faults or scenarios."""
-    if "live_stack" in request.fixturenames:
-        request.getfixturevalue("live_stack").simulator("POST", "reset")
+def _fresh_simulator(request) -> Iterator[None]:
+    """Each test starts with no scripted faults or scenarios; when it fails,
+    the processes' last log lines go into its report."""
+    if "live_stack" not in request.fixturenames:
+        yield
+        return
+    stack = request.getfixturevalue("live_stack")
+    stack.simulator("POST", "reset")
+    yield
+    failed = getattr(request.node, "report_call", None)
+    if failed is not None and failed.failed:
+        for name in ("web", "worker", "beat", "simulator"):
+            tail = stack.log_tail(name, 60)
+            print(f"--- last lines of {name}.log ---\n{tail}")  # noqa: T201
 
 
 @pytest.fixture

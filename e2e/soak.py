@@ -37,6 +37,7 @@ class SoakConfig:
     concurrency: int = 8
     stk_lifetime: int = 6  # MPESA_STK_LIFETIME_SECONDS of the processes
     read_timeout: float = 2.0  # MPESA_READ_TIMEOUT; `slow` waits 2 s longer
+    query_claim_seconds: int = 3  # MPESA_QUERY_CLAIM_SECONDS: query_pending reruns
     late_after: float = 10.0  # late callbacks come this long past the lifetime
     callback_delay: float = 1.0  # the customer's time to answer the prompt
 
@@ -65,6 +66,7 @@ class SoakConfig:
             "MPESA_QUERY_AFTER_SECONDS": "2",
             "MPESA_FOLLOW_UP_QUERY_SECONDS": "3600",
             "MPESA_RECONCILE_INTERVAL_SECONDS": "3600",
+            "MPESA_QUERY_CLAIM_SECONDS": str(self.query_claim_seconds),
             "MPESA_RETRY_AFTER_FAILURE_SECONDS": "1",
             "MPESA_QUERY_RATE_PER_SECOND": "50",
             "STK_PUSH_RATE_PER_USER": "100000/min",

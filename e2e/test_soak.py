@@ -21,7 +21,6 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from payments.services.batch import CLAIM_SECONDS
 
 from e2e.soak import (
     SoakConfig,
@@ -97,7 +96,7 @@ def test_soak_under_faults_loses_nothing_and_settles_everything(soak_stack):
     clock.lap("late callbacks")
     snapshot = read_snapshot(soak_stack)
     while _open(snapshot) and len(rounds) < 3:
-        time.sleep(CLAIM_SECONDS + 1)  # a run skips payments queried since
+        time.sleep(CONFIG.query_claim_seconds + 1)  # a run skips payments queried since
         rounds.append(run_query_pending(soak_stack, len(rounds) + 1))
         snapshot = read_snapshot(soak_stack)
     counts, problems = tally(runs, snapshot, _simulator_view(soak_stack))

@@ -10,10 +10,26 @@ with generated values on first use.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+
+class _Env(environ.Env):
+    """An empty value (``NAME=`` as copied from .env.example) means unset:
+    the documented default, or a clear error when there is none."""
+
+    def get_value(
+        self, var, cast=None, default=environ.Env.NOTSET, parse_default=False
+    ):
+        if self.ENVIRON.get(f"{self.prefix}{var}") == "":
+            if default is environ.Env.NOTSET:
+                raise ImproperlyConfigured(f"Set the {var} environment variable")
+            return default
+        return super().get_value(var, cast, default, parse_default)
+
+
+env = _Env()
 if (BASE_DIR / ".env").is_file():
     # OS environment wins over the file (read_env only sets missing keys).
     environ.Env.read_env(BASE_DIR / ".env")
@@ -243,6 +259,13 @@ MPESA_FOLLOW_UP_QUERY_SECONDS = env.int(
 )
 MPESA_RECONCILE_INTERVAL_SECONDS = env.float(
     "MPESA_RECONCILE_INTERVAL_SECONDS", default=60.0
+)
+# A payment just queried (by a sweep, query_pending or the follow-up task)
+# is skipped by other sweeps for this long, so two runs do not query it
+# twice; never longer than one sweep interval, so a payment Daraja still
+# reports as processing is asked again at the next sweep.
+MPESA_QUERY_CLAIM_SECONDS = env.float(
+    "MPESA_QUERY_CLAIM_SECONDS", default=min(30.0, MPESA_RECONCILE_INTERVAL_SECONDS)
 )
 MPESA_QUERY_RATE_PER_SECOND = env.float("MPESA_QUERY_RATE_PER_SECOND", default=10.0)
 MPESA_RETRY_AFTER_FAILURE_SECONDS = env.int(

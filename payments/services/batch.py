@@ -26,9 +26,6 @@ from payments.services.reconciliation import QueryOutcome, payment_query
 
 logger = logging.getLogger(__name__)
 
-# A claimed payment is not claimed again by another run for this long.
-CLAIM_SECONDS = 30
-
 
 @dataclass
 class ReconciliationSummary:
@@ -85,7 +82,7 @@ def payment_claim_pending(
     if dry_run:
         return list(candidates.values_list("pk", flat=True)[:limit])
     unclaimed = candidates.exclude(
-        last_queried_at__gt=now - timedelta(seconds=CLAIM_SECONDS)
+        last_queried_at__gt=now - timedelta(seconds=settings.MPESA_QUERY_CLAIM_SECONDS)
     )
     with transaction.atomic():
         if connection.features.has_select_for_update_skip_locked:

@@ -197,3 +197,22 @@ def test_a_claimed_payment_is_not_queried_again_by_a_second_run(fake_daraja):
     # then
     assert second.examined == 0
     assert len(fake_daraja.queries) == 1
+
+
+def test_a_payment_still_processing_is_queried_again_once_its_claim_lapses(
+    fake_daraja, settings
+):
+    # given: a sweep found it still processing; the claim window has passed
+    settings.MPESA_QUERY_CLAIM_SECONDS = 2
+    settings.MPESA_STK_LIFETIME_SECONDS = 180
+    payment = PaymentFactory(accepted_at=timezone.now() - timedelta(seconds=100))
+    Payment.objects.filter(pk=payment.pk).update(created_at=payment.accepted_at)
+    first = payment_reconcile_pending(older_than=60, concurrency=1)
+    lapsed = timezone.now() - timedelta(seconds=3)
+    Payment.objects.filter(pk=payment.pk).update(last_queried_at=lapsed)
+    # when
+    second = payment_reconcile_pending(older_than=60, concurrency=1)
+    # then
+    assert first.as_dict()["still_pending"] == 1
+    assert second.examined == 1
+    assert len(fake_daraja.queries) == 2

@@ -1,0 +1,85 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def _setting(name: str, tmp_path: Path, **env: str) -> str:
+    """A setting's value as a fresh process reads it from ``env`` only."""
+    result = subprocess.run(  # noqa: S603 - fixed argv
+        [
+            sys.executable,
+            "-c",
+            f"from django.conf import settings; print(settings.{name})",
+        ],
+        cwd=BASE_DIR,
+        env={
+            "PATH": os.environ["PATH"],
+            "DJANGO_SETTINGS_MODULE": "hakiyetu.settings",
+            "VAR_DIR": str(tmp_path),
+            "CACHE_URL": "locmemcache://",
+            "SECRET_KEY": "test-only-key",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+@pytest.mark.parametrize(
+    ("interval", "claim"), [("", "30.0"), ("2", "2.0"), ("3600", "30.0")]
+)
+def test_query_claim_never_outlasts_one_sweep_interval(tmp_path, interval, claim):
+    # given / when
+    value = _setting(
+        "MPESA_QUERY_CLAIM_SECONDS",
+        tmp_path,
+        MPESA_RECONCILE_INTERVAL_SECONDS=interval,
+    )
+    # then: a payment still processing is asked again at the next sweep
+    assert value == claim
+
+
+@pytest.mark.parametrize(
+    ("name", "default"),
+    [
+        ("MPESA_STK_LIFETIME_SECONDS", "180"),
+        ("MPESA_READ_TIMEOUT", "30.0"),
+        ("MPESA_ACCOUNT_REFERENCE", "HakiYetu"),
+        ("DEBUG", "False"),
+    ],
+)
+def test_an_empty_variable_copied_from_env_example_means_the_default(
+    tmp_path, name, default
+):
+    # given: `NAME=` as .env.example lists it / when
+    value = _setting(name, tmp_path, **{name: ""})
+    # then
+    assert value == default
+
+
+def test_an_empty_secret_key_is_a_clear_error(tmp_path):
+    # given / when
+    result = subprocess.run(  # noqa: S603 - fixed argv
+        [sys.executable, "-c", "from django.conf import settings; settings.DEBUG"],
+        cwd=BASE_DIR,
+        env={
+            "PATH": os.environ["PATH"],
+            "DJANGO_SETTINGS_MODULE": "hakiyetu.settings",
+            "VAR_DIR": str(tmp_path),
+            "SECRET_KEY": "",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    # then
+    assert result.returncode != 0
+    assert "Set the SECRET_KEY environment variable" in result.stderr
