@@ -194,6 +194,11 @@ def test_control_ledger_without_payments(daraja, receiver):
     # given
     daraja.push()
     wait_until(lambda: receiver.bodies)
+    # the simulator records "delivered" once our answer is back, a moment
+    # after the receiver has the body
+    wait_until(
+        lambda: "delivered" in daraja.control("GET", "ledger?payments=0")["callbacks"]
+    )
 
     # when
     ledger = daraja.control("GET", "ledger?payments=0")
