@@ -7,3 +7,6 @@ class HakiyetuConfig(AppConfig):
 
     def ready(self) -> None:
         from hakiyetu import login_guard  # noqa: F401  (connects auth signals)
+        from hakiyetu.authentication import connect_signals
+
+        connect_signals()

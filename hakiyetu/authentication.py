@@ -1,0 +1,99 @@
+"""DRF token authentication with the token -> user lookup cached.
+
+The SPA polls the status endpoint every few seconds per client, and each
+poll authenticates: a token-and-user join that was about a third of the
+poll's server time. The user of a valid token is kept in Django's cache
+(shared by every process when it is Redis) for ``AUTH_TOKEN_CACHE_SECONDS``
+under a hash of the key, never the key itself.
+
+Invalidation is immediate for what matters: deleting a token (logout, a
+rotated key) or saving its user (deactivated, staff flag changed) drops the
+entry. The time-out bounds only changes made behind the ORM's signals
+(``QuerySet.update``). The cached user carries no password hash.
+"""
+
+import hashlib
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from django.utils.translation import gettext_lazy as _
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import AuthenticationFailed
+
+logger = logging.getLogger(__name__)
+
+# The user fields requests read; the rest (the password hash above all)
+# stays out of the cache and loads on first access if ever needed.
+CACHED_USER_FIELDS = (
+    "id",
+    "username",
+    "first_name",
+    "last_name",
+    "email",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+)
+
+
+def token_cache_key(key: str) -> str:
+    return "auth:token:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+class CachedTokenAuthentication(TokenAuthentication):
+    """``Authorization: Token <key>``, as DRF's, with the lookup cached.
+
+    A cache that fails is skipped: the database answers instead.
+    """
+
+    def authenticate_credentials(self, key):
+        timeout = settings.AUTH_TOKEN_CACHE_SECONDS
+        if timeout <= 0:
+            return super().authenticate_credentials(key)
+        cache_key = token_cache_key(key)
+        user = _cache_call(cache.get, cache_key)
+        if user is None:
+            user = _user_of_token(key)
+            _cache_call(cache.set, cache_key, user, timeout)
+        return user, Token(key=key, user=user)
+
+
+def _user_of_token(key: str):
+    """The active user of a token, with DRF's errors otherwise."""
+    users = get_user_model().objects.only(*CACHED_USER_FIELDS)
+    try:
+        user = users.get(auth_token__key=key)
+    except users.model.DoesNotExist:
+        raise AuthenticationFailed(_("Invalid token.")) from None
+    if not user.is_active:
+        raise AuthenticationFailed(_("User inactive or deleted."))
+    return user
+
+
+def _cache_call(operation, *args):
+    try:
+        return operation(*args)
+    except Exception:  # a cache outage must not lock every client out
+        logger.warning("token cache unavailable", exc_info=True)
+        return None
+
+
+def forget_token(sender, instance: Token, **kwargs) -> None:
+    _cache_call(cache.delete, token_cache_key(instance.key))
+
+
+def forget_user_tokens(sender, instance, **kwargs) -> None:
+    keys = Token.objects.filter(user_id=instance.pk).values_list("key", flat=True)
+    _cache_call(cache.delete_many, [token_cache_key(key) for key in keys])
+
+
+def connect_signals() -> None:
+    """Called from ``HakiyetuConfig.ready`` so every process invalidates."""
+    post_delete.connect(forget_token, sender=Token, dispatch_uid="forget_token")
+    post_save.connect(
+        forget_user_tokens, sender=get_user_model(), dispatch_uid="forget_user_tokens"
+    )
