@@ -1,0 +1,238 @@
+"""The soak's invariants (see ``e2e/soak.py``): rows against the ledger.
+
+``tally`` indexes the app's rows and the simulator's ledger (``Books``) and
+returns the counts to print and every invariant's violations.
+"""
+
+from collections import Counter
+
+from e2e.soak import SoakConfig
+from e2e.soak_report import booking_counts, push_counts, simulator_counts
+
+OPEN = ("initiated", "pending")
+# A known fault the soak finds (docs/soak.md, "Findings"): reported as an
+# expected failure until fixed, so the other invariants keep guarding CI.
+KNOWN_BUG = "callback receipt not on its payment"
+# Where the simulator's paid money may be in the app (Books.where): on a
+# completed payment; in a stored callback no payment claims (push outcome
+# unknown); or nowhere, when that callback was lost too, and then the
+# payment must be in review (checked separately).
+PLACES_FOR_MONEY = ("completed payment", "unmatched callback", "no trace")
+
+
+def open_payments(snapshot: dict) -> list[int]:
+    """Ids of the payments still initiated or pending."""
+    return [p["id"] for p in snapshot["payments"] if p["status"] in OPEN]
+
+
+class Books:
+    """The app's rows and the simulator's ledger, indexed for the checks."""
+
+    def __init__(self, snapshot: dict, simulator: dict) -> None:
+        self.snapshot, self.ledger = snapshot, simulator["ledger"]
+        self.payments = snapshot["payments"]
+        self.known = {
+            p["checkout_request_id"]: p
+            for p in self.payments
+            if p["checkout_request_id"]
+        }
+        self.paid = {
+            entry["CheckoutRequestID"]: entry
+            for entry in self.ledger["payments"]
+            if str(entry["result_code"]) == "0"
+        }
+        self.unmatched = _unmatched_success(snapshot["callbacks"])
+        self.completed = [p for p in self.payments if p["status"] == "completed"]
+        unknown_ids = set(snapshot["unknown_outcome"])
+        self.unknown = [p for p in self.payments if p["id"] in unknown_ids]
+
+    def where(self, checkout_id: str) -> str:
+        """Where the app keeps the money of one paid push."""
+        if checkout_id in self.known:
+            return f"{self.known[checkout_id]['status']} payment"
+        if checkout_id in self.unmatched:
+            return "unmatched callback"
+        return "no trace"  # outcome unknown to the app and callback lost
+
+    def money(self) -> dict[str, int]:
+        """The simulator's paid amount, split by where the app keeps it."""
+        split = Counter()
+        for checkout_id, entry in self.paid.items():
+            split[self.where(checkout_id)] += entry["paid_amount"]
+        return {
+            "simulator successful_amount": self.ledger["successful_amount"],
+            **dict(split),
+            "completed sum": sum(p["amount"] for p in self.completed),
+            "unmatched success callbacks sum": sum(self.unmatched.values()),
+        }
+
+    def untraced(self) -> list[tuple]:
+        """Paid pushes with no trace, each with the unknown-outcome payment
+        of the same phone (phones are distinct per booking)."""
+        by_phone = {p["phone_number"]: p for p in self.unknown}
+        return [
+            (checkout_id, entry["paid_amount"], by_phone.get(entry["phone"]))
+            for checkout_id, entry in self.paid.items()
+            if self.where(checkout_id) == "no trace"
+        ]
+
+
+def tally(
+    runs: list, snapshot: dict, simulator: dict, *, config: SoakConfig
+) -> tuple[dict, dict]:
+    """Counts to print, and every invariant's violations (empty: it holds)."""
+    books = Books(snapshot, simulator)
+    counts = {
+        "bookings": booking_counts(runs, snapshot, clients=config.clients),
+        "pushes": push_counts(runs),
+        "simulator": simulator_counts(simulator, slow=config.read_timeout),
+        "payments by status": dict(Counter(p["status"] for p in books.payments)),
+        "completed without receipt (settled by query)": sum(
+            1 for p in books.completed if not p["mpesa_receipt_number"]
+        ),
+        "unknown-outcome payments": dict(Counter(p["status"] for p in books.unknown)),
+        "callback events stored/matched": [
+            len(snapshot["callbacks"]),
+            sum(1 for e in snapshot["callbacks"] if e["payment_id"]),
+        ],
+        "money (KES)": books.money(),
+    }
+    problems = {
+        "booking errors": [r.error for r in runs if r.error],
+        "open payments": open_payments(snapshot),
+        **_money_problems(books),
+        KNOWN_BUG: _receipts_not_recorded(books),
+        **_booking_problems(snapshot),
+        **_receipt_problems(books.payments, books.paid),
+        **_callback_problems(snapshot, simulator["callbacks"]),
+    }
+    return counts, problems
+
+
+def _callback_facts(body: object) -> tuple[str, str | None, float | None]:
+    """(ResultCode, receipt, amount) of a stored callback body."""
+    try:
+        callback = body["Body"]["stkCallback"]
+    except (KeyError, TypeError):
+        return "", None, None
+    items = (callback.get("CallbackMetadata") or {}).get("Item") or []
+    values = {i.get("Name"): i.get("Value") for i in items}
+    return (
+        str(callback.get("ResultCode")),
+        values.get("MpesaReceiptNumber"),
+        values.get("Amount"),
+    )
+
+
+def _unmatched_success(events: list[dict]) -> dict[str, int]:
+    """Amount per CheckoutRequestID of stored success callbacks no payment
+    claims; once per id, since a duplicated callback is one payment."""
+    found = {}
+    for event in events:
+        code, _, amount = _callback_facts(event["request_body"])
+        if event["payment_id"] is None and code == "0" and amount is not None:
+            found[event["checkout_request_id"]] = int(amount)
+    return found
+
+
+def _money_problems(books: Books) -> dict:
+    money = books.money()
+    kept = sum(v for k, v in money.items() if k in PLACES_FOR_MONEY)
+    return {
+        "money": [] if kept == money["simulator successful_amount"] else [money],
+        "paid but not completed": [
+            (books.known[cid]["id"], books.known[cid]["status"], entry["faults"])
+            for cid, entry in books.paid.items()
+            if cid in books.known and books.known[cid]["status"] != "completed"
+        ],
+        "completed but not paid": [
+            p["id"]
+            for p in books.completed
+            if books.paid.get(p["checkout_request_id"], {}).get("paid_amount")
+            != p["amount"]
+        ],
+        "unknown outcome not needs_review/expired": [
+            (p["id"], p["status"])
+            for p in books.unknown
+            if p["status"] not in ("needs_review", "expired")
+            # or completed by adopting its callback (the fix docs/soak.md
+            # proposes); "completed but not paid" checks that money
+            and not (p["status"] == "completed" and p["checkout_request_id"])
+        ],
+        "paid with no trace, payment not needs_review": [
+            (cid, amount, payment and payment["status"])
+            for cid, amount, payment in books.untraced()
+            if payment is None or payment["status"] != "needs_review"
+        ],
+    }
+
+
+def _receipts_not_recorded(books: Books) -> list:
+    """(payment, event) for each stored success callback whose receipt is
+    not on the payment with its CheckoutRequestID. Seen when the callback
+    overtook the push's commit: it was kept unmatched, and the payment was
+    later settled by a query, which carries no receipt (docs/soak.md)."""
+    missing = []
+    for event in books.snapshot["callbacks"]:
+        code, receipt, _ = _callback_facts(event["request_body"])
+        payment = books.known.get(event["checkout_request_id"])
+        if code == "0" and payment and payment["mpesa_receipt_number"] != receipt:
+            missing.append((payment["id"], event["id"]))
+    return missing
+
+
+def _booking_problems(snapshot: dict) -> dict:
+    payments, bookings = snapshot["payments"], snapshot["bookings"]
+    completed = Counter(p["booking_id"] for p in payments if p["status"] == "completed")
+    confirmed = {
+        b["id"]
+        for b in bookings
+        if b["status"] == "confirmed" or b["payment_status"] == "paid"
+    }
+    fully = {
+        b["id"]
+        for b in bookings
+        if b["status"] == "confirmed" and b["payment_status"] == "paid"
+    }
+    return {
+        "confirmed without completed payment": sorted(confirmed - set(completed)),
+        "completed but booking not confirmed": sorted(set(completed) - fully),
+        "completed twice": [
+            pid for pid, n in Counter(snapshot["completions"]).items() if n > 1
+        ],
+        "booking paid twice": [bid for bid, n in completed.items() if n > 1],
+    }
+
+
+def _receipt_problems(payments: list[dict], paid: dict) -> dict:
+    receipts = Counter(
+        p["mpesa_receipt_number"] for p in payments if p["mpesa_receipt_number"]
+    )
+    return {
+        "duplicate receipts": [r for r, n in receipts.items() if n > 1],
+        "receipt differs from the ledger": [
+            (p["id"], p["mpesa_receipt_number"])
+            for p in payments
+            if p["mpesa_receipt_number"]
+            and paid.get(p["checkout_request_id"], {}).get("receipt")
+            != p["mpesa_receipt_number"]
+        ],
+    }
+
+
+def _callback_problems(snapshot: dict, sent: list[dict]) -> dict:
+    delivered = Counter(
+        c["CheckoutRequestID"] for c in sent if c["state"] in ("delivered", "failed")
+    )
+    stored = Counter(e["checkout_request_id"] for e in snapshot["callbacks"])
+    return {
+        "delivered callbacks missing from PaymentEvent": sorted(
+            (delivered - stored).elements()
+        ),
+        "callbacks not acknowledged": [
+            (c["id"], c["state"], c["http_status"], c["error"])
+            for c in sent
+            if c["state"] == "failed"
+            or (c["state"] == "delivered" and c["http_status"] != 200)
+        ],
+    }

@@ -1,0 +1,167 @@
+"""The soak's client (see ``e2e/soak.py``): book and pay through the API.
+
+Each booking gets a phone of its own and is paid like the checkout page
+pays: a push that failed unsent is retried, up to ``MAX_PUSHES``.
+"""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import requests
+
+NAIROBI = ZoneInfo("Africa/Nairobi")
+MAX_PUSHES = 3  # a client retries a push that failed unsent, then gives up
+CANCEL_EVERY = 20  # every 20th booking pays from a 2547 11... phone (1032)
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A free 30-minute video slot of one advocate."""
+
+    advocate_id: int
+    day: str
+    time: str
+
+
+@dataclass
+class Run:
+    """One booking as the client saw it: its booking and every push."""
+
+    index: int
+    phone: str
+    booking_id: int | None = None
+    amount: int | None = None
+    error: str = ""
+    attempts: list[dict] = field(default_factory=list)
+
+
+def login(base: str, username: str, password: str) -> requests.Session:
+    """A session carrying a DRF token for ``username``."""
+    session = requests.Session()
+    answer = session.post(
+        f"{base}/api/auth/token/",
+        json={"username": username, "password": password},
+        timeout=30,
+    )
+    answer.raise_for_status()
+    session.headers["Authorization"] = f"Token {answer.json()['token']}"
+    return session
+
+
+def find_slots(session: requests.Session, base: str, count: int) -> list[Slot]:
+    """``count`` free 30-minute video slots from tomorrow on, advocates mixed."""
+    advocates = _video_advocates(session, base)
+    day = datetime.now(NAIROBI).date() + timedelta(days=1)
+    found: list[Slot] = []
+    while len(found) < count:
+        by_advocate = [
+            [Slot(a, day.isoformat(), s["time"]) for s in _slots(session, base, a, day)]
+            for a in advocates
+        ]
+        longest = max(map(len, by_advocate))
+        found += [row[i] for i in range(longest) for row in by_advocate if i < len(row)]
+        day += timedelta(days=1)
+    return found[:count]
+
+
+def _video_advocates(session: requests.Session, base: str) -> list[int]:
+    ids, url = [], f"{base}/api/advocates/"
+    while url:
+        page = session.get(url, timeout=30).json()
+        ids += [
+            a["id"]
+            for a in page["results"]
+            if any(
+                o["code"] == "video" and o["duration"] == 30
+                for o in a["consultation_types"]
+            )
+        ]
+        url = page.get("next")
+    return ids
+
+
+def _slots(session, base: str, advocate_id: int, day) -> list[dict]:
+    answer = session.get(
+        f"{base}/api/advocates/{advocate_id}/slots/",
+        params={"date": day.isoformat(), "consultation_type": "video", "duration": 30},
+        timeout=30,
+    )
+    answer.raise_for_status()
+    return answer.json()
+
+
+def phone_for(index: int) -> str:
+    """A phone of its own per booking; every 20th cancels (2547 11...)."""
+    if index % CANCEL_EVERY == CANCEL_EVERY - 1:
+        return f"254711{index:06d}"
+    return f"25472{index:07d}"
+
+
+def book_and_pay(session: requests.Session, base: str, slot: Slot, run: Run) -> Run:
+    """Book ``slot``, then push until accepted, unknown, or MAX_PUSHES."""
+    answer = session.post(
+        f"{base}/api/documents/consultations/book",
+        json={
+            "advocate_id": slot.advocate_id,
+            "date": slot.day,
+            "time": slot.time,
+            "consultation_type": "video",
+            "duration": 30,
+        },
+        timeout=60,
+    )
+    if answer.status_code != 201:
+        run.error = f"book {answer.status_code}: {answer.text[:200]}"
+        return run
+    run.booking_id, run.amount = answer.json()["booking_id"], answer.json()["amount"]
+    for _ in range(MAX_PUSHES * 4):  # waits for retry_too_soon do not count
+        attempt = _push(session, base, run)
+        if attempt is None:
+            continue
+        run.attempts.append(attempt)
+        if attempt["status_after"] != "failed" or len(run.attempts) >= MAX_PUSHES:
+            break
+    return run
+
+
+def _push(session: requests.Session, base: str, run: Run) -> dict | None:
+    answer = session.post(
+        f"{base}/api/payment/mpesa/stk-push",
+        json={"phone_number": run.phone, "booking_id": run.booking_id},
+        timeout=60,
+    )
+    body = answer.json()
+    error = body.get("error") or {}
+    if error.get("code") == "retry_too_soon":
+        time.sleep(float(error.get("retry_after") or 1))
+        return None
+    payment_id = body.get("payment_id") or error.get("payment_id")
+    status = body.get("status")
+    if payment_id and answer.status_code != 201:
+        payment = session.get(f"{base}/api/payments/{payment_id}/", timeout=30)
+        status = payment.json().get("status")
+    return {
+        "http": answer.status_code,
+        "code": error.get("code", ""),
+        "payment_id": payment_id,
+        "checkout_id": body.get("CheckoutRequestID"),
+        "status_after": status,
+    }
+
+
+def drive(
+    base: str, sessions: list[requests.Session], slots: list[Slot], threads: int
+) -> list[Run]:
+    """Book and pay every slot, ``threads`` bookings in flight at once."""
+    runs = [Run(index=i, phone=phone_for(i)) for i in range(len(slots))]
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        futures = [
+            pool.submit(book_and_pay, sessions[i % len(sessions)], base, slot, runs[i])
+            for i, slot in enumerate(slots)
+        ]
+        for future in futures:
+            future.result()
+    return runs

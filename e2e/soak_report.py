@@ -1,0 +1,86 @@
+"""The soak's counts (see ``e2e/soak.py``): what the test prints and keeps.
+
+The report goes to stdout (run pytest with ``-s``) and, with every
+violation, to ``test-artifacts/soak/soak-<sqlite|postgresql>-<N>.json``.
+"""
+
+import json
+import sys
+from collections import Counter
+
+from e2e.soak import SoakConfig
+from e2e.stack import BASE_DIR, Stack
+
+REPORT_DIR = BASE_DIR / "test-artifacts" / "soak"
+
+
+def booking_counts(runs: list, snapshot: dict, *, clients: int) -> dict:
+    """Bookings requested and made, their amounts and their states."""
+    booked = [r for r in runs if r.booking_id]
+    return {
+        "requested": len(runs),
+        "booked": len(booked),
+        "clients": clients,
+        "amounts (KES)": sorted({r.amount for r in booked}),
+        "by status/payment status": dict(
+            Counter(
+                f"{b['status']}/{b['payment_status']}" for b in snapshot["bookings"]
+            )
+        ),
+    }
+
+
+def push_counts(runs: list) -> dict:
+    """Pushes the clients sent, by answer, and bookings that retried."""
+    attempts = [a for r in runs for a in r.attempts]
+    return {
+        "sent": len(attempts),
+        "answers": dict(Counter(f"{a['http']} {a['code']}".strip() for a in attempts)),
+        "bookings retried after an unsent push": sum(
+            1 for r in runs if len(r.attempts) > 1
+        ),
+    }
+
+
+def simulator_counts(simulator: dict, *, slow: float) -> dict:
+    """The simulator's view: results, faults, callbacks and answers.
+
+    A push counts as slow when the simulator held it past ``slow`` seconds
+    (the processes' read time-out).
+    """
+    ledger = simulator["ledger"]
+    return {
+        "pushes accepted": ledger["pushes"],
+        "by result code": ledger["by_result_code"],
+        "successful_count": ledger["successful_count"],
+        "successful_amount": ledger["successful_amount"],
+        "callback faults": dict(
+            Counter(f for p in ledger["payments"] for f in p["faults"])
+        ),
+        "callbacks by kind/state": dict(
+            Counter(f"{c['kind']}/{c['state']}" for c in simulator["callbacks"])
+        ),
+        "push answers": _statuses(simulator["pushes"]),
+        "slow pushes": sum(
+            1 for r in simulator["pushes"] if (r["response_delay"] or 0) > slow
+        ),
+        "query answers": _statuses(simulator["queries"]),
+    }
+
+
+def _statuses(logged: list[dict]) -> dict:
+    return dict(Counter(str(r["response_status"]) for r in logged))
+
+
+def report(stack: Stack, config: SoakConfig, counts: dict, problems: dict) -> None:
+    """Print the counts and any violation; keep them as JSON too."""
+    vendor = "postgresql" if stack.env["DATABASE_URL"].startswith("post") else "sqlite"
+    title = f"soak: {config.bookings} bookings, seed {config.seed}, {vendor}"
+    lines = [f"\n===== {title}"]
+    lines += [f"{key}: {json.dumps(value)}" for key, value in counts.items()]
+    broken = {k: v for k, v in problems.items() if v}
+    lines.append(f"invariants broken: {json.dumps(broken) if broken else 'none'}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    REPORT_DIR.mkdir(parents=True, exist_ok=True)
+    path = REPORT_DIR / f"soak-{vendor}-{config.bookings}.json"
+    path.write_text(json.dumps({"counts": counts, "problems": problems}, indent=1))
