@@ -42,6 +42,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     server: _HttpServer
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without TCP_NODELAY, Nagle and
+    # the client's delayed ACK hold every keep-alive answer ~40 ms.
+    disable_nagle_algorithm = True
     server_version = "DarajaSimulator/1.0"
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
