@@ -10,7 +10,6 @@ reconciliation settles it).
 
 import logging
 import math
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -22,9 +21,6 @@ from bookings.services import booking_assert_payable, booking_extend_hold
 from payments.daraja.client import DarajaClient, get_client
 from payments.daraja.exceptions import (
     DarajaError,
-    DarajaOutcomeUnknown,
-    DarajaRejected,
-    DarajaUnavailable,
     DarajaValidationError,
 )
 from payments.daraja.phone import mask_phone, normalise_phone
@@ -32,32 +28,24 @@ from payments.daraja.types import StkPushResult
 from payments.daraja.validation import shorten_description, validate_account_reference
 from payments.exceptions import (
     AmountMismatch,
-    IdempotencyKeyReused,
     InvalidPaymentInput,
     PaymentAlreadyInProgress,
-    PaymentError,
-    PaymentProviderRejected,
-    PaymentProviderUnavailable,
     PaymentRetryTooSoon,
 )
 from payments.models import Payment, PaymentEvent
 from payments.services.callbacks import payment_apply_stored_callback
 from payments.services.events import event_record, exchange_recorder
+from payments.services.idempotency import (
+    InitiationAnswer,
+    payment_replay_answer,
+    payment_store_answer,
+)
+from payments.services.push_failure import payment_record_push_failure
 from payments.services.scheduling import schedule_payment_query
 from payments.services.transitions import apply_transition, payment_lock
 
 logger = logging.getLogger(__name__)
 Status = Payment.Status
-
-
-@dataclass(frozen=True, slots=True)
-class InitiationAnswer:
-    """The API's answer to a push; stored for Idempotency-Key replays."""
-
-    payment_id: int
-    http_status: int
-    body: dict
-    replayed: bool = False
 
 
 def payment_initiate(
@@ -81,7 +69,9 @@ def payment_initiate(
     """
     phone = _normalise(phone_number)
     if idempotency_key:
-        replay = _replay(user=user, key=idempotency_key, booking_id=booking_id)
+        replay = payment_replay_answer(
+            user=user, key=idempotency_key, booking_id=booking_id
+        )
         if replay:
             return replay
     booking = booking_get_for_user(booking_id=booking_id, user=user)
@@ -103,7 +93,7 @@ def payment_initiate(
             on_exchange=exchange_recorder(payment.pk),
         )
     except DarajaError as exc:
-        _raise_provider_error(payment, exc)
+        raise payment_record_push_failure(payment_id=payment.pk, exc=exc) from exc
     return _accept(payment, push)
 
 
@@ -119,25 +109,6 @@ def _reference(value: str | None, *, booking_id: int) -> str:
         return validate_account_reference(value or f"HY{booking_id}")
     except DarajaValidationError as exc:
         raise InvalidPaymentInput(exc.message, field="account_reference") from exc
-
-
-def _replay(*, user, key: str, booking_id: int) -> InitiationAnswer | None:
-    payment = Payment.objects.filter(initiated_by=user, idempotency_key=key).first()
-    if payment is None:
-        return None
-    if payment.booking_id != booking_id:
-        raise IdempotencyKeyReused()
-    if payment.idempotent_response is None:
-        # The first request with this key is still being processed.
-        raise PaymentAlreadyInProgress(
-            payment_id=payment.pk, checkout_request_id=payment.checkout_request_id
-        )
-    return InitiationAnswer(
-        payment_id=payment.pk,
-        http_status=payment.idempotent_status_code,
-        body=payment.idempotent_response,
-        replayed=True,
-    )
 
 
 def _create_payment(
@@ -165,7 +136,9 @@ def _create_payment(
     except IntegrityError:
         # Lost a race: another push for this booking or with this key.
         if idempotency_key:
-            replay = _replay(user=user, key=idempotency_key, booking_id=booking.pk)
+            replay = payment_replay_answer(
+                user=user, key=idempotency_key, booking_id=booking.pk
+            )
             if replay:
                 raise PaymentAlreadyInProgress(
                     payment_id=replay.payment_id, checkout_request_id=None
@@ -231,7 +204,7 @@ def _accept(payment: Payment, push: StkPushResult) -> InitiationAnswer:
             "payment_id": locked.pk,
             "status": locked.status,
         }
-        _store_answer(locked, 201, body)
+        payment_store_answer(locked, 201, body)
         schedule_payment_query(payment_id=locked.pk)
     _apply_early_callbacks(locked)
     return InitiationAnswer(payment_id=locked.pk, http_status=201, body=body)
@@ -253,65 +226,3 @@ def _apply_early_callbacks(payment: Payment) -> None:
     ).order_by("id")
     for event in early:
         payment_apply_stored_callback(event=event, payment_id=payment.pk)
-
-
-def _raise_provider_error(payment: Payment, exc: DarajaError) -> None:
-    """Record what Daraja's failure means for the payment, then raise."""
-    error: PaymentError
-    with transaction.atomic():
-        locked = payment_lock(payment_id=payment.pk)
-        if isinstance(exc, DarajaRejected):
-            apply_transition(
-                locked,
-                to=Status.FAILED,
-                reason=f"Daraja refused the push: {exc.error_code}",
-                result_code=exc.error_code[:32],
-                result_desc=exc.error_message[:255],
-                failure_reason=_rejection_reason(exc)[:255],
-            )
-            error = PaymentProviderRejected(
-                error_code=exc.error_code,
-                error_message=exc.error_message,
-                payment_id=locked.pk,
-            )
-        elif isinstance(exc, DarajaOutcomeUnknown):
-            event_record(
-                kind=PaymentEvent.Kind.NOTE,
-                payment_id=locked.pk,
-                reason="push outcome unknown (no answer from Daraja); the "
-                "reconciliation will settle it",
-            )
-            error = PaymentProviderUnavailable(
-                "M-Pesa did not answer in time. If a prompt reached your phone, "
-                "you may complete it; we will confirm the outcome.",
-                payment_id=locked.pk,
-            )
-        else:
-            # Unreachable, or refused before sending (e.g. a configuration
-            # problem): nothing reached the phone.
-            if not isinstance(exc, DarajaUnavailable):
-                logger.error("STK push not sent for payment %s: %s", locked.pk, exc)
-            apply_transition(
-                locked,
-                to=Status.FAILED,
-                reason=f"push not sent: {exc}",
-                result_code="unavailable",
-                failure_reason="M-Pesa could not be reached. Nothing was charged.",
-            )
-            error = PaymentProviderUnavailable(payment_id=locked.pk)
-        _store_answer(locked, error.status_code, error.as_body())
-    raise error from exc
-
-
-def _rejection_reason(exc: DarajaRejected) -> str:
-    if exc.is_subscriber_locked:
-        return "Another M-Pesa prompt is open on your phone. Finish it first."
-    return f"M-Pesa refused the request: {exc.error_message}"
-
-
-def _store_answer(payment: Payment, http_status: int, body: dict) -> None:
-    if not payment.idempotency_key:
-        return
-    payment.idempotent_status_code = http_status
-    payment.idempotent_response = body
-    payment.save(update_fields=["idempotent_status_code", "idempotent_response"])

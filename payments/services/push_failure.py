@@ -1,0 +1,88 @@
+"""What a failed STK push means for its payment.
+
+Refused by Daraja: ``failed`` with Daraja's reason. Unreachable or not
+sent: ``failed``, nothing was charged. No answer (a read time-out): left
+``initiated`` with a note, because the prompt may have reached the phone;
+the reconciliation settles it and the push is never sent again blindly.
+"""
+
+import logging
+
+from django.db import transaction
+
+from payments.daraja.exceptions import (
+    DarajaError,
+    DarajaOutcomeUnknown,
+    DarajaRejected,
+    DarajaUnavailable,
+)
+from payments.exceptions import (
+    PaymentError,
+    PaymentProviderRejected,
+    PaymentProviderUnavailable,
+)
+from payments.models import Payment, PaymentEvent
+from payments.services.events import event_record
+from payments.services.idempotency import payment_store_answer
+from payments.services.transitions import apply_transition, payment_lock
+
+logger = logging.getLogger(__name__)
+Status = Payment.Status
+
+
+def payment_record_push_failure(*, payment_id: int, exc: DarajaError) -> PaymentError:
+    """Record what Daraja's failure means for the payment.
+
+    Side effects: a transition to ``failed`` or a note, the stored answer.
+    Returns the API error for the caller to raise.
+    """
+    error: PaymentError
+    with transaction.atomic():
+        locked = payment_lock(payment_id=payment_id)
+        if isinstance(exc, DarajaRejected):
+            apply_transition(
+                locked,
+                to=Status.FAILED,
+                reason=f"Daraja refused the push: {exc.error_code}",
+                result_code=exc.error_code[:32],
+                result_desc=exc.error_message[:255],
+                failure_reason=_rejection_reason(exc)[:255],
+            )
+            error = PaymentProviderRejected(
+                error_code=exc.error_code,
+                error_message=exc.error_message,
+                payment_id=locked.pk,
+            )
+        elif isinstance(exc, DarajaOutcomeUnknown):
+            event_record(
+                kind=PaymentEvent.Kind.NOTE,
+                payment_id=locked.pk,
+                reason="push outcome unknown (no answer from Daraja); the "
+                "reconciliation will settle it",
+            )
+            error = PaymentProviderUnavailable(
+                "M-Pesa did not answer in time. If a prompt reached your phone, "
+                "you may complete it; we will confirm the outcome.",
+                payment_id=locked.pk,
+            )
+        else:
+            # Unreachable, or refused before sending (e.g. a configuration
+            # problem): nothing reached the phone.
+            if not isinstance(exc, DarajaUnavailable):
+                logger.error("STK push not sent for payment %s: %s", locked.pk, exc)
+            apply_transition(
+                locked,
+                to=Status.FAILED,
+                reason=f"push not sent: {exc}",
+                result_code="unavailable",
+                failure_reason="M-Pesa could not be reached. Nothing was charged.",
+            )
+            error = PaymentProviderUnavailable(payment_id=locked.pk)
+        payment_store_answer(locked, error.status_code, error.as_body())
+    return error
+
+
+def _rejection_reason(exc: DarajaRejected) -> str:
+    if exc.is_subscriber_locked:
+        return "Another M-Pesa prompt is open on your phone. Finish it first."
+    return f"M-Pesa refused the request: {exc.error_message}"
