@@ -10,9 +10,9 @@ from e2e.soak import SoakConfig
 from e2e.soak_report import booking_counts, push_counts, simulator_counts
 
 OPEN = ("initiated", "pending")
-# A known fault the soak finds (docs/soak.md, "Findings"): reported as an
-# expected failure until fixed, so the other invariants keep guarding CI.
-KNOWN_BUG = "callback receipt not on its payment"
+# docs/soak.md, finding 1: a callback that overtook its push's commit was
+# kept unmatched and its receipt never reached the payment (fixed).
+RECEIPT_NOT_ON_PAYMENT = "callback receipt not on its payment"
 # Where the simulator's paid money may be in the app (Books.where): on a
 # completed payment; in a stored callback no payment claims (push outcome
 # unknown); or nowhere, when that callback was lost too, and then the
@@ -101,7 +101,7 @@ def tally(
         "booking errors": [r.error for r in runs if r.error],
         "open payments": open_payments(snapshot),
         **_money_problems(books),
-        KNOWN_BUG: _receipts_not_recorded(books),
+        RECEIPT_NOT_ON_PAYMENT: _receipts_not_recorded(books),
         **_booking_problems(snapshot),
         **_receipt_problems(books.payments, books.paid),
         **_callback_problems(snapshot, simulator["callbacks"]),

@@ -26,7 +26,7 @@ from e2e.soak import (
     only_late_callbacks_left,
     wait_until,
 )
-from e2e.soak_checks import KNOWN_BUG, OPEN, open_payments, tally
+from e2e.soak_checks import OPEN, RECEIPT_NOT_ON_PAYMENT, open_payments, tally
 from e2e.soak_db import read_snapshot, run_query_pending, seed_soak_data
 from e2e.soak_drive import drive, find_slots, login
 from e2e.soak_report import report
@@ -108,8 +108,7 @@ def test_soak_under_faults_loses_nothing_and_settles_everything(soak_stack):
     assert problems["receipt differs from the ledger"] == []
     assert problems["delivered callbacks missing from PaymentEvent"] == []
     assert problems["callbacks not acknowledged"] == []
-    if problems[KNOWN_BUG]:
-        pytest.xfail(f"{KNOWN_BUG}: {problems[KNOWN_BUG]}")
+    assert problems[RECEIPT_NOT_ON_PAYMENT] == []
 
 
 def _wait(check, what: str) -> None:
