@@ -1,15 +1,16 @@
 """DRF token authentication with the token -> user lookup cached.
 
 The SPA polls the status endpoint every few seconds per client, and each
-poll authenticates: a token-and-user join that was about a third of the
-poll's server time. The user of a valid token is kept in Django's cache
-(shared by every process when it is Redis) for ``AUTH_TOKEN_CACHE_SECONDS``
-under a hash of the key, never the key itself.
+poll authenticates: a token-and-user join in PostgreSQL every time. The
+user of a valid token is kept in Django's cache (shared by every process
+when it is Redis) for ``AUTH_TOKEN_CACHE_SECONDS`` under a hash of the key,
+never the key itself. The cached user carries no password hash.
 
 Invalidation is immediate for what matters: deleting a token (logout, a
 rotated key) or saving its user (deactivated, staff flag changed) drops the
-entry. The time-out bounds only changes made behind the ORM's signals
-(``QuerySet.update``). The cached user carries no password hash.
+entry. The time-out bounds the rest: changes made behind the ORM's signals
+(``QuerySet.update``), and a request that read the user just before such a
+change and cached it just after.
 """
 
 import hashlib

@@ -143,10 +143,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"{_VALIDATORS}.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/admin/login/"
-# Failed sign-ins per IP and username before a lockout, and its length.
 # Seconds a token's user is cached for API authentication (0 turns it off);
 # deleting the token or saving the user forgets it at once.
 AUTH_TOKEN_CACHE_SECONDS = env.int("AUTH_TOKEN_CACHE_SECONDS", default=60)
+# Failed sign-ins per IP and username before a lockout, and its length.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
 
