@@ -149,3 +149,18 @@ def booking_get_for_user(*, booking_id: int, user) -> Booking:
     if booking is None:
         raise BookingNotFound()
     return booking
+
+
+def booking_get_to_pay(*, booking_id: int, user) -> Booking:
+    """The booking ``user`` may pay (their own; staff: any), without the
+    list's annotations: one indexed read on the push path.
+
+    Raises ``BookingNotFound`` otherwise, like ``booking_get_for_user``.
+    """
+    try:
+        booking = Booking.objects.get(pk=booking_id)
+    except Booking.DoesNotExist:
+        raise BookingNotFound() from None
+    if not (user.is_staff or booking.client_id == user.pk):
+        raise BookingNotFound()
+    return booking

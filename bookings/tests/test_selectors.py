@@ -12,6 +12,7 @@ from bookings.selectors import (
     advocate_list_active,
     advocate_slot_list,
     booking_get_for_user,
+    booking_get_to_pay,
     booking_list_for_user,
 )
 from bookings.tests.conftest import TOMORROW
@@ -201,3 +202,38 @@ def test_booking_get_for_user_without_payments_has_no_latest_payment():
     # then
     assert found.latest_payment_status is None
     assert found.latest_payment_receipt is None
+
+
+def test_booking_get_to_pay_gives_the_owner_their_booking_in_one_query(
+    django_assert_num_queries,
+):
+    # given
+    booking = BookingFactory()
+    # when
+    with django_assert_num_queries(1):
+        found = booking_get_to_pay(booking_id=booking.pk, user=booking.client)
+    # then
+    assert found.pk == booking.pk
+    assert found.amount == booking.amount
+
+
+def test_booking_get_to_pay_lets_staff_pay_any_booking():
+    # given
+    booking = BookingFactory()
+    # when
+    found = booking_get_to_pay(booking_id=booking.pk, user=UserFactory(staff=True))
+    # then
+    assert found.pk == booking.pk
+
+
+@pytest.mark.parametrize("whose", ["another client", "missing"])
+def test_booking_get_to_pay_hides_bookings_the_user_cannot_pay(whose):
+    # given
+    booking = BookingFactory()
+    booking_id = booking.pk if whose == "another client" else booking.pk + 1000
+    # when / then
+    with pytest.raises(BookingNotFound):
+        booking_get_to_pay(
+            booking_id=booking_id,
+            user=booking.client if whose == "missing" else UserFactory(),
+        )

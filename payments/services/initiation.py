@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bookings.selectors import booking_get_for_user
+from bookings.selectors import booking_get_to_pay
 from bookings.services import booking_assert_payable, booking_extend_hold
 from payments.daraja.client import DarajaClient, get_client
 from payments.daraja.exceptions import (
@@ -74,7 +74,7 @@ def payment_initiate(
         )
         if replay:
             return replay
-    booking = booking_get_for_user(booking_id=booking_id, user=user)
+    booking = booking_get_to_pay(booking_id=booking_id, user=user)
     if amount is not None and amount != booking.amount:
         raise AmountMismatch(
             f"This booking costs KES {booking.amount}; you sent {amount}.",
