@@ -15,13 +15,13 @@ from django.contrib.contenttypes.models import ContentType
 from bookings.tests.factories import UserFactory
 from payments.daraja.client import get_client
 from payments.models import Payment
-from payments.simulator import SimulatorConfig, SimulatorServer
+from payments.simulator import SimulatorServer
 from payments.tests.factories import PaymentFactory
+from payments.tests.test_simulator_fixtures import start_simulator, use_simulator
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "secret-pass-123"
-KEY, SECRET, SHORT_CODE, PASSKEY = "sim-key", "sim-secret", "174379", "sim-passkey"
 PHONE = "254708374149"
 
 if not Path(CHROMIUM).exists():
@@ -32,26 +32,8 @@ if not Path(CHROMIUM).exists():
 
 @pytest.fixture
 def simulator(settings) -> Iterator[SimulatorServer]:
-    server = SimulatorServer(
-        SimulatorConfig(
-            consumer_key=KEY,
-            consumer_secret=SECRET,
-            short_code=SHORT_CODE,
-            passkey=PASSKEY,
-            port=0,
-            callback_delay=0.05,
-            stk_lifetime=0.1,
-            callback_timeout=0.5,
-        )
-    )
-    server.start()
-    settings.MPESA_ENVIRONMENT = "sandbox"
-    settings.MPESA_BASE_URL = server.base_url
-    settings.MPESA_CONSUMER_KEY = KEY
-    settings.MPESA_CONSUMER_SECRET = SECRET
-    settings.MPESA_BUSINESS_SHORT_CODE = SHORT_CODE
-    settings.MPESA_PASSKEY = PASSKEY
-    settings.MPESA_TRANSACTION_TYPE = "CustomerPayBillOnline"
+    server = start_simulator(callback_timeout=0.5)
+    use_simulator(settings, server)
     yield server
     server.stop()
 

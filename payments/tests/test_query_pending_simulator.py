@@ -12,12 +12,12 @@ from django.core.management import call_command
 
 from payments.daraja.client import get_client
 from payments.models import Payment
-from payments.simulator import SimulatorConfig, SimulatorServer
+from payments.simulator import SimulatorServer
 from payments.tests.factories import PaymentFactory
+from payments.tests.test_simulator_fixtures import start_simulator, use_simulator
 
 pytestmark = pytest.mark.django_db
 Status = Payment.Status
-KEY, SECRET, SHORT_CODE, PASSKEY = "sim-key", "sim-secret", "174379", "sim-passkey"
 # Nothing listens here: the callbacks are not what these tests look at.
 CALLBACK_URL = "http://127.0.0.1:9/hooks/cb/t0k"
 SUCCESS, NO_MONEY, WRONG_PIN, UNREACHABLE = (
@@ -31,29 +31,10 @@ CANCELLED = "254711000111"
 
 @pytest.fixture
 def simulator(settings) -> Iterator[SimulatorServer]:
-    server = SimulatorServer(
-        SimulatorConfig(
-            consumer_key=KEY,
-            consumer_secret=SECRET,
-            short_code=SHORT_CODE,
-            passkey=PASSKEY,
-            port=0,
-            callback_delay=0.05,
-            stk_lifetime=0.1,
-            late_callback_delay=60,
-            lock_subscriber=False,
-            callback_timeout=0.5,
-            seed=7,
-        )
+    server = start_simulator(
+        late_callback_delay=60, lock_subscriber=False, callback_timeout=0.5
     )
-    server.start()
-    settings.MPESA_ENVIRONMENT = "sandbox"
-    settings.MPESA_BASE_URL = server.base_url
-    settings.MPESA_CONSUMER_KEY = KEY
-    settings.MPESA_CONSUMER_SECRET = SECRET
-    settings.MPESA_BUSINESS_SHORT_CODE = SHORT_CODE
-    settings.MPESA_PASSKEY = PASSKEY
-    settings.MPESA_TRANSACTION_TYPE = "CustomerPayBillOnline"
+    use_simulator(settings, server)
     settings.MPESA_CALLBACK_URL = CALLBACK_URL
     settings.MPESA_QUERY_RATE_PER_SECOND = 1000
     yield server
