@@ -1,14 +1,12 @@
 """Races on one payment, on PostgreSQL where row locks are real."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
 from bookings.models import Booking
 from bookings.tests.factories import BookingFactory
+from hakiyetu.tests.concurrency import run_at_once
 from payments.models import Payment, PaymentEvent
 from payments.services.reconciliation import payment_query
 from payments.tests.conftest import callback_url
@@ -17,27 +15,6 @@ from payments.tests.fakes import FakeDarajaClient, query_answer
 from payments.tests.payloads import as_bytes, success_callback
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_at_once(functions) -> list:
-    barrier = threading.Barrier(len(functions))
-    errors = []
-
-    def runner(function):
-        try:
-            barrier.wait()
-            function()
-        except Exception as exc:  # collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(f,)) for f in functions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
 
 
 def test_twenty_callbacks_and_a_query_complete_the_payment_exactly_once():
@@ -56,7 +33,7 @@ def test_twenty_callbacks_and_a_query_complete_the_payment_exactly_once():
         payment_query(payment_id=payment.pk, client=fake)
 
     # when
-    errors = run_at_once([deliver] * 20 + [query])
+    errors = run_at_once(*[deliver] * 20, query)
     # then
     assert errors == []
     payment.refresh_from_db()
@@ -86,7 +63,7 @@ def test_concurrent_pushes_for_one_booking_prompt_the_phone_once(fake_daraja):
         results.append(response.status_code)
 
     # when: five at once (the per-phone rate allows five a minute)
-    errors = run_at_once([push] * 5)
+    errors = run_at_once(*[push] * 5)
     # then
     assert errors == []
     assert sorted(results) == [201] + [409] * 4

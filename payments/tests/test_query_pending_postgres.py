@@ -2,14 +2,13 @@
 PostgreSQL where row locks and SKIP LOCKED are real."""
 
 import io
-import threading
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.test import Client
 
 from bookings.models import Booking
+from hakiyetu.tests.concurrency import run_at_once
 from payments.models import Payment, PaymentEvent
 from payments.tests.conftest import callback_url
 from payments.tests.factories import PaymentFactory
@@ -50,27 +49,6 @@ def _deliver_success(payment: Payment) -> None:
     assert response.status_code == 200
 
 
-def _at_once(*functions) -> list[Exception]:
-    barrier = threading.Barrier(len(functions))
-    errors: list[Exception] = []
-
-    def runner(function) -> None:
-        try:
-            barrier.wait()
-            function()
-        except Exception as exc:  # collected and asserted by the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(f,)) for f in functions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
-
-
 def _completions(payment: Payment) -> int:
     return PaymentEvent.objects.filter(
         payment=payment,
@@ -84,7 +62,7 @@ def test_callback_during_query_settles_payment_once(fake_daraja, daraja_says):
     # given: the success callback lands while our STK query is in flight
     payment = PaymentFactory()
     fake_daraja.query_result = query_answer(daraja_says)
-    fake_daraja.on_query = lambda _: _at_once(lambda: _deliver_success(payment))
+    fake_daraja.on_query = lambda _: run_at_once(lambda: _deliver_success(payment))
 
     # when
     _query_pending()
@@ -104,7 +82,7 @@ def test_query_pending_and_callbacks_racing_complete_each_payment_once(fake_dara
     deliveries = [lambda p=p: _deliver_success(p) for p in payments]
 
     # when
-    errors = _at_once(_query_pending, *deliveries)
+    errors = run_at_once(_query_pending, *deliveries)
 
     # then
     assert errors == []
@@ -121,7 +99,7 @@ def test_two_copies_query_each_payment_once(fake_daraja):
     fake_daraja.query_result = query_answer(None)
 
     # when
-    errors = _at_once(_query_pending, _query_pending)
+    errors = run_at_once(_query_pending, _query_pending)
 
     # then
     assert errors == []
