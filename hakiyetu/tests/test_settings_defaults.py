@@ -8,9 +8,9 @@ import pytest
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 
-def _setting(name: str, tmp_path: Path, **env: str) -> str:
-    """A setting's value as a fresh process reads it from ``env`` only."""
-    result = subprocess.run(  # noqa: S603 - fixed argv
+def _read_settings(name: str, tmp_path: Path, **env: str):
+    """A fresh process that prints one setting, its environment ``env`` only."""
+    return subprocess.run(  # noqa: S603 - fixed argv
         [
             sys.executable,
             "-c",
@@ -29,6 +29,11 @@ def _setting(name: str, tmp_path: Path, **env: str) -> str:
         text=True,
         timeout=60,
     )
+
+
+def _setting(name: str, tmp_path: Path, **env: str) -> str:
+    """A setting's value as a fresh process reads it from ``env`` only."""
+    result = _read_settings(name, tmp_path, **env)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
@@ -67,19 +72,7 @@ def test_an_empty_variable_copied_from_env_example_means_the_default(
 
 def test_an_empty_secret_key_is_a_clear_error(tmp_path):
     # given / when
-    result = subprocess.run(  # noqa: S603 - fixed argv
-        [sys.executable, "-c", "from django.conf import settings; settings.DEBUG"],
-        cwd=BASE_DIR,
-        env={
-            "PATH": os.environ["PATH"],
-            "DJANGO_SETTINGS_MODULE": "hakiyetu.settings",
-            "VAR_DIR": str(tmp_path),
-            "SECRET_KEY": "",
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = _read_settings("DEBUG", tmp_path, SECRET_KEY="")
     # then
     assert result.returncode != 0
     assert "Set the SECRET_KEY environment variable" in result.stderr
