@@ -23,6 +23,25 @@ class Payment(models.Model):
         EXPIRED = "expired", "Expired"
         NEEDS_REVIEW = "needs_review", "Needs review"
 
+    class ReviewCode(models.TextChoices):
+        """Why a payment went to ``needs_review`` (the reason text says more)."""
+
+        AMOUNT_MISSING = "amount_missing", "Paid amount missing"
+        AMOUNT_INVALID = "amount_invalid", "Paid amount unusable"
+        AMOUNT_MISMATCH = "amount_mismatch", "Paid amount differs"
+        RECEIPT_MISSING = "receipt_missing", "Receipt missing"
+        RECEIPT_INVALID = "receipt_invalid", "Receipt malformed"
+        RECEIPT_DUPLICATE = "receipt_duplicate", "Receipt on another payment"
+        SECOND_RECEIPT = "second_receipt", "Second receipt for one push"
+        FAILURE_AFTER_COMPLETION = (
+            "failure_after_completion",
+            "Failure reported after completion",
+        )
+        CONTRADICTED = "contradicted", "Callback contradicted by Daraja"
+        BOOKING_ALREADY_PAID = "booking_already_paid", "Booking already paid"
+        BOOKING_REFUND_DUE = "booking_refund_due", "Booking cannot be confirmed"
+        OUTCOME_UNKNOWN = "outcome_unknown", "Push outcome unknown"
+
     OPEN_STATUSES = (Status.INITIATED, Status.PENDING)
 
     # Money that moved is never lost: a success after failed/expired still
@@ -74,6 +93,13 @@ class Payment(models.Model):
     result_code = models.CharField(max_length=32, blank=True, default="")
     result_desc = models.CharField(max_length=255, blank=True, default="")
     failure_reason = models.CharField(max_length=255, blank=True, default="")
+    review_code = models.CharField(
+        max_length=32,
+        choices=ReviewCode.choices,
+        blank=True,
+        default="",
+        help_text="Why the payment last went to needs_review.",
+    )
     mpesa_receipt_number = models.CharField(
         max_length=32, null=True, blank=True, unique=True
     )

@@ -8,9 +8,9 @@ from django.conf import settings
 from payments.daraja.exceptions import DarajaUnavailable
 from payments.models import Payment, PaymentEvent
 from payments.services.batch import payment_reconcile_pending
-from payments.services.callbacks import payment_verify_callback
 from payments.services.reconciliation import payment_query
 from payments.services.spool import payment_replay_spooled_callbacks
+from payments.services.verification import payment_verify_callback
 
 logger = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ with a value wins) or lack a ``Value`` (``Balance`` usually does).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -20,13 +21,20 @@ from payments.daraja.exceptions import CallbackParseError
 
 @dataclass(frozen=True, slots=True)
 class StkCallback:
-    """One STK callback. Only ``is_success`` with a receipt means paid."""
+    """One STK callback. Only ``is_success`` with a receipt means paid.
+
+    ``amount`` is the metadata ``Amount`` when it is a finite number;
+    otherwise None, and ``amount_problem`` says why ("missing", "not a
+    number: '3,000'"), so the caller can refuse a report that does not add
+    up instead of mistaking it for one that says nothing.
+    """
 
     merchant_request_id: str | None
     checkout_request_id: str
     result_code: str
     result_desc: str
     amount: Decimal | None
+    amount_problem: str
     mpesa_receipt_number: str | None
     transaction_date: datetime | None
     phone_number: str | None
@@ -57,12 +65,14 @@ def parse_stk_callback(payload: object) -> StkCallback:
     if result_code is None:
         raise CallbackParseError("Callback has no ResultCode")
     items = _items(callback.get("CallbackMetadata"))
+    amount, amount_problem = _amount(items)
     return StkCallback(
         merchant_request_id=_identifier(callback.get("MerchantRequestID")),
         checkout_request_id=checkout_request_id,
         result_code=result_code,
         result_desc=_string(callback.get("ResultDesc")) or "",
-        amount=_decimal(items.get("Amount")),
+        amount=amount,
+        amount_problem=amount_problem,
         mpesa_receipt_number=_identifier(items.get("MpesaReceiptNumber")),
         transaction_date=_nairobi_datetime(items.get("TransactionDate")),
         phone_number=_identifier(items.get("PhoneNumber")),
@@ -124,6 +134,34 @@ def _identifier(value: object) -> str | None:
         # A NUL cannot be stored (PostgreSQL text) and is never a real id.
         return text if text and "\x00" not in text else None
     return None
+
+
+# A number as Daraja writes one (1, 1.0, "1.00"); never "3,000" or "1e3".
+_PLAIN_NUMBER = re.compile(r"-?\d{1,15}(\.\d{1,6})?")
+
+
+def _amount(items: dict[str, object]) -> tuple[Decimal | None, str]:
+    """``Amount`` as a finite number, or None and why it is not one."""
+    if "Amount" not in items:
+        return None, "missing or null"
+    value = items["Amount"]
+    if isinstance(value, bool):
+        return None, f"not a number: {value!r}"
+    if isinstance(value, int | float):
+        amount = _decimal(value)
+    elif isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value.strip()):
+        amount = Decimal(value.strip())
+    else:
+        amount = None
+    if amount is None:
+        return None, f"not a number: {_shown(value)}"
+    return amount, ""
+
+
+def _shown(value: object) -> str:
+    """A short, printable rendering of an untrusted value for a reason."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def _decimal(value: object) -> Decimal | None:

@@ -11,20 +11,15 @@ from django.db import transaction
 from django.db.models import Q
 
 from payments.daraja.callbacks import StkCallback, parse_stk_callback
-from payments.daraja.client import DarajaClient, get_client
-from payments.daraja.exceptions import CallbackParseError, DarajaUnavailable
+from payments.daraja.exceptions import CallbackParseError
 from payments.exceptions import PaymentError
 from payments.models import Payment, PaymentEvent
-from payments.result_codes import SUCCESS
 from payments.services.events import (
     event_record,
     event_record_callback,
-    exchange_recorder,
 )
+from payments.services.reports import SuccessReport
 from payments.services.transitions import (
-    SuccessReport,
-    apply_transition,
-    payment_lock,
     receipt_held_elsewhere,
     settle_failure,
     settle_success,
@@ -74,7 +69,9 @@ def payment_receive_callback(
     event = event_record_callback(
         **stored, checkout_request_id=callback.checkout_request_id
     )
-    if callback.is_success and settings.MPESA_VERIFY_CALLBACKS:
+    if settings.MPESA_VERIFY_CALLBACKS:
+        # A failure is checked like a success: a forged 1032 must not fail
+        # a payment whose money moved (the client would pay again).
         from payments.tasks import payment_verify_callback_task
 
         transaction.on_commit(lambda: payment_verify_callback_task.delay(event.pk))
@@ -135,7 +132,7 @@ def payment_apply_stored_callback(*, event: PaymentEvent, payment_id: int) -> No
         callback = parse_stk_callback(event.request_body)
     except CallbackParseError:
         return
-    if callback.is_success and settings.MPESA_VERIFY_CALLBACKS:
+    if settings.MPESA_VERIFY_CALLBACKS:
         # Not applied unverified: the reconciliation's query settles it and
         # takes this event's receipt (latest_success_callback finds it).
         return
@@ -147,40 +144,6 @@ def payment_apply_stored_callback(*, event: PaymentEvent, payment_id: int) -> No
         "applied now",
         checkout_request_id=callback.checkout_request_id,
     )
-
-
-def payment_verify_callback(
-    *, event: PaymentEvent, client: DarajaClient | None = None
-) -> str:
-    """Settle a stored success callback only once an STK query agrees.
-
-    Raises ``DarajaUnavailable`` while Daraja cannot answer (the task
-    retries). A query that contradicts the callback sends the payment to
-    review: money may have moved, so it is never simply failed.
-    """
-    callback = parse_stk_callback(event.request_body)
-    if event.payment_id is None:
-        return "unknown"
-    result = (client or get_client()).stk_query(
-        checkout_request_id=callback.checkout_request_id,
-        on_exchange=exchange_recorder(event.payment_id),
-    )
-    if result.is_processing:
-        raise DarajaUnavailable("query: the transaction is still being processed")
-    with transaction.atomic():
-        payment = payment_lock(payment_id=event.payment_id)
-        if result.result_code == SUCCESS:
-            settle_success(
-                payment,
-                success_report_from_callback(callback, source="verified callback"),
-            )
-        elif payment.status in Payment.OPEN_STATUSES:
-            apply_transition(
-                payment,
-                to=Payment.Status.NEEDS_REVIEW,
-                reason=f"success callback contradicted by query {result.result_code}",
-            )
-    return payment.status
 
 
 def _lock_by_checkout_id(callback: StkCallback) -> Payment | None:
@@ -202,11 +165,15 @@ def success_report_from_callback(
     """The money facts a success callback carries."""
     return SuccessReport(
         source=source,
-        requires_receipt=source == "callback",
+        # A query that found this stored callback confirms the payment on
+        # Daraja's word; the callback's own amount must still add up.
+        requires_receipt=source in ("callback", "verified callback"),
+        reports_amount=True,
         result_code=callback.result_code,
         result_desc=callback.result_desc,
         mpesa_receipt_number=callback.mpesa_receipt_number,
         paid_amount=callback.amount,
+        amount_problem=callback.amount_problem,
         transaction_date=callback.transaction_date,
         paid_phone_number=callback.phone_number or "",
     )

@@ -27,8 +27,8 @@ from payments.services.callbacks import (
     success_report_from_callback,
 )
 from payments.services.events import event_record, exchange_recorder
+from payments.services.reports import SuccessReport
 from payments.services.transitions import (
-    SuccessReport,
     apply_transition,
     payment_lock,
     settle_expiry,
@@ -189,7 +189,12 @@ def _settle_without_checkout_id(payment: Payment, *, dry_run: bool) -> QueryOutc
         locked = payment_lock(payment_id=payment.pk)
         if locked.status not in Payment.OPEN_STATUSES:
             return QueryOutcome(locked.pk, before, locked.status, "unchanged")
-        apply_transition(locked, to=Status.NEEDS_REVIEW, reason=reason)
+        apply_transition(
+            locked,
+            to=Status.NEEDS_REVIEW,
+            reason=reason,
+            review_code=Payment.ReviewCode.OUTCOME_UNKNOWN,
+        )
     return QueryOutcome(locked.pk, before, locked.status, Status.NEEDS_REVIEW, reason)
 
 

@@ -8,11 +8,8 @@ source reported them; ``source`` names it in the event log.
 """
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 
 from bookings.services import BookingPaymentOutcome, booking_mark_paid
@@ -20,25 +17,17 @@ from payments.exceptions import InvalidPaymentTransition, PaymentNotFound
 from payments.models import Payment, PaymentEvent
 from payments.result_codes import failure_reason
 from payments.services.events import event_record
+from payments.services.reports import (
+    ReportProblem,
+    SuccessReport,
+    receipt_is_valid,
+    report_problem,
+    storable_amount,
+)
 
 logger = logging.getLogger(__name__)
 Status = Payment.Status
-
-
-@dataclass(frozen=True, slots=True)
-class SuccessReport:
-    """What a source says about money that moved (callback or query)."""
-
-    source: str
-    # A success callback without a receipt does not add up; a query answer
-    # never carries one.
-    requires_receipt: bool = False
-    result_code: str = "0"
-    result_desc: str = ""
-    mpesa_receipt_number: str | None = None
-    paid_amount: Decimal | None = None
-    transaction_date: datetime | None = None
-    paid_phone_number: str = ""
+ReviewCode = Payment.ReviewCode
 
 
 def payment_lock(*, payment_id: int) -> Payment:
@@ -115,39 +104,67 @@ def settle_success(
 ) -> None:
     """Record money that moved for a locked payment, whatever its state.
 
-    Completed and confirmed when everything adds up; ``needs_review`` when
-    the amount differs, the receipt is already on another payment, or the
-    booking can no longer be confirmed. Never loses the money.
+    Completed and confirmed when everything adds up; ``needs_review`` (with
+    a ``review_code`` and a reason) when the report does not add up (amount,
+    receipt), the receipt is already on another payment, or the booking can
+    no longer be confirmed. Never loses the money.
     ``receipt_elsewhere``: whether another payment already holds the
     report's receipt, when the caller looked it up with the lock (None:
     look it up here).
     """
     if payment.status in (Status.COMPLETED, Status.NEEDS_REVIEW):
-        _fill_missing_receipt(payment, report)
+        _settle_repeat_success(payment, report)
         return
-    problem = _success_problem(payment, report, receipt_elsewhere=receipt_elsewhere)
-    fields = _success_fields(payment, report, keep_receipt=problem != "receipt")
+    try:
+        # A savepoint: when another payment commits the same receipt while
+        # we hold ours (two reports at one moment), the unique constraint
+        # refuses this one, and it goes to review instead of staying open.
+        with transaction.atomic():
+            _settle_first_success(payment, report, receipt_elsewhere)
+    except IntegrityError:
+        if not _receipt_held_by_another(payment, report.mpesa_receipt_number):
+            raise
+        payment.refresh_from_db()
+        _settle_first_success(payment, report, receipt_elsewhere=True)
+
+
+def _settle_first_success(
+    payment: Payment, report: SuccessReport, receipt_elsewhere: bool | None
+) -> None:
+    receipt = report.mpesa_receipt_number
+    if receipt_elsewhere is None:
+        receipt_elsewhere = _receipt_held_by_another(payment, receipt)
+    problem = report_problem(payment, report, receipt_elsewhere=receipt_elsewhere)
+    keep_receipt = receipt_is_valid(receipt) and not receipt_elsewhere
+    fields = _success_fields(report, keep_receipt=keep_receipt)
     if problem:
-        apply_transition(
-            payment, to=Status.NEEDS_REVIEW, reason=_PROBLEMS[problem], **fields
-        )
+        _to_review(payment, problem, **fields)
         return
     outcome = booking_mark_paid(booking_id=payment.booking_id)
     if outcome == BookingPaymentOutcome.CONFIRMED:
         reason = f"paid ({report.source})"
         apply_transition(payment, to=Status.COMPLETED, reason=reason, **fields)
     else:
-        reason = _PROBLEMS[f"booking_{outcome.name.lower()}"]
-        apply_transition(payment, to=Status.NEEDS_REVIEW, reason=reason, **fields)
+        code = f"booking_{outcome.name.lower()}"
+        _to_review(payment, ReportProblem(code, _BOOKING_PROBLEMS[code]), **fields)
 
 
-_PROBLEMS = {
-    "amount": "paid amount differs from the amount asked",
-    "no_receipt": "success reported without an M-Pesa receipt",
-    "receipt": "this receipt is already recorded on another payment",
-    "booking_already_paid": "booking was already paid by another payment; refund due",
-    "booking_refund_due": "booking can no longer be confirmed; refund due",
+_BOOKING_PROBLEMS = {
+    ReviewCode.BOOKING_ALREADY_PAID: (
+        "booking was already paid by another payment; refund due"
+    ),
+    ReviewCode.BOOKING_REFUND_DUE: "booking can no longer be confirmed; refund due",
 }
+
+
+def _to_review(payment: Payment, problem: ReportProblem, **fields: object) -> None:
+    apply_transition(
+        payment,
+        to=Status.NEEDS_REVIEW,
+        reason=problem.reason,
+        review_code=problem.code,
+        **fields,
+    )
 
 
 def receipt_held_elsewhere(receipt: str) -> Exists:
@@ -156,34 +173,22 @@ def receipt_held_elsewhere(receipt: str) -> Exists:
     return Exists(others.exclude(pk=OuterRef("pk")))
 
 
-def _success_problem(
-    payment: Payment, report: SuccessReport, *, receipt_elsewhere: bool | None = None
-) -> str | None:
-    if report.paid_amount is not None and report.paid_amount != Decimal(payment.amount):
-        return "amount"
-    receipt = report.mpesa_receipt_number
-    if report.requires_receipt and not receipt:
-        return "no_receipt"
-    if receipt and receipt_elsewhere is None:
-        receipt_elsewhere = (
-            Payment.objects.filter(mpesa_receipt_number=receipt)
-            .exclude(pk=payment.pk)
-            .exists()
-        )
-    return "receipt" if receipt and receipt_elsewhere else None
+def _receipt_held_by_another(payment: Payment, receipt: str | None) -> bool:
+    if not receipt_is_valid(receipt):
+        return False
+    others = Payment.objects.filter(mpesa_receipt_number=receipt)
+    return others.exclude(pk=payment.pk).exists()
 
 
-def _success_fields(
-    payment: Payment, report: SuccessReport, *, keep_receipt: bool
-) -> dict:
+def _success_fields(report: SuccessReport, *, keep_receipt: bool) -> dict:
     fields: dict[str, object] = {
-        "result_code": report.result_code,
+        "result_code": report.result_code[:32],
         "result_desc": report.result_desc[:255],
         "failure_reason": "",
     }
-    if keep_receipt and report.mpesa_receipt_number:
+    if keep_receipt:
         fields["mpesa_receipt_number"] = report.mpesa_receipt_number
-    if report.paid_amount is not None:
+    if storable_amount(report.paid_amount) is not None:
         fields["paid_amount"] = report.paid_amount
     if report.transaction_date is not None:
         fields["transaction_date"] = report.transaction_date
@@ -192,30 +197,34 @@ def _success_fields(
     return fields
 
 
-def _fill_missing_receipt(payment: Payment, report: SuccessReport) -> None:
-    """A settled payment learns its receipt from a later callback."""
+def _settle_repeat_success(payment: Payment, report: SuccessReport) -> None:
+    """A settled payment hears of its success again (duplicate or late
+    callback, re-query). A duplicate changes nothing; a report that does
+    not add up sends a completed payment to review; a first receipt is
+    recorded."""
     receipt = report.mpesa_receipt_number
-    if not receipt or payment.mpesa_receipt_number == receipt:
-        return
-    if payment.mpesa_receipt_number:
+    if receipt and receipt == payment.mpesa_receipt_number:
+        return  # the same report again
+    if payment.mpesa_receipt_number and receipt:
         # One CheckoutRequestID, two receipts: money may have moved twice.
-        apply_transition(
-            payment,
-            to=Status.NEEDS_REVIEW,
-            reason=f"a second receipt {receipt} was reported for this payment",
+        problem = ReportProblem(
+            ReviewCode.SECOND_RECEIPT,
+            f"a second receipt {receipt[:20]} was reported for this payment",
+        )
+        _review_if_completed(payment, problem)
+        return
+    elsewhere = _receipt_held_by_another(payment, receipt)
+    problem = report_problem(payment, report, receipt_elsewhere=elsewhere)
+    if problem:
+        # Keep what the report says beside the review (staff compare it).
+        keep = receipt_is_valid(receipt) and not elsewhere
+        _review_if_completed(
+            payment, problem, **_success_fields(report, keep_receipt=keep)
         )
         return
-    problem = _success_problem(payment, report)
-    if problem == "receipt":
-        return
-    fields = _success_fields(payment, report, keep_receipt=True)
-    if problem == "amount" and payment.status == Status.COMPLETED:
-        # Completed by a query (which carries no amount); the callback now
-        # says a different amount moved.
-        apply_transition(
-            payment, to=Status.NEEDS_REVIEW, reason=_PROBLEMS["amount"], **fields
-        )
-        return
+    if not receipt:
+        return  # e.g. a re-query: nothing new
+    fields = _success_fields(report, keep_receipt=True)
     for name, value in fields.items():
         setattr(payment, name, value)
     payment.save(update_fields=[*fields, "updated_at"])
@@ -227,27 +236,50 @@ def _fill_missing_receipt(payment: Payment, report: SuccessReport) -> None:
     )
 
 
+def _review_if_completed(
+    payment: Payment, problem: ReportProblem, **fields: object
+) -> None:
+    if payment.status == Status.COMPLETED:
+        _to_review(payment, problem, **fields)
+        return
+    event_record(
+        kind=PaymentEvent.Kind.NOTE,
+        payment_id=payment.pk,
+        reason=f"while in review: {problem.reason}",
+        checkout_request_id=payment.checkout_request_id or "",
+    )
+
+
 def settle_failure(
     payment: Payment, *, result_code: str, result_desc: str, source: str
 ) -> None:
     """Record a final failure for a locked payment.
 
-    A failure never overrides money that moved: for a completed or
-    needs-review payment it is only noted in the log.
+    A failure never overrides money that moved: a completed payment goes
+    to ``needs_review`` (one of the two reports is not from Daraja); for a
+    payment already failed or in review it is only noted in the log.
     """
-    if payment.status in (Status.COMPLETED, Status.NEEDS_REVIEW, Status.FAILED):
+    if payment.status == Status.COMPLETED:
+        problem = ReportProblem(
+            ReviewCode.FAILURE_AFTER_COMPLETION,
+            f"failure {result_code[:32]} reported by {source} for a completed "
+            "payment: one of the two reports is not from Daraja",
+        )
+        _to_review(payment, problem)
+        return
+    if payment.status in (Status.NEEDS_REVIEW, Status.FAILED):
         event_record(
             kind=PaymentEvent.Kind.NOTE,
             payment_id=payment.pk,
-            reason=f"ignored failure {result_code} from {source}: payment is "
-            f"already {payment.status}",
+            reason=f"ignored failure {result_code[:32]} from {source}: payment "
+            f"is already {payment.status}",
             checkout_request_id=payment.checkout_request_id or "",
         )
         return
     apply_transition(
         payment,
         to=Status.FAILED,
-        reason=f"result {result_code} ({source})",
+        reason=f"result {result_code[:32]} ({source})",
         result_code=result_code[:32],
         result_desc=result_desc[:255],
         failure_reason=failure_reason(result_code, result_desc)[:255],

@@ -12,7 +12,7 @@ CALLBACK_SECRET = "test-callback-secret-0123456789"
 def fake_daraja(monkeypatch) -> FakeDarajaClient:
     """Every payments service gets this client instead of the real one."""
     client = FakeDarajaClient()
-    for module in ("initiation", "reconciliation", "batch", "callbacks"):
+    for module in ("initiation", "reconciliation", "batch", "verification"):
         monkeypatch.setattr(f"payments.services.{module}.get_client", lambda: client)
     return client
 

@@ -11,6 +11,7 @@ def success_callback(
     phone: int | str = 254708374149,
     transaction_date: int = 20261127102115,
     reverse_items: bool = False,
+    merchant_request_id: str = "29115-34620561-1",
 ) -> dict:
     items = [
         {"Name": "Amount", "Value": amount},
@@ -24,7 +25,7 @@ def success_callback(
     return {
         "Body": {
             "stkCallback": {
-                "MerchantRequestID": "29115-34620561-1",
+                "MerchantRequestID": merchant_request_id,
                 "CheckoutRequestID": checkout_request_id,
                 "ResultCode": 0,
                 "ResultDesc": "The service request is processed successfully.",
@@ -39,11 +40,12 @@ def failure_callback(
     *,
     code: int | str = 1032,
     desc: str = "Request cancelled by user",
+    merchant_request_id: str = "29115-34620561-1",
 ) -> dict:
     return {
         "Body": {
             "stkCallback": {
-                "MerchantRequestID": "29115-34620561-1",
+                "MerchantRequestID": merchant_request_id,
                 "CheckoutRequestID": checkout_request_id,
                 "ResultCode": code,
                 "ResultDesc": desc,

@@ -68,3 +68,32 @@ def test_concurrent_pushes_for_one_booking_prompt_the_phone_once(fake_daraja):
     assert errors == []
     assert sorted(results) == [201] + [409] * 4
     assert len(fake_daraja.pushes) == 1
+
+
+def test_one_receipt_for_two_payments_at_once_sends_the_loser_to_review():
+    # given: two open payments; two callbacks carry the same receipt
+    first, second = PaymentFactory(), PaymentFactory()
+
+    def deliver(payment):
+        body = as_bytes(success_callback(payment.checkout_request_id))
+        response = Client().generic(
+            "POST", callback_url(), body, content_type="application/json"
+        )
+        assert response.status_code == 200
+
+    # when
+    errors = run_at_once(lambda: deliver(first), lambda: deliver(second))
+    # then: one completed with the receipt, the other in review at once
+    assert errors == []
+    statuses = sorted(
+        Payment.objects.filter(pk__in=[first.pk, second.pk]).values_list(
+            "status", "review_code", "mpesa_receipt_number"
+        )
+    )
+    assert statuses == [
+        (Payment.Status.COMPLETED, "", "NLJ7RT61SV"),
+        (Payment.Status.NEEDS_REVIEW, Payment.ReviewCode.RECEIPT_DUPLICATE, None),
+    ]
+    loser = Payment.objects.get(status=Payment.Status.NEEDS_REVIEW)
+    booking = Booking.objects.get(pk=loser.booking_id)
+    assert booking.payment_status == Booking.PaymentStatus.UNPAID

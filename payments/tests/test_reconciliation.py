@@ -124,12 +124,15 @@ def test_daraja_unavailable_is_an_error_and_changes_nothing(fake_daraja):
 def test_stale_failure_answer_never_undoes_a_completed_payment(fake_daraja):
     # given
     payment = PaymentFactory(completed=True)
+    receipt = payment.mpesa_receipt_number
     fake_daraja.query_result = query_answer("1032")
     # when
     payment_query(payment_id=payment.pk)
-    # then
+    # then: to review (issue 11, point 3), the money still recorded
     payment.refresh_from_db()
-    assert payment.status == Status.COMPLETED
+    assert payment.status == Status.NEEDS_REVIEW
+    assert payment.mpesa_receipt_number == receipt
+    assert payment.result_code == "0"
 
 
 def test_dry_run_changes_nothing(fake_daraja):

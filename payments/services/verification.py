@@ -1,0 +1,129 @@
+"""Verifying a stored callback with an STK query (MPESA_VERIFY_CALLBACKS).
+
+Daraja's callbacks are unsigned (../shared/daraja.md section 5). With
+verification on, no callback moves a payment by itself: the query's answer
+decides, success or failure alike.
+"""
+
+import logging
+from dataclasses import replace
+
+from django.db import transaction
+
+from payments.daraja.callbacks import StkCallback, parse_stk_callback
+from payments.daraja.client import DarajaClient, get_client
+from payments.daraja.exceptions import DarajaUnavailable
+from payments.daraja.types import StkQueryResult
+from payments.models import Payment, PaymentEvent
+from payments.result_codes import SUCCESS
+from payments.services.callbacks import success_report_from_callback
+from payments.services.events import event_record, exchange_recorder
+from payments.services.reports import SuccessReport
+from payments.services.transitions import (
+    apply_transition,
+    payment_lock,
+    settle_failure,
+    settle_success,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def payment_verify_callback(
+    *, event: PaymentEvent, client: DarajaClient | None = None
+) -> str:
+    """Settle a stored callback (success or failure) as an STK query says.
+
+    Daraja's answer decides; the callback only adds what the answer cannot
+    carry (receipt, amount, time), and only when it agrees with the answer.
+    A callback the answer contradicts is flagged in the payment's log: a
+    contradicted success sends an open payment to review, a contradicted
+    failure does not fail it. Raises ``DarajaUnavailable`` while Daraja
+    cannot answer or is still processing (the task retries).
+    """
+    callback = parse_stk_callback(event.request_body)
+    if event.payment_id is None:
+        return "unknown"
+    result = (client or get_client()).stk_query(
+        checkout_request_id=callback.checkout_request_id,
+        on_exchange=exchange_recorder(event.payment_id),
+    )
+    if result.is_processing:
+        raise DarajaUnavailable("query: the transaction is still being processed")
+    with transaction.atomic():
+        payment = payment_lock(payment_id=event.payment_id)
+        contradiction = _contradiction(payment, callback, result)
+        if contradiction:
+            _flag_contradicted_callback(payment, event, contradiction)
+        if result.result_code == SUCCESS:
+            settle_success(payment, _verified_success(callback, result, contradiction))
+        elif callback.is_success and payment.status in Payment.OPEN_STATUSES:
+            apply_transition(
+                payment,
+                to=Payment.Status.NEEDS_REVIEW,
+                reason=f"success callback contradicted by query {result.result_code}",
+                review_code=Payment.ReviewCode.CONTRADICTED,
+            )
+        else:
+            settle_failure(
+                payment,
+                result_code=result.result_code or "",
+                result_desc=result.result_desc,
+                source="stk_query (verifying a callback)",
+            )
+    return payment.status
+
+
+def _verified_success(
+    callback: StkCallback, result: StkQueryResult, contradiction: str
+) -> SuccessReport:
+    """Daraja's answer says paid: take the callback's details only when the
+    callback agrees with the answer."""
+    if contradiction:
+        return SuccessReport(
+            source="stk_query (callback contradicted)",
+            result_code=SUCCESS,
+            result_desc=result.result_desc,
+        )
+    report = success_report_from_callback(callback, source="verified callback")
+    return replace(report, result_desc=result.result_desc or report.result_desc)
+
+
+def _contradiction(
+    payment: Payment, callback: StkCallback, result: StkQueryResult
+) -> str:
+    """What in the callback Daraja's answer (or our push) contradicts."""
+    problems = []
+    if callback.result_code != (result.result_code or ""):
+        problems.append(
+            f"callback says result {callback.result_code[:32]}, Daraja's answer "
+            f"says {result.result_code}"
+        )
+    for name, theirs in (
+        ("MerchantRequestID", result.merchant_request_id),
+        ("MerchantRequestID of our push", payment.merchant_request_id),
+    ):
+        ours = callback.merchant_request_id
+        if theirs and ours and ours != theirs:
+            problems.append(f"callback's MerchantRequestID differs from the {name}")
+            break
+    return "; ".join(problems)
+
+
+def _flag_contradicted_callback(
+    payment: Payment, event: PaymentEvent, contradiction: str
+) -> None:
+    logger.warning(
+        "callback event %s for payment %s contradicted by Daraja: %s",
+        event.pk,
+        payment.pk,
+        contradiction,
+        extra={"payment_id": payment.pk},
+    )
+    event_record(
+        kind=PaymentEvent.Kind.NOTE,
+        payment_id=payment.pk,
+        reason=f"callback event {event.pk} contradicted by Daraja's answer: "
+        f"{contradiction}",
+        checkout_request_id=payment.checkout_request_id or "",
+    )
