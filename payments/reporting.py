@@ -105,6 +105,39 @@ def payment_list_needs_review() -> QuerySet[Payment]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewReasonRow:
+    """Payments in review for one reason (``Payment.review_code``)."""
+
+    code: str
+    label: str
+    count: int
+
+
+def payment_review_reasons() -> list[ReviewReasonRow]:
+    """Payments now in ``needs_review``, counted per reason, commonest first.
+
+    ``failure_after_completion`` counts completed payments a later failure
+    report contradicted: one of the two reports was not from Daraja.
+    """
+    rows = (
+        Payment.objects.filter(status=Status.NEEDS_REVIEW)
+        .order_by()
+        .values("review_code")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "review_code")
+    )
+    labels = dict(Payment.ReviewCode.choices)
+    return [
+        ReviewReasonRow(
+            row["review_code"],
+            labels.get(row["review_code"], "Reason not recorded"),
+            row["n"],
+        )
+        for row in rows
+    ]
+
+
 def payment_failure_reasons(*, since: datetime) -> list[FailureReasonRow]:
     """Failed payments since ``since`` grouped by result code, commonest first."""
     rows = (
