@@ -125,6 +125,8 @@ def storable_amount(amount: Decimal | None) -> Decimal | None:
 
 def format_kes(amount: Decimal | int) -> str:
     """``KES 3,000`` for whole shillings, ``KES -1.5`` otherwise."""
+    if abs(amount) >= _STORABLE_AMOUNT:
+        return f"KES {Decimal(amount):.3E}"  # a forged 1e300 stays short
     if amount == int(amount):
         return f"KES {int(amount):,}"
     return f"KES {amount}"
