@@ -137,7 +137,9 @@ def _identifier(value: object) -> str | None:
 
 
 # A number as Daraja writes one (1, 1.0, "1.00"); never "3,000" or "1e3".
-_PLAIN_NUMBER = re.compile(r"-?\d{1,15}(\.\d{1,6})?")
+_PLAIN_NUMBER = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,6})?")
+# TransactionDate outside these years is not M-Pesa's and is not kept.
+_PLAUSIBLE_YEARS = (2000, 2100)
 
 
 def _amount(items: dict[str, object]) -> tuple[Decimal | None, str]:
@@ -181,6 +183,10 @@ def _nairobi_datetime(value: object) -> datetime | None:
     try:
         naive = datetime.strptime(text, TIMESTAMP_FORMAT)  # noqa: DTZ007
     except ValueError:
+        return None
+    if not _PLAUSIBLE_YEARS[0] <= naive.year <= _PLAUSIBLE_YEARS[1]:
+        # A forged 00010101000000 is before year 1 in UTC: it cannot be
+        # stored (SQLite) or read back (PostgreSQL). The raw body keeps it.
         return None
     # Daraja sends Kenyan wall-clock time with no zone (daraja.md 2, 4).
     return naive.replace(tzinfo=NAIROBI)

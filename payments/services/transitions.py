@@ -225,9 +225,21 @@ def _settle_repeat_success(payment: Payment, report: SuccessReport) -> None:
     if not receipt:
         return  # e.g. a re-query: nothing new
     fields = _success_fields(report, keep_receipt=True)
-    for name, value in fields.items():
-        setattr(payment, name, value)
-    payment.save(update_fields=[*fields, "updated_at"])
+    try:
+        with transaction.atomic():  # a savepoint, as in settle_success
+            for name, value in fields.items():
+                setattr(payment, name, value)
+            payment.save(update_fields=[*fields, "updated_at"])
+    except IntegrityError:
+        if not _receipt_held_by_another(payment, receipt):
+            raise
+        payment.refresh_from_db()
+        problem = ReportProblem(
+            ReviewCode.RECEIPT_DUPLICATE,
+            f"receipt {receipt} is already recorded on another payment",
+        )
+        _review_if_completed(payment, problem)
+        return
     event_record(
         kind=PaymentEvent.Kind.NOTE,
         payment_id=payment.pk,

@@ -1,6 +1,9 @@
 """Races on one payment, on PostgreSQL where row locks are real."""
 
+import threading
+
 import pytest
+from django.db import connection, transaction
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -96,4 +99,62 @@ def test_one_receipt_for_two_payments_at_once_sends_the_loser_to_review():
     ]
     loser = Payment.objects.get(status=Payment.Status.NEEDS_REVIEW)
     booking = Booking.objects.get(pk=loser.booking_id)
+    assert booking.payment_status == Booking.PaymentStatus.UNPAID
+
+
+def _post_success_while_another_payment_commits_its_receipt(target, other):
+    """Deterministic race: ``other`` holds the receipt uncommitted while the
+    callback for ``target`` writes it, then commits."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_receipt_then_commit():
+        try:
+            with transaction.atomic():
+                Payment.objects.filter(pk=other.pk).update(
+                    mpesa_receipt_number="NLJ7RT61SV"
+                )
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_receipt_then_commit)
+    holder.start()
+    holding.wait(10)
+    threading.Timer(1.0, release.set).start()  # commits while we wait on it
+    body = as_bytes(success_callback(target.checkout_request_id))
+    response = Client().generic(
+        "POST", callback_url(), body, content_type="application/json"
+    )
+    holder.join()
+    return response
+
+
+def test_query_completed_payment_losing_a_receipt_race_goes_to_review():
+    # given: completed by a query (no receipt yet); another payment is
+    # committing the same receipt as the late callback arrives
+    target, other = PaymentFactory(), PaymentFactory()
+    payment_query(
+        payment_id=target.pk, client=FakeDarajaClient(query_result=query_answer("0"))
+    )
+    # when
+    response = _post_success_while_another_payment_commits_its_receipt(target, other)
+    # then
+    assert response.status_code == 200
+    target.refresh_from_db()
+    assert target.status == Payment.Status.NEEDS_REVIEW
+    assert target.review_code == Payment.ReviewCode.RECEIPT_DUPLICATE
+    assert target.mpesa_receipt_number is None
+
+
+def test_open_payment_losing_a_receipt_race_goes_to_review_unpaid():
+    # given
+    target, other = PaymentFactory(), PaymentFactory()
+    # when
+    _post_success_while_another_payment_commits_its_receipt(target, other)
+    # then
+    target.refresh_from_db()
+    assert target.status == Payment.Status.NEEDS_REVIEW
+    assert target.review_code == Payment.ReviewCode.RECEIPT_DUPLICATE
+    booking = Booking.objects.get(pk=target.booking_id)
     assert booking.payment_status == Booking.PaymentStatus.UNPAID

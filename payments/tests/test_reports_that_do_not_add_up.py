@@ -64,6 +64,11 @@ def assert_in_review_unpaid(payment: Payment, code: str, reason_part: str) -> No
         ({"Name": "Amount", "Value": True}, ReviewCode.AMOUNT_INVALID, "True"),
         ({"Name": "Amount", "Value": [3000]}, ReviewCode.AMOUNT_INVALID, "[3000]"),
         (
+            {"Name": "Amount", "Value": "\uff13\uff10\uff10\uff10"},
+            ReviewCode.AMOUNT_INVALID,
+            "not a number",
+        ),
+        (
             {"Name": "Amount", "Value": 3000.5},
             ReviewCode.AMOUNT_INVALID,
             "not whole shillings",
@@ -257,3 +262,24 @@ def test_duplicate_success_callback_leaves_completed_payment_alone(client):
     assert (
         PaymentEvent.objects.filter(payment=payment, kind="status_change").count() == 1
     )
+
+
+@pytest.mark.parametrize("transaction_date", [10101000000, 99991231235959])
+def test_implausible_transaction_date_is_not_kept_and_the_payment_settles(
+    client, transaction_date
+):
+    # given: year 1 in Nairobi is before year 1 in UTC (unstorable)
+    payment = PaymentFactory()
+    payload = success_callback(
+        payment.checkout_request_id, transaction_date=transaction_date
+    )
+    payload["Body"]["stkCallback"]["CallbackMetadata"]["Item"][3]["Value"] = str(
+        transaction_date
+    ).zfill(14)
+    # when
+    response = post_callback(client, payload)
+    # then
+    assert response.status_code == 200
+    payment.refresh_from_db()
+    assert payment.status == Status.COMPLETED
+    assert payment.transaction_date is None
