@@ -108,9 +108,7 @@ def test_a_clean_callback_after_a_poisoned_one_still_completes(client):
     assert payment.status == Payment.Status.COMPLETED
 
 
-def test_callback_with_a_forwarded_for_that_is_no_address_is_stored(
-    client, settings
-):
+def test_callback_with_a_forwarded_for_that_is_no_address_is_stored(client, settings):
     # given: behind one proxy, a client-chosen X-Forwarded-For
     settings.MPESA_CALLBACK_TRUSTED_PROXIES = 1
     payment = PaymentFactory()
