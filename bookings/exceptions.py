@@ -43,6 +43,25 @@ class SlotInPast(BookingError):
     default_message = "This time has already passed; pick a later slot."
 
 
+class SlotTooFarAhead(BookingError):
+    """A day after the last of ``BOOKING_MAX_DAYS_AHEAD`` days from today."""
+
+    status_code = 400
+    code = "slot_too_far_ahead"
+    default_message = "Bookings open only a limited number of days ahead."
+
+
+class TooManyUnpaidBookings(BookingError):
+    """The client already holds ``BOOKING_MAX_UNPAID_HOLDS`` unpaid slots."""
+
+    status_code = 409
+    code = "too_many_unpaid_bookings"
+    default_message = (
+        "You already hold the most unpaid bookings allowed; pay or cancel "
+        "one before booking another."
+    )
+
+
 class SlotNotAvailable(BookingError):
     """Outside the advocate's hours, on a day off or off the slot grid."""
 

@@ -1,16 +1,19 @@
 """Reads of advocates, their free slots and bookings. Nothing here writes."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import CharField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
-from bookings.availability import free_slots, local_day_bounds, slot_grid
+from bookings.availability import LOCAL_TZ, free_slots, local_day_bounds, slot_grid
 from bookings.exceptions import (
     AdvocateNotFound,
     BookingNotFound,
     ConsultationNotOffered,
+    SlotInPast,
+    SlotTooFarAhead,
 )
 from bookings.models import Advocate, Booking, ConsultationType
 
@@ -45,6 +48,35 @@ def consultation_type_get(
             field="consultation_type",
         )
     return offer
+
+
+def booking_assert_day_bookable(*, day: date, now: datetime | None = None) -> None:
+    """Raise unless ``day`` lies from today to ``BOOKING_MAX_DAYS_AHEAD``
+    days ahead (Africa/Nairobi).
+
+    Checked before any arithmetic on the day: dates near the years 1 and
+    9999 would overflow it. Raises ``SlotInPast`` or ``SlotTooFarAhead``,
+    both on the field ``date``.
+    """
+    today = timezone.localtime(now or timezone.now(), LOCAL_TZ).date()
+    days_ahead = settings.BOOKING_MAX_DAYS_AHEAD
+    if day < today:
+        raise SlotInPast("This day has already passed.", field="date")
+    if (day - today).days > days_ahead:
+        last = today + timedelta(days=days_ahead)
+        raise SlotTooFarAhead(
+            f"Bookings open {days_ahead} days ahead; pick a day up to {last}.",
+            field="date",
+        )
+
+
+def booking_count_unpaid_holds(*, client_id: int, now: datetime) -> int:
+    """How many unpaid bookings of the client still hold their slot."""
+    return Booking.objects.filter(
+        client_id=client_id,
+        status=Booking.Status.PENDING_PAYMENT,
+        expires_at__gt=now,
+    ).count()
 
 
 def advocate_slot_grid(
@@ -89,10 +121,12 @@ def advocate_slot_list(
 ) -> list[datetime]:
     """Free start times on ``day`` (Africa/Nairobi) for this offer.
 
-    Raises ``AdvocateNotFound`` and ``ConsultationNotOffered``.
+    Raises ``AdvocateNotFound``, ``ConsultationNotOffered``, and
+    ``SlotInPast`` or ``SlotTooFarAhead`` for a day outside the window.
     """
     now = now or timezone.now()
     advocate = advocate_get_active(advocate_id=advocate_id)
+    booking_assert_day_bookable(day=day, now=now)
     consultation_type_get(
         advocate=advocate, code=consultation_type_code, duration=duration
     )

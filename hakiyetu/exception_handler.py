@@ -7,6 +7,7 @@ and ``code`` (see ``hakiyetu.errors.DomainError``); their context (ids the
 client needs, e.g. ``payment_id``) is added beside ``code`` and ``message``.
 """
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -16,7 +17,14 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from hakiyetu.api_errors import (
+    DATABASE_DOWN_ERRORS,
+    DATABASE_DOWN_RETRY_AFTER,
+    database_down_body,
+)
 from hakiyetu.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 
 def _flatten_message(detail: Any) -> str:
@@ -43,6 +51,15 @@ def _validation_response(detail: Any) -> Response:
     )
 
 
+def _database_down_response(exc: Exception) -> Response:
+    logger.error("database unavailable: %s", exc.__class__.__name__, exc_info=exc)
+    response = Response(
+        database_down_body(), status=status.HTTP_503_SERVICE_UNAVAILABLE
+    )
+    response["Retry-After"] = DATABASE_DOWN_RETRY_AFTER
+    return response
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """Map domain, Django and DRF exceptions to the one error shape."""
     if isinstance(exc, DomainError):
@@ -50,6 +67,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         for header, value in exc.headers().items():
             response[header] = value
         return response
+    if isinstance(exc, DATABASE_DOWN_ERRORS):
+        return _database_down_response(exc)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         return _validation_response(detail)

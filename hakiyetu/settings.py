@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # Outside the middlewares that read the database: JSON 503 under /api/.
+    "hakiyetu.api_errors.ApiDatabaseDownMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "hakiyetu.api_errors.ApiNotFoundMiddleware",
@@ -210,6 +212,8 @@ REST_FRAMEWORK = {
         "stk_push_user": env.str("STK_PUSH_RATE_PER_USER", default="10/min"),
         "stk_push_phone": env.str("STK_PUSH_RATE_PER_PHONE", default="5/min"),
         "auth_token": env.str("AUTH_TOKEN_RATE", default="20/min"),
+        # Booking requests per user (each holds a slot unpaid for a while).
+        "booking_user": env.str("BOOKING_RATE_PER_USER", default="20/hour"),
     },
     "NUM_PROXIES": NUM_PROXIES,
 }
@@ -278,6 +282,10 @@ MPESA_RETRY_AFTER_FAILURE_SECONDS = env.int(
 # --- Bookings ----------------------------------------------------------------
 
 BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=15)
+# Unpaid bookings one client may hold at once (409 too_many_unpaid_bookings).
+BOOKING_MAX_UNPAID_HOLDS = env.int("BOOKING_MAX_UNPAID_HOLDS", default=2)
+# How many days ahead a consultation can be booked (400 slot_too_far_ahead).
+BOOKING_MAX_DAYS_AHEAD = env.int("BOOKING_MAX_DAYS_AHEAD", default=90)
 
 # --- Celery ------------------------------------------------------------------
 

@@ -37,7 +37,10 @@ def parse_local_date(value: str) -> date | None:
         return None
     if timezone.is_naive(moment):
         return moment.date()
-    return moment.astimezone(LOCAL_TZ).date()
+    try:
+        return moment.astimezone(LOCAL_TZ).date()
+    except OverflowError:
+        return None  # e.g. 9999-12-31T23:59:59-23:59: past the year 9999
 
 
 def parse_slot_time(value: str) -> time | None:

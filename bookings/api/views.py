@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from bookings.api import serializers as s
+from bookings.api.throttles import BookingUserThrottle
 from bookings.selectors import (
     advocate_list_active,
     advocate_slot_list,
@@ -56,7 +57,7 @@ class AdvocateViewSet(viewsets.GenericViewSet):
         parameters=[s.InputSlotQuerySerializer],
         responses={
             200: s.OutputSlotSerializer(many=True),
-            400: error_response("Invalid query"),
+            400: error_response("Invalid query, or a day outside the window"),
             404: error_response("No such advocate"),
         },
         examples=[
@@ -93,6 +94,11 @@ class BookingViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         return booking_list_for_user(user=self.request.user)
 
+    def get_throttles(self):
+        if self.action == "book":
+            return [BookingUserThrottle()]
+        return super().get_throttles()
+
     @extend_schema(
         tags=["bookings"],
         operation_id="bookings_book",
@@ -100,8 +106,9 @@ class BookingViewSet(viewsets.GenericViewSet):
         request=s.InputBookingCreateSerializer,
         responses={
             201: s.OutputBookingCreatedSerializer,
-            400: error_response("Invalid input, past slot, or not offered"),
-            409: error_response("The slot is taken"),
+            400: error_response("Invalid input, past or too far ahead, or not offered"),
+            409: error_response("The slot is taken, or too many unpaid bookings"),
+            429: error_response("Too many booking requests (BOOKING_RATE_PER_USER)"),
         },
         examples=[
             OpenApiExample(

@@ -1,17 +1,26 @@
 """Booking a slot: checks, pricing and the payment hold."""
 
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bookings.availability import LOCAL_TZ
-from bookings.exceptions import SlotInPast, SlotNotAvailable, SlotTaken, UnknownAdvocate
+from bookings.exceptions import (
+    SlotInPast,
+    SlotNotAvailable,
+    SlotTaken,
+    TooManyUnpaidBookings,
+    UnknownAdvocate,
+)
 from bookings.models import Advocate, Booking
 from bookings.selectors import (
     advocate_slot_grid,
+    booking_assert_day_bookable,
+    booking_count_unpaid_holds,
     booking_holding_overlaps,
     consultation_type_get,
 )
@@ -22,6 +31,25 @@ logger = logging.getLogger(__name__)
 
 def _hold_until() -> datetime:
     return timezone.now() + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
+
+
+def _local_day(start: datetime) -> date:
+    try:
+        return timezone.localtime(start, LOCAL_TZ).date()
+    except OverflowError:
+        raise SlotNotAvailable("This day cannot be booked.", field="date") from None
+
+
+def _check_unpaid_holds(*, client, now: datetime) -> None:
+    """Raise ``TooManyUnpaidBookings`` at ``BOOKING_MAX_UNPAID_HOLDS``.
+
+    Locks the client's user row first, so two bookings of one client are
+    counted one after the other (else both would see one hold and pass).
+    """
+    get_user_model().objects.select_for_update().filter(pk=client.pk).first()
+    held = booking_count_unpaid_holds(client_id=client.pk, now=now)
+    if held >= settings.BOOKING_MAX_UNPAID_HOLDS:
+        raise TooManyUnpaidBookings()
 
 
 def _check_slot(*, advocate: Advocate, start: datetime, duration: int) -> None:
@@ -51,12 +79,16 @@ def booking_create(
     """Book a slot and hold it for ``BOOKING_HOLD_MINUTES`` until paid.
 
     The amount is the advocate's current price for the offer, never the
-    client's. Locks the advocate row, so bookings of one advocate are made
-    one at a time; the database constraints back this up.
-    Raises ``UnknownAdvocate``, ``ConsultationNotOffered``, ``SlotInPast``,
+    client's. Locks the client's user row (its unpaid holds are counted
+    one booking at a time), then the advocate row, so bookings of one
+    advocate are made one at a time; the database constraints back this up.
+    Raises ``SlotTooFarAhead``, ``TooManyUnpaidBookings``,
+    ``UnknownAdvocate``, ``ConsultationNotOffered``, ``SlotInPast``,
     ``SlotNotAvailable`` and ``SlotTaken``.
     """
+    booking_assert_day_bookable(day=_local_day(start))
     with transaction.atomic():
+        _check_unpaid_holds(client=client, now=timezone.now())
         advocate = (
             Advocate.objects.select_for_update()
             .filter(pk=advocate_id, active=True)

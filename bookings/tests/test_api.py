@@ -356,3 +356,144 @@ def _payment(booking: Booking, **fields):
     payment_model = apps.get_model("payments", "Payment")
     defaults = {"amount": booking.amount, "phone_number": "254708374149"}
     return payment_model.objects.create(booking=booking, **{**defaults, **fields})
+
+
+def _slots(api_client, offer, day: str):
+    return api_client.get(
+        f"/api/advocates/{offer.advocate_id}/slots/",
+        {"date": day, "consultation_type": "video", "duration": 30},
+    )
+
+
+OUTSIDE_THE_WINDOW = [
+    "0001-01-01",
+    "9999-12-31",
+    "9999-12-31T23:59:59-23:59",
+    "0001-01-01T00:00:00+23:59",
+    "0001-01-01T00:00:00Z",
+    "2026-11-30",  # yesterday
+    "2027-03-02",  # 91 days ahead
+]
+
+
+@pytest.mark.parametrize("day", OUTSIDE_THE_WINDOW)
+def test_slots_for_a_day_outside_the_bookable_window_is_400(
+    api_client, frozen_now, day
+):
+    # given
+    offer = _offer()
+    # when
+    response = _slots(api_client, offer, day)
+    # then
+    assert response.status_code == 400
+    assert "date" in response.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("day", OUTSIDE_THE_WINDOW)
+def test_book_a_day_outside_the_bookable_window_is_400(api_client, frozen_now, day):
+    # given
+    offer = _offer()
+    # when
+    response = _as(api_client, UserFactory()).post(
+        BOOK_URL, _book_body(offer, date=day), format="json"
+    )
+    # then
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]
+
+
+def test_book_more_than_max_days_ahead_is_refused_on_the_date(
+    api_client, frozen_now, settings
+):
+    # given: the advocate works on the day 8 days ahead
+    settings.BOOKING_MAX_DAYS_AHEAD = 7
+    offer = _offer()
+    day = TOMORROW + timedelta(days=7)
+    # when
+    response = _as(api_client, UserFactory()).post(
+        BOOK_URL, _book_body(offer, date=day.isoformat()), format="json"
+    )
+    # then
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "slot_too_far_ahead"
+    assert "date" in error["fields"]
+
+
+def test_book_exactly_max_days_ahead_is_allowed(api_client, frozen_now, settings):
+    # given
+    settings.BOOKING_MAX_DAYS_AHEAD = 8
+    offer = _offer()
+    day = TOMORROW + timedelta(days=7)
+    # when
+    response = _as(api_client, UserFactory()).post(
+        BOOK_URL, _book_body(offer, date=day.isoformat()), format="json"
+    )
+    # then
+    assert response.status_code == 201
+
+
+def test_slots_exactly_max_days_ahead_are_listed(api_client, frozen_now, settings):
+    # given
+    settings.BOOKING_MAX_DAYS_AHEAD = 8
+    offer = _offer()
+    # when
+    response = _slots(api_client, offer, (TOMORROW + timedelta(days=7)).isoformat())
+    # then
+    assert response.status_code == 200
+    assert len(response.json()) == 4
+
+
+def test_book_a_third_unpaid_booking_is_409(api_client, frozen_now):
+    # given: a client already holds two unpaid slots
+    offer = _offer()
+    client = UserFactory()
+    BookingFactory(client=client, advocate=offer.advocate, start=at(9))
+    BookingFactory(client=client, start=at(9))
+    # when
+    response = _as(api_client, client).post(BOOK_URL, _book_body(offer), format="json")
+    # then
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "too_many_unpaid_bookings"
+    assert Booking.objects.filter(client=client).count() == 2
+
+
+def test_book_with_paid_and_lapsed_bookings_is_allowed(api_client, frozen_now):
+    # given: one paid booking and one whose hold ran out, one live hold
+    offer = _offer()
+    client = UserFactory()
+    BookingFactory(client=client, start=at(9), confirmed=True)
+    BookingFactory(
+        client=client, start=at(9, 30), expires_at=NOW - timedelta(seconds=1)
+    )
+    BookingFactory(client=client, start=at(10, 30))
+    # when
+    response = _as(api_client, client).post(BOOK_URL, _book_body(offer), format="json")
+    # then
+    assert response.status_code == 201
+
+
+def test_book_unpaid_limit_follows_the_setting(api_client, frozen_now, settings):
+    # given
+    settings.BOOKING_MAX_UNPAID_HOLDS = 1
+    offer = _offer()
+    client = UserFactory()
+    BookingFactory(client=client, start=at(9))
+    # when
+    response = _as(api_client, client).post(BOOK_URL, _book_body(offer), format="json")
+    # then
+    assert response.status_code == 409
+
+
+def test_book_is_throttled_per_user(api_client, frozen_now):
+    # given: twenty booking requests this hour (refused or not)
+    offer = _offer()
+    client = _as(api_client, UserFactory())
+    for _ in range(20):
+        client.post(BOOK_URL, _book_body(offer, time="08:00"), format="json")
+    # when
+    response = client.post(BOOK_URL, _book_body(offer), format="json")
+    # then
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert response.json()["error"]["code"] == "throttled"

@@ -75,3 +75,38 @@ def test_ten_clients_booking_one_slot_at_once_one_wins(time_machine):
     # then
     assert errors == []
     assert sorted(statuses) == [201] + [409] * 9
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_client_booking_three_advocates_at_once_holds_two(time_machine):
+    # given: three advocates (three advocate locks), one client
+    time_machine.move_to(at(8) - timedelta(days=1), tick=True)
+    offers = [ConsultationTypeFactory() for _ in range(3)]
+    for offer in offers:
+        WeeklyAvailabilityFactory(
+            advocate=offer.advocate,
+            weekday=TOMORROW.weekday(),
+            start_time=time(9),
+            end_time=time(12),
+        )
+    client = UserFactory()
+    statuses: list[int] = []
+
+    def book(offer) -> None:
+        api = APIClient()
+        api.force_authenticate(client)
+        body = {
+            "advocate_id": offer.advocate_id,
+            "date": TOMORROW.isoformat(),
+            "time": "10:00",
+            "consultation_type": "video",
+            "duration": 30,
+        }
+        response = api.post("/api/documents/consultations/book", body, format="json")
+        statuses.append(response.status_code)
+
+    # when
+    errors = run_at_once(*[partial(book, offer) for offer in offers])
+    # then
+    assert errors == []
+    assert sorted(statuses) == [201, 201, 409]

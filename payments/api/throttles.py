@@ -1,9 +1,7 @@
 """Rate limits on STK pushes: per user and per phone number."""
 
+from rest_framework.exceptions import Throttled
 from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
-
-from payments.daraja.exceptions import DarajaValidationError
-from payments.daraja.phone import normalise_phone
 
 
 class StkPushUserThrottle(UserRateThrottle):
@@ -13,16 +11,27 @@ class StkPushUserThrottle(UserRateThrottle):
 
 
 class StkPushPhoneThrottle(SimpleRateThrottle):
-    """``STK_PUSH_RATE_PER_PHONE`` pushes per phone, whoever asks."""
+    """``STK_PUSH_RATE_PER_PHONE`` pushes per phone, whoever asks.
+
+    Not a view throttle: DRF runs those before the view, so a stranger's
+    404s and 400s would count against someone else's number and lock it
+    out. The push service calls ``stk_push_phone_throttle`` once the push
+    passed validation and ownership instead.
+    """
 
     scope = "stk_push_phone"
 
-    def get_cache_key(self, request, view) -> str | None:
-        raw = request.data.get("phone_number") if hasattr(request.data, "get") else None
-        if not raw:
-            return None
-        try:
-            phone = normalise_phone(str(raw))
-        except DarajaValidationError:
-            return None  # refused later with a 400 anyway
-        return self.cache_format % {"scope": self.scope, "ident": phone}
+    def __init__(self, phone: str) -> None:
+        super().__init__()
+        self.phone = phone
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.phone}
+
+
+def stk_push_phone_throttle(phone: str) -> None:
+    """Count one push to ``phone`` (normalised); raise ``Throttled`` (429,
+    with Retry-After) when the number had its ``STK_PUSH_RATE_PER_PHONE``."""
+    throttle = StkPushPhoneThrottle(phone)
+    if not throttle.allow_request(None, None):
+        raise Throttled(wait=throttle.wait())

@@ -25,7 +25,7 @@ from payments.api.serializers import (
     OutputPaymentSerializer,
     OutputStkPushSerializer,
 )
-from payments.api.throttles import StkPushPhoneThrottle, StkPushUserThrottle
+from payments.api.throttles import StkPushUserThrottle, stk_push_phone_throttle
 from payments.selectors import payment_get, payment_list
 from payments.services.initiation import payment_initiate
 from payments.services.spool import payment_accept_callback
@@ -49,7 +49,7 @@ class PaymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_throttles(self):
         if self.action == "stk_push":
-            return [StkPushUserThrottle(), StkPushPhoneThrottle()]
+            return [StkPushUserThrottle()]  # per phone: in the service
         return super().get_throttles()
 
     def get_queryset(self):
@@ -86,6 +86,7 @@ class PaymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         answer = payment_initiate(
             user=request.user,
             idempotency_key=request.headers.get("Idempotency-Key") or None,
+            phone_throttle=stk_push_phone_throttle,
             **data.validated_data,
         )
         response = Response(answer.body, status=answer.http_status)

@@ -18,6 +18,13 @@ from decimal import Decimal, InvalidOperation
 from payments.daraja.credentials import NAIROBI, TIMESTAMP_FORMAT
 from payments.daraja.exceptions import CallbackParseError
 
+# Daraja's ids are about 30 characters; a longer one is not Daraja's and
+# would not fit the columns that hold them (64).
+MAX_ID_LENGTH = 64
+# NUL and lone surrogates (a JSON "\ud800" escape decodes to one): never in
+# a real callback, and PostgreSQL refuses to store either.
+UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
+
 
 @dataclass(frozen=True, slots=True)
 class StkCallback:
@@ -57,10 +64,19 @@ def parse_stk_callback(payload: object) -> StkCallback:
         CallbackParseError: ``payload`` is not an STK callback.
     """
     payload = _decoded(payload)
+    if unstorable_text(payload):
+        raise CallbackParseError(
+            "Callback holds NUL or a lone surrogate in a key or value"
+        )
     callback = _dict_at(payload, "Body", "stkCallback")
     checkout_request_id = _identifier(callback.get("CheckoutRequestID"))
     if checkout_request_id is None:
         raise CallbackParseError("Callback has no CheckoutRequestID")
+    for name in ("CheckoutRequestID", "MerchantRequestID"):
+        if len(_identifier(callback.get(name)) or "") > MAX_ID_LENGTH:
+            raise CallbackParseError(
+                f"Callback {name} is longer than {MAX_ID_LENGTH} characters"
+            )
     result_code = _identifier(callback.get("ResultCode"))
     if result_code is None:
         raise CallbackParseError("Callback has no ResultCode")
@@ -79,6 +95,23 @@ def parse_stk_callback(payload: object) -> StkCallback:
         balance=_decimal(items.get("Balance")),
         raw=payload,
     )
+
+
+def unstorable_text(value: object) -> bool:
+    """Whether any string in ``value`` (keys included, at any depth) holds
+    NUL or a lone surrogate. Iterative: bodies may nest deeply."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if UNSTORABLE_TEXT.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def _decoded(payload: object) -> dict:

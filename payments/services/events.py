@@ -1,5 +1,7 @@
 """Writers of the append-only ``PaymentEvent`` log."""
 
+import base64
+import ipaddress
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -7,6 +9,7 @@ from typing import Any
 
 from django.db.models import Subquery
 
+from payments.daraja.callbacks import MAX_ID_LENGTH, UNSTORABLE_TEXT, unstorable_text
 from payments.daraja.types import DarajaExchange
 from payments.models import Payment, PaymentEvent
 
@@ -64,29 +67,59 @@ def event_record_callback(
     checkout_request_id: str,
     error: str = "",
 ) -> PaymentEvent:
-    """Store a callback exactly as received, before anything else is done.
+    """Store a callback as received, before anything else is done.
 
-    The payment is linked by CheckoutRequestID inside the same INSERT (a
-    subquery), so storing costs one statement; unknown ids leave it empty.
+    Whatever the body holds, the row is one the database takes: a body that
+    is not UTF-8 text or holds NUL is kept as ``base64:`` text (the note in
+    ``error`` says so), ``request_body`` is None unless the JSON is storable
+    (no NUL, no lone surrogate), and an id or address that cannot be stored
+    is left empty. The payment is linked by CheckoutRequestID inside the
+    same INSERT (a subquery), so storing costs one statement.
     """
-    text = raw_body.decode("utf-8", errors="replace")
-    if "\x00" in text:
-        # PostgreSQL text cannot hold NUL; keep everything else verbatim.
-        text = text.replace("\x00", "\ufffd")
-        error = error or "NUL bytes in the body were replaced with U+FFFD."
-    checkout_request_id = checkout_request_id[:64]
+    text, raw_note = _storable_raw(raw_body)
+    if unstorable_text(checkout_request_id):
+        checkout_request_id = ""
+    checkout_request_id = checkout_request_id[:MAX_ID_LENGTH]
     payment = Payment.objects.filter(checkout_request_id=checkout_request_id)
     return event_record(
         kind=PaymentEvent.Kind.CALLBACK,
         payment_id=Subquery(payment.values("pk")[:1]) if checkout_request_id else None,
         operation="stk_callback",
         raw_body=text,
-        request_body=_parse_json_or_none(text),
-        source_ip=source_ip,
-        headers={k: headers[k] for k in CALLBACK_HEADERS if k in headers},
+        request_body=_parse_json_or_none(raw_body),
+        source_ip=_ip_or_none(source_ip),
+        headers={
+            k: _storable_text(str(headers[k])) for k in CALLBACK_HEADERS if k in headers
+        },
         checkout_request_id=checkout_request_id,
-        error=error,
+        error=_storable_text("; ".join(part for part in (error, raw_note) if part)),
     )
+
+
+def _storable_raw(raw_body: bytes) -> tuple[str, str]:
+    """The body as text the database takes, and a note if not verbatim."""
+    try:
+        text = raw_body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and "\x00" not in text:
+        return text, ""
+    encoded = base64.b64encode(raw_body).decode()
+    return f"base64:{encoded}", "raw body kept as base64: not UTF-8 text or holds NUL"
+
+
+def _storable_text(text: str) -> str:
+    """``text`` with NUL and lone surrogates replaced by U+FFFD."""
+    return UNSTORABLE_TEXT.sub("\ufffd", text)
+
+
+def _ip_or_none(value: str | None) -> str | None:
+    """The address, or None when it is not one (a forged X-Forwarded-For)."""
+    try:
+        ipaddress.ip_address(value or "")
+    except ValueError:
+        return None
+    return value
 
 
 def _checkout_id_of(exchange: DarajaExchange) -> str:
@@ -106,12 +139,12 @@ def _refuse_constant(name: str) -> object:
     raise ValueError(f"non-standard JSON constant {name}")
 
 
-def _parse_json_or_none(text: str) -> object:
+def _parse_json_or_none(raw_body: bytes) -> object:
     """The body as JSON, or None when it cannot be stored as JSON."""
     try:
-        parsed = json.loads(text, parse_constant=_refuse_constant)
+        parsed = json.loads(raw_body, parse_constant=_refuse_constant)
     except (ValueError, RecursionError):
         return None
-    if "\\u0000" in json.dumps(parsed):
-        return None  # PostgreSQL jsonb refuses NUL; raw_body keeps it
+    if unstorable_text(parsed):
+        return None  # PostgreSQL jsonb refuses NUL and lone surrogates
     return parsed

@@ -10,6 +10,7 @@ reconciliation settles it).
 
 import logging
 import math
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -58,6 +59,7 @@ def payment_initiate(
     account_reference: str | None = None,
     transaction_desc: str | None = None,
     client: DarajaClient | None = None,
+    phone_throttle: Callable[[str], None] | None = None,
 ) -> InitiationAnswer:
     """Send an STK Push for the booking's outstanding amount.
 
@@ -65,9 +67,13 @@ def payment_initiate(
     hold extended, a follow-up query scheduled. Raises a ``PaymentError``
     (400/404/409/422) before anything is sent, ``PaymentProviderRejected``
     (502) when Daraja refuses, ``PaymentProviderUnavailable`` (503) when it
-    cannot be reached or the outcome is unknown.
+    cannot be reached or the outcome is unknown. ``phone_throttle`` is
+    called with the phone once the push passed validation and ownership (a
+    stranger's refused pushes never count against someone's number); it
+    raises to refuse the push.
     """
     phone = _normalise(phone_number)
+    _check_idempotency_key(idempotency_key)
     if idempotency_key:
         replay = payment_replay_answer(
             user=user, key=idempotency_key, booking_id=booking_id
@@ -81,6 +87,8 @@ def payment_initiate(
             expected_amount=booking.amount,
         )
     reference = _reference(account_reference, booking_id=booking.pk)
+    if phone_throttle is not None:
+        phone_throttle(phone)
     payment = _create_payment(
         user=user, booking=booking, phone=phone, idempotency_key=idempotency_key
     )
@@ -102,6 +110,15 @@ def _normalise(phone_number: str) -> str:
         return normalise_phone(phone_number)
     except DarajaValidationError as exc:
         raise InvalidPaymentInput(exc.message, field="phone_number") from exc
+
+
+def _check_idempotency_key(key: str | None) -> None:
+    limit = Payment._meta.get_field("idempotency_key").max_length
+    if key and len(key) > limit:
+        raise InvalidPaymentInput(
+            f"Send an Idempotency-Key of at most {limit} characters.",
+            field="Idempotency-Key",
+        )
 
 
 def _reference(value: str | None, *, booking_id: int) -> str:

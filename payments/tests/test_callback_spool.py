@@ -1,9 +1,15 @@
 """Callbacks that arrive while the database is down are kept on disk."""
 
+import base64
+import io
+import json
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
-from django.db import OperationalError
+from django.db import DataError, IntegrityError, OperationalError
 
+from hakiyetu.tests.outage import database_unreachable
 from payments.models import Payment, PaymentEvent
 from payments.services import spool
 from payments.tests.conftest import callback_url
@@ -88,7 +94,157 @@ def test_replay_stops_and_keeps_files_while_the_database_is_down(client, databas
     # given
     post(client, PaymentFactory())
     # when
-    replayed = spool.payment_replay_spooled_callbacks()
+    replay = spool.payment_replay_spooled_callbacks()
     # then
-    assert replayed == 0
+    assert (replay.replayed, replay.quarantined, replay.left) == (0, 0, 1)
     assert len(list(spool._spool_dir().glob("*.json"))) == 1
+
+
+def spooled() -> list:
+    return sorted(spool._spool_dir().glob("*.json"))
+
+
+def quarantined() -> list[str]:
+    return sorted(p.name for p in (spool._spool_dir() / "quarantine").glob("*"))
+
+
+def ten_payments() -> list[Payment]:
+    start = PaymentFactory.build().booking.start
+    return [
+        PaymentFactory(booking__start=start + timedelta(hours=i)) for i in range(10)
+    ]
+
+
+@pytest.mark.parametrize("error", [DataError, IntegrityError])
+def test_a_content_error_while_storing_is_not_spooled(client, monkeypatch, error):
+    # given: the database is up but refuses the row
+    def refuse(**kwargs):
+        raise error("value too long for type character varying(64)")
+
+    monkeypatch.setattr(spool, "payment_receive_callback", refuse)
+    # when / then
+    with pytest.raises(error):
+        post(client, PaymentFactory())
+    assert spooled() == []
+
+
+POISON_FILES = {
+    "corrupt json": b'{"received_at": "2026-12-01T',
+    "no body": json.dumps({"source_ip": None, "headers": {}}).encode(),
+    "body not base64": json.dumps(
+        {"source_ip": None, "headers": {}, "body": "!!not base64!!"}
+    ).encode(),
+    "headers not a mapping": json.dumps(
+        {"source_ip": None, "headers": 7, "body": base64.b64encode(b"{}").decode()}
+    ).encode(),
+}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("poison", list(POISON_FILES))
+def test_replay_after_an_outage_gets_past_a_poisoned_file(client, poison):
+    # given: ten real callbacks spooled during an outage, and one bad file
+    # that sorts first
+    payments = ten_payments()
+    with database_unreachable():
+        codes = [
+            post(client, p, receipt=f"NLJ7RT{i:04d}").status_code
+            for i, p in enumerate(payments)
+        ]
+    spool._spool_dir().joinpath("00000000T000000-poison.json").write_bytes(
+        POISON_FILES[poison]
+    )
+    out = io.StringIO()
+    # when
+    call_command("replay_callbacks", stdout=out)
+    # then: every real one is replayed and paid; the bad one is set aside
+    assert codes == [200] * 10
+    for i, payment in enumerate(payments):
+        payment.refresh_from_db()
+        assert payment.status == Payment.Status.COMPLETED
+        assert payment.mpesa_receipt_number == f"NLJ7RT{i:04d}"
+    assert spooled() == []
+    assert quarantined() == [
+        "00000000T000000-poison.json",
+        "00000000T000000-poison.json.error.txt",
+    ]
+    error = (spool._spool_dir() / "quarantine" / quarantined()[1]).read_text()
+    assert error.strip()
+    assert "replayed 10, quarantined 1, left 0" in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_replay_after_an_outage_gets_past_a_spooled_unstorable_callback(client):
+    # given: during an outage, first a callback with a lone surrogate (which
+    # PostgreSQL refuses), then ten real ones
+    payments = ten_payments()
+    body = as_bytes(success_callback(payments[0].checkout_request_id)).replace(
+        b'"29115-', b'"\\ud800-'
+    )
+    with database_unreachable():
+        client.generic("POST", callback_url(), body, content_type="application/json")
+        for i, payment in enumerate(payments):
+            post(client, payment, receipt=f"NLJ7RT{i:04d}")
+    # when
+    replay = spool.payment_replay_spooled_callbacks()
+    # then: the poisoned one is stored with its error, like a live one, and
+    # every real one is applied after it
+    assert (replay.replayed, replay.quarantined, replay.left) == (11, 0, 0)
+    assert (
+        PaymentEvent.objects.filter(
+            kind=PaymentEvent.Kind.CALLBACK, error__startswith="malformed"
+        ).count()
+        == 1
+    )
+    for i, payment in enumerate(payments):
+        payment.refresh_from_db()
+        assert payment.mpesa_receipt_number == f"NLJ7RT{i:04d}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_replay_during_an_outage_quarantines_nothing_and_leaves_all(client):
+    # given
+    payments = ten_payments()[:3]
+    with database_unreachable():
+        for payment in payments:
+            post(client, payment)
+        # when: the replay runs while the database is still down
+        replay = spool.payment_replay_spooled_callbacks()
+    # then: a lost connection stops the replay; nothing is set aside
+    assert (replay.replayed, replay.quarantined, replay.left) == (0, 0, 3)
+    assert len(spooled()) == 3
+    assert quarantined() == []
+
+
+def test_replay_quarantines_a_callback_the_database_refuses(client, monkeypatch):
+    # given: two spooled callbacks; the database refuses the first one's row
+    first, second = (
+        PaymentFactory(),
+        PaymentFactory(
+            booking__start=PaymentFactory.build().booking.start + timedelta(hours=3)
+        ),
+    )
+    for payment in (first, second):
+        spool.callback_spool_write(
+            raw_body=as_bytes(success_callback(payment.checkout_request_id)),
+            source_ip=None,
+            headers={},
+        )
+    real = spool.payment_receive_callback
+    calls = []
+
+    def refuse_first(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise DataError("value too long for type character varying(20)")
+        return real(**kwargs)
+
+    monkeypatch.setattr(spool, "payment_receive_callback", refuse_first)
+    # when
+    replay = spool.payment_replay_spooled_callbacks()
+    # then
+    assert (replay.replayed, replay.quarantined, replay.left) == (1, 1, 0)
+    assert len(quarantined()) == 2
+    assert "value too long" in "".join(
+        p.read_text() for p in (spool._spool_dir() / "quarantine").glob("*.error.txt")
+    )

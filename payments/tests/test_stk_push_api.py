@@ -309,3 +309,55 @@ def test_stk_push_refused_before_sending_fails_cleanly(client_of, booking, fake_
     # then
     assert response.status_code == 503
     assert Payment.objects.get().status == Status.FAILED
+
+
+def test_stk_push_phone_throttle_ignores_a_strangers_refused_pushes(
+    client_of, booking, fake_daraja
+):
+    # given: a stranger pushes ten times to the victim's booking and phone
+    stranger = client_of(UserFactory())
+    codes = [push(stranger, booking).status_code for _ in range(10)]
+    # when: the victim pays with that phone
+    response = push(client_of(booking.client), booking)
+    # then
+    assert codes == [404] * 10
+    assert response.status_code == 201
+
+
+def test_stk_push_phone_throttle_ignores_invalid_pushes(
+    client_of, booking, fake_daraja
+):
+    # given: ten pushes with the right phone but an amount that is not owed
+    owner = client_of(booking.client)
+    codes = [push(owner, booking, amount=1).status_code for _ in range(6)]
+    # when
+    response = push(owner, booking)
+    # then
+    assert codes == [400] * 6
+    assert response.status_code == 201
+
+
+def test_stk_push_with_an_over_long_idempotency_key_is_400(
+    client_of, booking, fake_daraja
+):
+    # when
+    response = push(
+        client_of(booking.client), booking, headers={"Idempotency-Key": "k" * 129}
+    )
+    # then
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    assert "Idempotency-Key" in error["fields"]
+    assert fake_daraja.pushes == []
+
+
+def test_stk_push_accepts_a_128_character_idempotency_key(
+    client_of, booking, fake_daraja
+):
+    # when
+    response = push(
+        client_of(booking.client), booking, headers={"Idempotency-Key": "k" * 128}
+    )
+    # then
+    assert response.status_code == 201

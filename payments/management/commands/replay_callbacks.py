@@ -1,5 +1,9 @@
 """``python manage.py replay_callbacks``: store callbacks spooled during a
-database outage (run on every web host once the database is back)."""
+database outage (run on every web host once the database is back).
+
+Prints how many were replayed, quarantined (moved to the spool's
+``quarantine/`` folder with a ``.error.txt``: they cannot be applied) and
+left (still spooled: the database went away again, or over ``--limit``)."""
 
 from django.core.management.base import BaseCommand
 
@@ -13,5 +17,8 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, default=10_000)
 
     def handle(self, *args, **options):
-        replayed = payment_replay_spooled_callbacks(limit=options["limit"])
-        self.stdout.write(f"replayed {replayed} spooled callbacks")
+        replay = payment_replay_spooled_callbacks(limit=options["limit"])
+        self.stdout.write(
+            f"replayed {replay.replayed}, quarantined {replay.quarantined}, "
+            f"left {replay.left} spooled callbacks"
+        )
