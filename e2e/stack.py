@@ -175,6 +175,10 @@ def _child_env(stack: Stack, *, redis_db: str) -> dict[str, str]:
         STK_PUSH_RATE_PER_USER="100/min",
         STK_PUSH_RATE_PER_PHONE="100/min",
         AUTH_TOKEN_RATE="100/min",  # noqa: S106 - a rate, not a secret
+        # The soak books hundreds of slots per client, several at once; the
+        # limits themselves are tested in bookings/tests.
+        BOOKING_RATE_PER_USER="100000/hour",
+        BOOKING_MAX_UNPAID_HOLDS="100000",
         DATABASE_URL=_database_url(stack),
         # runserver serves each request on a new thread, so a persistent
         # connection outlives its thread: under load PostgreSQL runs out of
