@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from bookings.selectors import booking_get_to_pay
 from bookings.services import booking_assert_payable, booking_extend_hold
+from payments.callback_url import callback_url_problems
 from payments.daraja.client import DarajaClient, get_client
 from payments.daraja.exceptions import (
     DarajaError,
@@ -28,6 +29,7 @@ from payments.daraja.types import StkPushResult
 from payments.daraja.validation import shorten_description, validate_account_reference
 from payments.exceptions import (
     AmountMismatch,
+    CallbackUrlUnusable,
     InvalidPaymentInput,
     PaymentAlreadyInProgress,
     PaymentRetryTooSoon,
@@ -65,9 +67,11 @@ def payment_initiate(
     hold extended, a follow-up query scheduled. Raises a ``PaymentError``
     (400/404/409/422) before anything is sent, ``PaymentProviderRejected``
     (502) when Daraja refuses, ``PaymentProviderUnavailable`` (503) when it
-    cannot be reached or the outcome is unknown.
+    cannot be reached or the outcome is unknown, ``CallbackUrlUnusable``
+    (503) before anything is stored while Daraja could not call us back.
     """
     phone = _normalise(phone_number)
+    _refuse_without_usable_callback_url()
     if idempotency_key:
         replay = payment_replay_answer(
             user=user, key=idempotency_key, booking_id=booking_id
@@ -95,6 +99,18 @@ def payment_initiate(
     except DarajaError as exc:
         raise payment_record_push_failure(payment_id=payment.pk, exc=exc) from exc
     return _accept(payment, push)
+
+
+def _refuse_without_usable_callback_url() -> None:
+    """A push whose callback we could never receive is not sent at all."""
+    problems = callback_url_problems(
+        url=settings.MPESA_CALLBACK_URL,
+        secret=settings.MPESA_CALLBACK_SECRET,
+        environment=settings.MPESA_ENVIRONMENT,
+    )
+    if problems:
+        logger.error("STK push refused: %s", "; ".join(problems))
+        raise CallbackUrlUnusable()
 
 
 def _normalise(phone_number: str) -> str:
