@@ -11,6 +11,8 @@ an error, each with a stable id:
 - payments.E004: production with an ``MPESA_BASE_URL`` that is not https.
 - payments.E005: ``MPESA_PASSKEY`` is the public sandbox passkey.
 - payments.E006: ``MPESA_BASE_URL`` points at the local simulator.
+- payments.E007: ``MPESA_CALLBACK_TRUSTED_PROXIES`` without
+  ``MPESA_CALLBACK_PROXY_IPS`` (X-Forwarded-For would be ignored).
 """
 
 from urllib.parse import urlsplit
@@ -75,6 +77,19 @@ def check_callback_security(app_configs, **kwargs) -> list[Error]:
                 hint='Generate one: python -c "import secrets; '
                 'print(secrets.token_urlsafe(32))"',
                 id="payments.E002",
+            )
+        )
+    if (
+        settings.MPESA_CALLBACK_TRUSTED_PROXIES
+        and not settings.MPESA_CALLBACK_PROXY_IPS
+    ):
+        errors.append(
+            Error(
+                "MPESA_CALLBACK_TRUSTED_PROXIES is set but MPESA_CALLBACK_PROXY_IPS "
+                "is empty: X-Forwarded-For is ignored and callbacks are judged "
+                "by the proxy's own address.",
+                hint="Set MPESA_CALLBACK_PROXY_IPS to your proxies' CIDRs.",
+                id="payments.E007",
             )
         )
     errors.extend(

@@ -16,6 +16,8 @@ PRODUCTION = {
     "MPESA_CALLBACK_URL": f"https://api.hakiyetu.co.ke/api/payment/callback/{SECRET}",
     "MPESA_CALLBACK_ALLOWED_IPS": ["196.201.214.200"],
     "MPESA_VERIFY_CALLBACKS": False,
+    "MPESA_CALLBACK_TRUSTED_PROXIES": 0,
+    "MPESA_CALLBACK_PROXY_IPS": [],
 }
 
 
@@ -126,3 +128,14 @@ def test_the_sandbox_passkey_is_an_error():
     errors = _error_ids(MPESA_PASSKEY=SANDBOX_PASSKEY)
     # then
     assert errors == {"payments.E005"}
+
+
+def test_trusted_proxies_without_their_addresses_is_an_error():
+    # given / when
+    missing = _error_ids(MPESA_CALLBACK_TRUSTED_PROXIES=1, MPESA_CALLBACK_PROXY_IPS=[])
+    named = _error_ids(
+        MPESA_CALLBACK_TRUSTED_PROXIES=1, MPESA_CALLBACK_PROXY_IPS=["10.0.0.0/8"]
+    )
+    # then
+    assert missing == {"payments.E007"}
+    assert named == set()
