@@ -349,7 +349,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
-        # runserver's request lines carry the callback URL: filter them too.
+        # Django's default config gives "django" (hence django.request) and
+        # "django.server" handlers of its own, unmasked: replace them with
+        # ours, DEBUG on or off (request paths carry the callback secret).
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
