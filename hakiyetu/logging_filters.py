@@ -15,6 +15,8 @@ _CHECKOUT_ID_PHONE = re.compile(r"(ws_CO_\d{14,})(\d)\d{5}(\d{3})(?!\d)")
 
 # The callback URL's last segment is a secret (MPESA_CALLBACK_SECRET).
 _CALLBACK_SECRET = re.compile(r"(/api/payment/callback/)[^/\s\"'?]+")
+# user:password@ in a URL (broker, database or cache URLs in an error).
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@", re.I)
 _MIN_SECRET_LENGTH = 8  # shorter values would mask ordinary words
 
 
@@ -26,8 +28,9 @@ def mask_phone_numbers(text: str) -> str:
 
 
 def redact(text: str) -> str:
-    """Mask phone numbers and the callback secret in a log line."""
+    """Mask phone numbers, URL passwords and the callback secret."""
     text = _CALLBACK_SECRET.sub(r"\1***", mask_phone_numbers(text))
+    text = _URL_PASSWORD.sub(r"\1***@", text)
     secret = _configured_callback_secret()
     if len(secret) >= _MIN_SECRET_LENGTH:
         text = text.replace(secret, "***")

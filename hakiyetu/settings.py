@@ -78,6 +78,12 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "hakiyetu.urls"
+# The DEBUG error page and error e-mails blank the M-Pesa secrets, which
+# the callback's own path carries.
+DEFAULT_EXCEPTION_REPORTER = "hakiyetu.error_reports.SecretSafeExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = (
+    "hakiyetu.error_reports.SecretSafeExceptionReporterFilter"
+)
 WSGI_APPLICATION = "hakiyetu.wsgi.application"
 
 TEMPLATES = [
