@@ -15,6 +15,7 @@ an error, each with a stable id:
   ``MPESA_CALLBACK_PROXY_IPS`` (X-Forwarded-For would be ignored).
 """
 
+import ipaddress
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -39,6 +40,17 @@ def _production() -> bool:
     return str(settings.MPESA_ENVIRONMENT).lower() == "production"
 
 
+def _allows_anyone(allowed: list[str]) -> bool:
+    """No allowlist, or one with a /0 network (0.0.0.0/0, ::/0) in it."""
+    networks = []
+    for entry in allowed:
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            continue  # the callback view logs invalid entries
+    return not allowed or any(network.prefixlen == 0 for network in networks)
+
+
 @register()
 def check_callback_url(app_configs, **kwargs) -> list[Warning]:
     """Warn about a callback URL Daraja would refuse or we would 404."""
@@ -58,7 +70,7 @@ def check_callback_security(app_configs, **kwargs) -> list[Error]:
     errors = []
     if (
         _production()
-        and not settings.MPESA_CALLBACK_ALLOWED_IPS
+        and _allows_anyone(settings.MPESA_CALLBACK_ALLOWED_IPS)
         and not settings.MPESA_VERIFY_CALLBACKS
     ):
         errors.append(

@@ -41,6 +41,13 @@ def test_production_without_allowlist_or_verification_is_an_error():
     assert "payments.E001" in errors
 
 
+def test_an_allowlist_of_every_address_is_no_allowlist():
+    # given / when
+    errors = _error_ids(MPESA_CALLBACK_ALLOWED_IPS=["196.201.214.200", "0.0.0.0/0"])
+    # then
+    assert "payments.E001" in errors
+
+
 def test_verifying_callbacks_stands_in_for_an_allowlist():
     # given / when
     errors = _error_ids(MPESA_CALLBACK_ALLOWED_IPS=[], MPESA_VERIFY_CALLBACKS=True)
