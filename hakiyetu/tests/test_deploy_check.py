@@ -84,3 +84,21 @@ def test_check_warns_about_a_callback_url_daraja_refuses(tmp_path):
     output = result.stdout + result.stderr
     assert "contains 'mpesa'" in output
     assert "is not https" in output
+
+
+def test_check_deploy_fails_on_a_make_run_env(tmp_path):
+    # given: only what `make run`'s .env says (DEBUG, simulator, sandbox passkey)
+    from hakiyetu.localenv import local_env_lines
+
+    env = {"PATH": os.environ["PATH"], "VAR_DIR": str(tmp_path)}
+    env["CACHE_URL"] = "locmemcache://"
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    for line in local_env_lines()[1:]:
+        name, _, value = line.partition("=")
+        env[name] = value
+    # when
+    result = _check_deploy(env)
+    # then
+    assert result.returncode != 0
+    for error_id in ("hakiyetu.E001", "payments.E005", "payments.E006"):
+        assert error_id in result.stderr
