@@ -71,7 +71,10 @@ class PaymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             422: error_response("Idempotency-Key reused for another booking"),
             429: error_response("Too many pushes (per user or per phone)"),
             502: error_response("M-Pesa refused the request; the payment failed"),
-            503: error_response("M-Pesa unreachable, or the outcome is unknown"),
+            503: error_response(
+                "M-Pesa unreachable, the outcome is unknown, or the server's "
+                "callback URL is unusable (callback_url_unusable)"
+            ),
         },
         parameters=[
             OpenApiParameter(
