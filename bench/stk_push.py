@@ -45,6 +45,7 @@ def start_simulator(
         "--stk-lifetime=7200",
         "--no-lock-subscriber",
         "--log-level=WARNING",
+        "--allow-production",  # the bench runs with DEBUG=0
     ]
     log = (common.OUT_DIR / "simulator.log").open("ab")
     process = subprocess.Popen(  # noqa: S603 (our own argv)

@@ -6,7 +6,10 @@ class HakiyetuConfig(AppConfig):
     verbose_name = "Haki Yetu"
 
     def ready(self) -> None:
-        from hakiyetu import login_guard  # noqa: F401  (connects auth signals)
+        from hakiyetu import (
+            checks,  # noqa: F401  (registers deploy checks)
+            login_guard,  # noqa: F401  (connects auth signals)
+        )
         from hakiyetu.authentication import connect_signals
 
         connect_signals()

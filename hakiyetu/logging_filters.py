@@ -8,18 +8,42 @@ import re
 _PHONE = re.compile(r"(?<!\d)(\+?254|0)([17]\d{2})(\d{3})(\d{3})(?!\d)")
 
 
+# Real CheckoutRequestIDs are ws_CO_ + DDMMYYYYHHMMSS + milliseconds + the
+# payer's last 9 digits (../shared/daraja.md §2); older ones carry no number
+# and have fewer digits.
+_CHECKOUT_ID_PHONE = re.compile(r"(ws_CO_\d{14,})(\d)\d{5}(\d{3})(?!\d)")
+
 # The callback URL's last segment is a secret (MPESA_CALLBACK_SECRET).
 _CALLBACK_SECRET = re.compile(r"(/api/payment/callback/)[^/\s\"'?]+")
+# user:password@ in a URL (broker, database or cache URLs in an error).
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@", re.I)
+_MIN_SECRET_LENGTH = 8  # shorter values would mask ordinary words
 
 
 def mask_phone_numbers(text: str) -> str:
-    """Replace the middle digits of every Kenyan mobile number in ``text``."""
+    """Replace the middle digits of every Kenyan mobile number in ``text``,
+    including the number a CheckoutRequestID ends with."""
+    text = _CHECKOUT_ID_PHONE.sub(r"\1\2*****\3", text)
     return _PHONE.sub(lambda m: f"{m[1]}{m[2][0]}******{m[4]}", text)
 
 
 def redact(text: str) -> str:
-    """Mask phone numbers and the callback secret in a log line."""
-    return _CALLBACK_SECRET.sub(r"\1***", mask_phone_numbers(text))
+    """Mask phone numbers, URL passwords and the callback secret."""
+    text = _CALLBACK_SECRET.sub(r"\1***", mask_phone_numbers(text))
+    text = _URL_PASSWORD.sub(r"\1***@", text)
+    secret = _configured_callback_secret()
+    if len(secret) >= _MIN_SECRET_LENGTH:
+        text = text.replace(secret, "***")
+    return text
+
+
+def _configured_callback_secret() -> str:
+    """The secret wherever it appears (a proxied path, a raw URL in an error)."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return ""
+    return str(getattr(settings, "MPESA_CALLBACK_SECRET", "") or "")
 
 
 class MaskPhoneNumbers(logging.Filter):
@@ -35,4 +59,9 @@ class MaskPhoneNumbers(logging.Filter):
         masked = redact(message)
         if masked != message:
             record.msg, record.args = masked, ()
+        if record.exc_info and not record.exc_text:
+            # Formatters reuse exc_text: a traceback names values too.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
         return True

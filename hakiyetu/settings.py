@@ -80,6 +80,12 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "hakiyetu.urls"
+# The DEBUG error page and error e-mails blank the M-Pesa secrets, which
+# the callback's own path carries.
+DEFAULT_EXCEPTION_REPORTER = "hakiyetu.error_reports.SecretSafeExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = (
+    "hakiyetu.error_reports.SecretSafeExceptionReporterFilter"
+)
 WSGI_APPLICATION = "hakiyetu.wsgi.application"
 
 TEMPLATES = [
@@ -245,8 +251,24 @@ MPESA_TRANSACTION_TYPE = env.str(
 MPESA_PARTY_B = env.str("MPESA_PARTY_B", default="")
 MPESA_CALLBACK_URL = env.str("MPESA_CALLBACK_URL", default="")
 MPESA_CALLBACK_SECRET = env.str("MPESA_CALLBACK_SECRET", default="")
-MPESA_CALLBACK_ALLOWED_IPS = env.list("MPESA_CALLBACK_ALLOWED_IPS", default=[])
+# Safaricom's published callback addresses (../shared/daraja.md §5: the 12
+# widely cited plus the 2 mpesakit lists). Production accepts callbacks only
+# from these unless MPESA_CALLBACK_ALLOWED_IPS replaces them (IPs/CIDRs);
+# MPESA_CALLBACK_EXTRA_IPS adds to whichever list is in force. Empty = any.
+SAFARICOM_CALLBACK_IPS = [
+    "196.201.214.200", "196.201.214.206", "196.201.213.114", "196.201.214.207",
+    "196.201.214.208", "196.201.213.44", "196.201.212.127", "196.201.212.138",
+    "196.201.212.129", "196.201.212.136", "196.201.212.74", "196.201.212.69",
+    "196.201.212.128", "196.201.212.132",
+]  # fmt: skip
+MPESA_CALLBACK_ALLOWED_IPS = env.list(
+    "MPESA_CALLBACK_ALLOWED_IPS",
+    default=SAFARICOM_CALLBACK_IPS if MPESA_ENVIRONMENT.lower() == "production" else [],
+) + env.list("MPESA_CALLBACK_EXTRA_IPS", default=[])
 MPESA_CALLBACK_TRUSTED_PROXIES = env.int("MPESA_CALLBACK_TRUSTED_PROXIES", default=0)
+# Addresses (CIDRs) of our own proxies: X-Forwarded-For is read only when the
+# connecting peer is one of them (and MPESA_CALLBACK_TRUSTED_PROXIES > 0).
+MPESA_CALLBACK_PROXY_IPS = env.list("MPESA_CALLBACK_PROXY_IPS", default=[])
 MPESA_VERIFY_CALLBACKS = env.bool("MPESA_VERIFY_CALLBACKS", default=False)
 # Callbacks that arrive while the database is down are kept here (local disk).
 CALLBACK_SPOOL_DIR = env.str(
@@ -341,7 +363,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
-        # runserver's request lines carry the callback URL: filter them too.
+        # Django's default config gives "django" (hence django.request) and
+        # "django.server" handlers of its own, unmasked: replace them with
+        # ours, DEBUG on or off (request paths carry the callback secret).
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

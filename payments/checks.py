@@ -1,40 +1,148 @@
-"""System checks on the M-Pesa settings (``manage.py check``)."""
+"""System checks on the M-Pesa settings (``manage.py check [--deploy]``).
 
+Without ``--deploy`` a bad callback URL is a warning (local work goes on);
+with it, every setting that loses callbacks or lets a forged one through is
+an error, each with a stable id:
+
+- payments.E001: production with no callback IP allowlist and no
+  verification by STK query (anyone may post a success).
+- payments.E002: ``MPESA_CALLBACK_SECRET`` shorter than 32 characters.
+- payments.E003: ``MPESA_CALLBACK_URL`` unusable (callbacks would be lost).
+- payments.E004: production with an ``MPESA_BASE_URL`` that is not https.
+- payments.E005: ``MPESA_PASSKEY`` is the public sandbox passkey.
+- payments.E006: ``MPESA_BASE_URL`` points at the local simulator.
+- payments.E007: ``MPESA_CALLBACK_TRUSTED_PROXIES`` without
+  ``MPESA_CALLBACK_PROXY_IPS`` (X-Forwarded-For would be ignored).
+"""
+
+import ipaddress
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import Warning, register
+from django.core.checks import Error, Tags, Warning, register
 
-# Daraja is known to refuse callback URLs containing these words
-# (../shared/daraja.md, "CallBackURL rules").
-FORBIDDEN_WORDS = ("mpesa", "m-pesa", "safaricom", "query", "exe", "cmd", "sql")
+from hakiyetu.localenv import SANDBOX_PASSKEY
+from payments.callback_url import callback_url_problems
+
+MIN_CALLBACK_SECRET_LENGTH = 32
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})  # noqa: S104
+
+
+def _url_problems() -> list[str]:
+    return callback_url_problems(
+        url=settings.MPESA_CALLBACK_URL,
+        secret=settings.MPESA_CALLBACK_SECRET,
+        environment=settings.MPESA_ENVIRONMENT,
+    )
+
+
+def _production() -> bool:
+    return str(settings.MPESA_ENVIRONMENT).lower() == "production"
+
+
+def _allows_anyone(allowed: list[str]) -> bool:
+    """No allowlist, or one with a /0 network (0.0.0.0/0, ::/0) in it."""
+    networks = []
+    for entry in allowed:
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            continue  # the callback view logs invalid entries
+    return not allowed or any(network.prefixlen == 0 for network in networks)
 
 
 @register()
 def check_callback_url(app_configs, **kwargs) -> list[Warning]:
-    """Warn about a callback URL Daraja would refuse or that leaks nothing."""
-    url = settings.MPESA_CALLBACK_URL
-    if not url:
+    """Warn about a callback URL Daraja would refuse or we would 404."""
+    if not settings.MPESA_CALLBACK_URL:
         return [
             Warning(
                 "MPESA_CALLBACK_URL is not set; STK pushes cannot be sent.",
                 id="payments.W001",
             )
         ]
-    problems = []
-    lowered = url.lower()
-    for word in FORBIDDEN_WORDS:
-        if word in lowered:
-            problems.append(f"contains {word!r}, which Daraja may refuse")
-    if any(ch.isspace() for ch in url):
-        problems.append("contains white space")
-    parts = urlsplit(url)
-    if settings.MPESA_ENVIRONMENT == "production" and parts.scheme != "https":
-        problems.append("is not https (required in production)")
-    secret = settings.MPESA_CALLBACK_SECRET
-    if secret and parts.path.rstrip("/").rsplit("/", 1)[-1] != secret:
-        problems.append("does not end with MPESA_CALLBACK_SECRET")
-    return [
-        Warning(f"MPESA_CALLBACK_URL {problem}.", id="payments.W002")
-        for problem in problems
-    ]
+    return [Warning(f"{problem}.", id="payments.W002") for problem in _url_problems()]
+
+
+@register(Tags.security, deploy=True)
+def check_callback_security(app_configs, **kwargs) -> list[Error]:
+    """Errors for settings that lose callbacks or accept forged ones."""
+    errors = []
+    if (
+        _production()
+        and _allows_anyone(settings.MPESA_CALLBACK_ALLOWED_IPS)
+        and not settings.MPESA_VERIFY_CALLBACKS
+    ):
+        errors.append(
+            Error(
+                "Production accepts callbacks from any address, unverified.",
+                hint="Set MPESA_CALLBACK_ALLOWED_IPS (Safaricom's list is the "
+                "default) or MPESA_VERIFY_CALLBACKS=1.",
+                id="payments.E001",
+            )
+        )
+    if len(settings.MPESA_CALLBACK_SECRET) < MIN_CALLBACK_SECRET_LENGTH:
+        errors.append(
+            Error(
+                f"MPESA_CALLBACK_SECRET is shorter than "
+                f"{MIN_CALLBACK_SECRET_LENGTH} characters.",
+                hint='Generate one: python -c "import secrets; '
+                'print(secrets.token_urlsafe(32))"',
+                id="payments.E002",
+            )
+        )
+    if (
+        settings.MPESA_CALLBACK_TRUSTED_PROXIES
+        and not settings.MPESA_CALLBACK_PROXY_IPS
+    ):
+        errors.append(
+            Error(
+                "MPESA_CALLBACK_TRUSTED_PROXIES is set but MPESA_CALLBACK_PROXY_IPS "
+                "is empty: X-Forwarded-For is ignored and callbacks are judged "
+                "by the proxy's own address.",
+                hint="Set MPESA_CALLBACK_PROXY_IPS to your proxies' CIDRs.",
+                id="payments.E007",
+            )
+        )
+    errors.extend(
+        Error(
+            f"{problem}: Daraja's callbacks would be lost.",
+            hint="Use https://<host>/api/payment/callback/<MPESA_CALLBACK_SECRET>.",
+            id="payments.E003",
+        )
+        for problem in _url_problems()
+    )
+    return errors
+
+
+@register(Tags.security, deploy=True)
+def check_daraja_endpoint(app_configs, **kwargs) -> list[Error]:
+    """Errors for a Daraja host or passkey that is not the real one."""
+    errors = []
+    base_url = settings.MPESA_BASE_URL
+    parts = urlsplit(base_url)
+    if _production() and base_url and parts.scheme != "https":
+        errors.append(
+            Error(
+                "MPESA_BASE_URL is not https while MPESA_ENVIRONMENT=production.",
+                hint="Unset MPESA_BASE_URL to use https://api.safaricom.co.ke.",
+                id="payments.E004",
+            )
+        )
+    if settings.MPESA_PASSKEY == SANDBOX_PASSKEY:
+        errors.append(
+            Error(
+                "MPESA_PASSKEY is the public sandbox passkey.",
+                hint="Set the passkey Safaricom issued for your short code.",
+                id="payments.E005",
+            )
+        )
+    if base_url and (parts.hostname or "") in LOCAL_HOSTS:
+        errors.append(
+            Error(
+                "MPESA_BASE_URL points at the local Daraja simulator.",
+                hint="Unset MPESA_BASE_URL (a `make run` .env sets it).",
+                id="payments.E006",
+            )
+        )
+    return errors

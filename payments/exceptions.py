@@ -108,3 +108,14 @@ class PaymentProviderUnavailable(PaymentError):
 
     def __init__(self, message: str | None = None, *, payment_id: int) -> None:
         super().__init__(message, payment_id=payment_id)
+
+
+class CallbackUrlUnusable(PaymentError):
+    """``MPESA_CALLBACK_URL`` cannot receive callbacks: nothing is sent."""
+
+    status_code = 503
+    code = "callback_url_unusable"
+    default_message = (
+        "Payments are paused: the server is not set up to hear back from "
+        "M-Pesa. Please try again later."
+    )

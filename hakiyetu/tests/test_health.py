@@ -24,3 +24,34 @@ def test_healthz_is_503_when_database_is_down(client, monkeypatch):
     # then
     assert response.status_code == 503
     assert response.json()["status"] == "down"
+
+
+def test_healthz_and_its_log_show_no_secret_when_the_broker_is_down(
+    client, monkeypatch, settings, caplog
+):
+    # given: the broker refuses, with its credentialed URL in the error
+    import logging
+
+    from hakiyetu import health
+    from hakiyetu.logging_filters import MaskPhoneNumbers
+
+    password = "Br0ker-pass-never-logged"
+    settings.MPESA_CALLBACK_SECRET = "callback-secret-never-on-healthz-0123"
+
+    def _refuse():
+        raise ConnectionRefusedError(f"amqp://hakiyetu:{password}@mq:5672// refused")
+
+    monkeypatch.setattr(health.celery_app, "connection_for_write", _refuse)
+    # when
+    with caplog.at_level(logging.ERROR, logger="hakiyetu.health"):
+        response = client.get("/healthz")
+    # then: degraded, and neither the page nor the masked log holds a secret
+    assert response.json()["broker"] == "down"
+    page = response.content.decode()
+    assert password not in page
+    assert settings.MPESA_CALLBACK_SECRET not in page
+    [record] = [r for r in caplog.records if r.name == "hakiyetu.health"]
+    MaskPhoneNumbers().filter(record)
+    logged = logging.Formatter().format(record)
+    assert "amqp://hakiyetu:" in logged
+    assert password not in logged

@@ -1,4 +1,8 @@
 import logging
+import re
+import sys
+
+import pytest
 
 from hakiyetu.logging_filters import MaskPhoneNumbers, redact
 
@@ -12,11 +16,36 @@ def test_redact_masks_every_phone_format():
     assert "2547******149" in text
 
 
-def test_redact_keeps_long_digit_runs_such_as_checkout_ids():
+def test_redact_keeps_long_digit_runs_such_as_receipts_and_old_checkout_ids():
     # then
-    assert (
-        redact("ws_CO_28112026031327746708374149") == "ws_CO_28112026031327746708374149"
+    assert redact("ws_CO_191220191020363925 1234567890123") == (
+        "ws_CO_191220191020363925 1234567890123"
     )
+
+
+@pytest.mark.parametrize(
+    "checkout_request_id",
+    [
+        "ws_CO_011220261234567708374149",
+        "ws_CO_28112026031327746708374149",
+        "ws_CO_26032026133641276112345678",
+    ],
+)
+def test_a_checkout_request_id_is_logged_without_its_phone_digits(
+    caplog, checkout_request_id
+):
+    # given: real CheckoutRequestIDs end in the payer's last 9 digits
+    phone_tail = checkout_request_id[-9:]
+    record = logging.LogRecord(
+        "payments", logging.INFO, __file__, 1, "query %s", (checkout_request_id,), None
+    )
+    # when
+    MaskPhoneNumbers().filter(record)
+    # then: the timestamp part stays for correlation, the number does not
+    message = record.getMessage()
+    assert phone_tail not in message
+    assert not re.search(r"\d{9}" + re.escape(phone_tail[-3:]) + r"\b", message)
+    assert message.startswith("query " + checkout_request_id[:20])
 
 
 def test_redact_hides_the_callback_secret_in_request_lines():
@@ -36,3 +65,67 @@ def test_filter_rewrites_the_record_message():
     MaskPhoneNumbers().filter(record)
     # then
     assert record.getMessage() == "phone 2547******149"
+
+
+def _handlers_reaching(name: str) -> list[logging.Handler]:
+    """Every handler a record logged on ``name`` is offered to (not pytest's)."""
+    handlers, logger = [], logging.getLogger(name)
+    while logger:
+        handlers += [h for h in logger.handlers if "_pytest" not in type(h).__module__]
+        if not logger.propagate:
+            break
+        logger = logger.parent
+    return handlers
+
+
+@pytest.mark.parametrize("debug", [True, False])
+@pytest.mark.parametrize(
+    ("logger_name", "msg", "args"),
+    [
+        ("django.request", "Forbidden: %s", ("/api/payment/callback/{secret}",)),
+        ("django.request", "Internal Server Error: %s", ("/x/{secret}",)),
+        ("django.server", '"%s" %s %s', ("POST /pay/{secret} HTTP/1.1", "200", "40")),
+    ],
+)
+def test_djangos_request_loggers_are_masked_by_every_handler(
+    settings, debug, logger_name, msg, args
+):
+    # given: whichever of Django's own handlers DEBUG turns on
+    settings.DEBUG = debug
+    secret = settings.MPESA_CALLBACK_SECRET = "Kq8-never-in-a-log-0123456789abcdef"
+    handlers = _handlers_reaching(logger_name)
+    assert handlers
+    for handler in handlers:
+        record = logging.LogRecord(
+            logger_name,
+            logging.WARNING,
+            __file__,
+            1,
+            msg,
+            tuple(a.format(secret=secret) for a in args),
+            None,
+        )
+        # when
+        emitted = handler.filter(record)
+        # then: what the handler would write holds no secret
+        if emitted:
+            assert secret not in handler.format(record), handler
+
+
+def test_a_logged_traceback_is_masked_too(settings):
+    # given: an error whose message carries the secret and a phone number
+    secret = settings.MPESA_CALLBACK_SECRET = "Kq8-never-in-a-log-0123456789abcdef"
+    try:
+        raise ValueError(f"bad URL /api/payment/callback/{secret} for 254708374149")
+    except ValueError:
+        record = logging.LogRecord(
+            "payments", logging.ERROR, __file__, 1, "failed", (), sys.exc_info()
+        )
+    handler = _handlers_reaching("payments")[0]
+    # when
+    handler.filter(record)
+    text = handler.format(record)
+    # then
+    assert "ValueError" in text
+    assert secret not in text
+    assert "254708374149" not in text

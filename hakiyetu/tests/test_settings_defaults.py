@@ -76,3 +76,43 @@ def test_an_empty_secret_key_is_a_clear_error(tmp_path):
     # then
     assert result.returncode != 0
     assert "Set the SECRET_KEY environment variable" in result.stderr
+
+
+def test_production_allows_callbacks_only_from_safaricoms_addresses(tmp_path):
+    # given / when
+    value = _setting(
+        "MPESA_CALLBACK_ALLOWED_IPS", tmp_path, MPESA_ENVIRONMENT="production"
+    )
+    # then: ../shared/daraja.md §5
+    assert "196.201.214.200" in value
+    assert "196.201.212.69" in value
+
+
+@pytest.mark.parametrize(
+    ("env", "present", "absent"),
+    [
+        ({"MPESA_CALLBACK_ALLOWED_IPS": "10.0.0.0/8"}, ["10.0.0.0/8"], ["196.201"]),
+        (
+            {"MPESA_CALLBACK_EXTRA_IPS": "203.0.113.7"},
+            ["203.0.113.7", "196.201.214.200"],
+            [],
+        ),
+    ],
+)
+def test_an_operator_replaces_or_widens_the_production_allowlist(
+    tmp_path, env, present, absent
+):
+    # given / when
+    value = _setting(
+        "MPESA_CALLBACK_ALLOWED_IPS", tmp_path, MPESA_ENVIRONMENT="production", **env
+    )
+    # then
+    assert all(item in value for item in present)
+    assert not any(item in value for item in absent)
+
+
+def test_the_sandbox_keeps_accepting_callbacks_from_anywhere(tmp_path):
+    # given / when
+    value = _setting("MPESA_CALLBACK_ALLOWED_IPS", tmp_path, MPESA_ENVIRONMENT="")
+    # then
+    assert value == "[]"

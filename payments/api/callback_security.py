@@ -20,8 +20,16 @@ def callback_secret_matches(candidate: str) -> bool:
 
 
 def callback_source_ip(request) -> str | None:
-    """The caller's IP, ``MPESA_CALLBACK_TRUSTED_PROXIES`` hops back."""
-    return client_ip(request, trusted_proxies=settings.MPESA_CALLBACK_TRUSTED_PROXIES)
+    """The caller's IP, ``MPESA_CALLBACK_TRUSTED_PROXIES`` hops back.
+
+    X-Forwarded-For counts only when the peer is one of our proxies
+    (``MPESA_CALLBACK_PROXY_IPS``); anyone else is judged by its own address.
+    """
+    return client_ip(
+        request,
+        trusted_proxies=settings.MPESA_CALLBACK_TRUSTED_PROXIES,
+        proxy_networks=settings.MPESA_CALLBACK_PROXY_IPS,
+    )
 
 
 def callback_ip_allowed(ip: str | None) -> bool:

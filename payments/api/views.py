@@ -71,7 +71,10 @@ class PaymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             422: error_response("Idempotency-Key reused for another booking"),
             429: error_response("Too many pushes (per user or per phone)"),
             502: error_response("M-Pesa refused the request; the payment failed"),
-            503: error_response("M-Pesa unreachable, or the outcome is unknown"),
+            503: error_response(
+                "M-Pesa unreachable, the outcome is unknown, or the server's "
+                "callback URL is unusable (callback_url_unusable)"
+            ),
         },
         parameters=[
             OpenApiParameter(
@@ -146,12 +149,33 @@ class CallbackViewSet(viewsets.ViewSet):
 
 
 def _read_limited_body(request) -> bytes | None:
-    """The raw body, or None when it is larger than ``MAX_CALLBACK_BYTES``."""
-    declared = request.META.get("CONTENT_LENGTH") or "0"
+    """The raw body, or None when it is larger than ``MAX_CALLBACK_BYTES``.
+
+    A chunked request has no Content-Length, so Django's stream reads it
+    as empty; the WSGI server (gunicorn) has de-chunked it into
+    ``wsgi.input``, which is then read directly, bounded the same way.
+    """
+    declared = request.META.get("CONTENT_LENGTH") or ""
     if declared.isdigit() and int(declared) > MAX_CALLBACK_BYTES:
         return None
-    body = request._request.read(MAX_CALLBACK_BYTES + 1)
+    stream = request._request
+    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if chunked and not declared:
+        stream = request.META["wsgi.input"]
+    body = _read_up_to(stream, MAX_CALLBACK_BYTES + 1)
     return None if len(body) > MAX_CALLBACK_BYTES else body
+
+
+def _read_up_to(stream, limit: int) -> bytes:
+    """Read until ``limit`` bytes or the end (a read may return fewer)."""
+    parts, size = [], 0
+    while size < limit:
+        part = stream.read(limit - size)
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
 
 
 def _too_large() -> Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 REDACTED = "[redacted]"
 MAX_TEXT_BODY = 2000
 
@@ -20,13 +22,35 @@ _SECRET_KEYS = frozenset(
 
 
 def redact_body(body: dict | None) -> dict | None:
-    """Return a copy of ``body`` with every credential value replaced."""
+    """Return a copy of ``body`` with every credential value replaced.
+
+    URLs we hand Daraja (``CallBackURL``, ``ResultURL``, ``QueueTimeOutURL``,
+    ``ValidationURL``, ``ConfirmationURL``: any key ending in ``URL``) end in
+    the callback secret: that segment and any query string are replaced.
+    """
     if body is None:
         return None
-    return {
-        key: REDACTED if str(key).lower() in _SECRET_KEYS else _redact_value(value)
-        for key, value in body.items()
-    }
+    return {key: _redact_item(str(key).lower(), value) for key, value in body.items()}
+
+
+def _redact_item(key: str, value: object) -> object:
+    if key in _SECRET_KEYS:
+        return REDACTED
+    if key.endswith("url") and isinstance(value, str):
+        return redact_url(value)
+    return _redact_value(value)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its last path segment (the secret) and query replaced."""
+    parts = urlsplit(url)
+    head, slash, last = parts.path.rstrip("/").rpartition("/")
+    if not last:
+        return urlunsplit(parts._replace(query=REDACTED if parts.query else ""))
+    trailing = "/" if parts.path.endswith("/") else ""
+    path = f"{head}{slash}{REDACTED}{trailing}"
+    query = REDACTED if parts.query else ""
+    return urlunsplit(parts._replace(path=path, query=query, fragment=""))
 
 
 def _redact_value(value: object) -> object:

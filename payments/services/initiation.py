@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from bookings.selectors import booking_get_to_pay
 from bookings.services import booking_assert_payable, booking_extend_hold
+from payments.callback_url import callback_url_problems
 from payments.daraja.client import DarajaClient, get_client
 from payments.daraja.exceptions import (
     DarajaError,
@@ -29,6 +30,7 @@ from payments.daraja.types import StkPushResult
 from payments.daraja.validation import shorten_description, validate_account_reference
 from payments.exceptions import (
     AmountMismatch,
+    CallbackUrlUnusable,
     InvalidPaymentInput,
     PaymentAlreadyInProgress,
     PaymentRetryTooSoon,
@@ -67,13 +69,15 @@ def payment_initiate(
     hold extended, a follow-up query scheduled. Raises a ``PaymentError``
     (400/404/409/422) before anything is sent, ``PaymentProviderRejected``
     (502) when Daraja refuses, ``PaymentProviderUnavailable`` (503) when it
-    cannot be reached or the outcome is unknown. ``phone_throttle`` is
-    called with the phone once the push passed validation and ownership (a
-    stranger's refused pushes never count against someone's number); it
-    raises to refuse the push.
+    cannot be reached or the outcome is unknown, ``CallbackUrlUnusable``
+    (503) before anything is stored while Daraja could not call us back.
+    ``phone_throttle`` is called with the phone once the push passed
+    validation and ownership (a stranger's refused pushes never count
+    against someone's number); it raises to refuse the push.
     """
     phone = _normalise(phone_number)
     _check_idempotency_key(idempotency_key)
+    _refuse_without_usable_callback_url()
     if idempotency_key:
         replay = payment_replay_answer(
             user=user, key=idempotency_key, booking_id=booking_id
@@ -103,6 +107,18 @@ def payment_initiate(
     except DarajaError as exc:
         raise payment_record_push_failure(payment_id=payment.pk, exc=exc) from exc
     return _accept(payment, push)
+
+
+def _refuse_without_usable_callback_url() -> None:
+    """A push whose callback we could never receive is not sent at all."""
+    problems = callback_url_problems(
+        url=settings.MPESA_CALLBACK_URL,
+        secret=settings.MPESA_CALLBACK_SECRET,
+        environment=settings.MPESA_ENVIRONMENT,
+    )
+    if problems:
+        logger.error("STK push refused: %s", "; ".join(problems))
+        raise CallbackUrlUnusable()
 
 
 def _normalise(phone_number: str) -> str:

@@ -122,6 +122,30 @@ def add_arguments(parser: argparse.ArgumentParser, defaults: Mapping[str, str]) 
         help="allow a second push while a prompt is open",
     )
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument(
+        "--allow-production",
+        action="store_true",
+        help="start even with DEBUG off (the simulator pays anything)",
+    )
+
+
+def production_refusal(*, debug: bool, allow_production: bool) -> str | None:
+    """Why the simulator will not start, or None.
+
+    It accepts any credentials-shaped push and "pays" it: next to a
+    production app (DEBUG off) it is a mistake unless asked for.
+    """
+    if debug or allow_production:
+        return None
+    return (
+        "refusing to start the Daraja simulator with DEBUG off: it is for "
+        "local development. Set DEBUG=1, or pass --allow-production."
+    )
+
+
+def env_flag(value: str | None) -> bool:
+    """A boolean environment variable as Django's settings read it."""
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def config_from_arguments(options: Mapping[str, Any]) -> SimulatorConfig:

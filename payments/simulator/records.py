@@ -6,6 +6,7 @@ from typing import Any
 
 from .faults import FaultRule
 from .identifiers import mask_phone
+from .masking import mask_url
 from .outcomes import SUCCESS, Outcome
 from .validation import PushRequest
 
@@ -60,7 +61,7 @@ class PushRecord:
             "amount": self.request.amount,
             "paid_amount": self.paid_amount,
             "account_reference": self.request.account_reference,
-            "callback_url": self.request.callback_url,
+            "callback_url": mask_url(self.request.callback_url),
             "status": self.status,
             "result_code": self.outcome.result_code if self.status == FINAL else None,
             "result_desc": self.outcome.result_desc if self.status == FINAL else None,
@@ -99,7 +100,7 @@ class CallbackRecord:
             "id": self.id,
             "CheckoutRequestID": self.checkout_request_id,
             "kind": self.kind,
-            "target": self.target,
+            "target": mask_url(self.target),
             "body": self.body,
             "state": self.state,
             "scheduled_for": iso(self.scheduled_for),

@@ -16,6 +16,7 @@ from .control import ControlApi
 from .daraja_api import DarajaApi
 from .errors import NOT_FOUND, DarajaError
 from .identifiers import nairobi_now
+from .masking import mask_body, mask_headers
 from .messages import Request, Response
 from .scheduler import Scheduler
 from .state import SimulatorState
@@ -125,10 +126,10 @@ def _log_entry(
         "method": request.method,
         "path": request.path,
         "query": {key: values[0] for key, values in request.query.items()},
-        "headers": request.headers,
-        "body": body,
+        "headers": mask_headers(request.headers),
+        "body": mask_body(body),
         "response_status": response.status,
-        "response_body": response.body
+        "response_body": mask_body(response.body)
         if not isinstance(response.body, bytes)
         else None,
         "response_delay": response.delay,

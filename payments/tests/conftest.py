@@ -25,8 +25,10 @@ def api_client() -> APIClient:
 @pytest.fixture(autouse=True)
 def _callback_settings(settings):
     settings.MPESA_CALLBACK_SECRET = CALLBACK_SECRET
+    settings.MPESA_CALLBACK_URL = f"http://testserver{callback_url()}"
     settings.MPESA_CALLBACK_ALLOWED_IPS = []
     settings.MPESA_CALLBACK_TRUSTED_PROXIES = 0
+    settings.MPESA_CALLBACK_PROXY_IPS = []
     settings.MPESA_VERIFY_CALLBACKS = False
 
 

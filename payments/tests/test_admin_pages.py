@@ -260,3 +260,45 @@ def test_status_counts_use_nairobi_days(time_machine):
     # then
     assert counts["pending"] == 1
     assert counts["completed"] == 0
+
+
+def test_support_reads_a_payments_history_without_the_callback_secret(
+    client, settings, tmp_path
+):
+    # given: a push really sent (Daraja replaced at its HTTP boundary)
+    import responses
+
+    from bookings.tests.factories import BookingFactory
+    from payments.services.initiation import payment_initiate
+    from payments.tests.test_daraja_support import (
+        PUSH_URL,
+        add_token,
+        isolated_cache,
+        load,
+        make_client,
+    )
+
+    secret = "Support-must-never-see-this-0123456789"
+    settings.MPESA_CALLBACK_SECRET = secret
+    settings.MPESA_CALLBACK_URL = (
+        f"https://api.hakiyetu.co.ke/api/payment/callback/{secret}"
+    )
+    daraja = make_client(
+        isolated_cache(tmp_path), callback_url=settings.MPESA_CALLBACK_URL
+    )
+    booking = BookingFactory(amount=3000)
+    with responses.RequestsMock() as rsps:
+        add_token(rsps)
+        rsps.post(PUSH_URL, json=load("stk_push_accepted"))
+        answer = payment_initiate(
+            user=booking.client,
+            booking_id=booking.pk,
+            phone_number="0708374149",
+            client=daraja,
+        )
+    _login(client, "Support")
+    # when
+    html = client.get(_page(Payment.objects.get(pk=answer.payment_id))).content.decode()
+    # then: the URL is there, its secret is not
+    assert "api.hakiyetu.co.ke/api/payment/callback/" in html
+    assert secret not in html

@@ -202,6 +202,7 @@ def test_callback_allowlist_uses_forwarded_for_behind_trusted_proxies(client, se
     # given: one proxy; the spoofed left-most address must be ignored
     settings.MPESA_CALLBACK_ALLOWED_IPS = ["196.201.214.200"]
     settings.MPESA_CALLBACK_TRUSTED_PROXIES = 1
+    settings.MPESA_CALLBACK_PROXY_IPS = ["10.0.0.0/8"]
     payment = PaymentFactory()
     payload = success_callback(payment.checkout_request_id)
     # when
@@ -217,6 +218,75 @@ def test_callback_allowlist_uses_forwarded_for_behind_trusted_proxies(client, se
     # then
     assert spoofed.status_code == 403
     assert genuine.status_code == 200
+
+
+def test_a_direct_peer_claiming_a_safaricom_address_is_judged_by_its_own(
+    client, settings
+):
+    # given: a proxy is configured, but this peer is not it
+    settings.MPESA_CALLBACK_ALLOWED_IPS = ["196.201.214.200"]
+    settings.MPESA_CALLBACK_TRUSTED_PROXIES = 1
+    settings.MPESA_CALLBACK_PROXY_IPS = ["10.0.0.0/8"]
+    payment = PaymentFactory()
+    # when: it connects directly and forges X-Forwarded-For
+    response = post_callback(
+        client,
+        success_callback(payment.checkout_request_id),
+        REMOTE_ADDR="203.0.113.9",
+        HTTP_X_FORWARDED_FOR="196.201.214.200",
+    )
+    # then
+    assert response.status_code == 403
+    payment.refresh_from_db()
+    assert payment.status == Status.PENDING
+
+
+def test_forwarded_for_is_ignored_until_the_proxy_addresses_are_configured(
+    client, settings
+):
+    # given: MPESA_CALLBACK_PROXY_IPS unset
+    settings.MPESA_CALLBACK_ALLOWED_IPS = ["196.201.214.200"]
+    settings.MPESA_CALLBACK_TRUSTED_PROXIES = 1
+    payment = PaymentFactory()
+    # when
+    response = post_callback(
+        client,
+        success_callback(payment.checkout_request_id),
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR="196.201.214.200",
+    )
+    # then
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("forwarded_for", "status_code"),
+    [
+        # client, then what the outer proxy 10.0.0.2 saw
+        ("196.201.214.200, 10.0.0.2", 200),
+        # the outer hop is not one of ours: it is the caller, whatever it says
+        ("196.201.214.200, 203.0.113.9", 403),
+        # a forged left-most entry is never reached
+        ("196.201.214.200, 203.0.113.9, 10.0.0.2", 403),
+    ],
+)
+def test_forwarded_for_is_walked_back_through_trusted_proxies_only(
+    client, settings, forwarded_for, status_code
+):
+    # given: two proxies of ours in front of the app
+    settings.MPESA_CALLBACK_ALLOWED_IPS = ["196.201.214.200"]
+    settings.MPESA_CALLBACK_TRUSTED_PROXIES = 2
+    settings.MPESA_CALLBACK_PROXY_IPS = ["10.0.0.0/24"]
+    payment = PaymentFactory()
+    # when
+    response = post_callback(
+        client,
+        success_callback(payment.checkout_request_id),
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR=forwarded_for,
+    )
+    # then
+    assert response.status_code == status_code
 
 
 def test_amount_mismatch_goes_to_review_and_does_not_confirm(client):

@@ -111,6 +111,7 @@ def test_a_clean_callback_after_a_poisoned_one_still_completes(client):
 def test_callback_with_a_forwarded_for_that_is_no_address_is_stored(client, settings):
     # given: behind one proxy, a client-chosen X-Forwarded-For
     settings.MPESA_CALLBACK_TRUSTED_PROXIES = 1
+    settings.MPESA_CALLBACK_PROXY_IPS = ["127.0.0.1/32"]
     payment = PaymentFactory()
     # when
     response = client.generic(

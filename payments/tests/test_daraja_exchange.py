@@ -176,3 +176,33 @@ def test_config_repr_hides_secrets():
     assert PASSKEY not in text
     assert CONSUMER_KEY not in text
     assert "174379" in text
+
+
+def test_stored_push_keeps_the_callback_url_without_its_secret(rsps, client):
+    # given: the callback URL ends in the secret "Xf93kQ"
+    add_token(rsps)
+    rsps.post(PUSH_URL, json=load("stk_push_accepted"))
+    exchanges = []
+    # when
+    client.stk_push(**push_kwargs(), on_exchange=exchanges.append)
+    # then: the URL stays readable, the secret segment is gone
+    push = exchanges[-1]
+    assert push.request_body["CallBackURL"] == (
+        f"https://hakiyetu.example/payments/lnm/cb/{REDACTED}/"
+    )
+    assert "Xf93kQ" not in repr(exchanges)
+
+
+@pytest.mark.parametrize(
+    "key", ["ResultURL", "QueueTimeOutURL", "ValidationURL", "ConfirmationURL"]
+)
+def test_every_url_we_send_daraja_is_stored_without_its_secret(key):
+    # given
+    from payments.daraja.redaction import redact_body
+
+    body = {key: "https://api.hakiyetu.co.ke/api/payment/result/Sekr3t?x=Sekr3t"}
+    # when
+    stored = redact_body(body)
+    # then
+    assert stored[key].startswith("https://api.hakiyetu.co.ke/api/payment/result/")
+    assert "Sekr3t" not in stored[key]

@@ -4,7 +4,7 @@ import argparse
 
 import pytest
 import requests
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from payments.simulator import config as simulator_config
 from payments.simulator.server import SimulatorServer
@@ -230,6 +230,7 @@ def test_cli_reads_environment_defaults():
 @pytest.mark.django_db(databases=[])
 def test_management_command_uses_django_settings(monkeypatch, settings):
     # given
+    settings.DEBUG = True
     settings.MPESA_CONSUMER_KEY = "from-settings"
     settings.MPESA_BUSINESS_SHORT_CODE = "600123"
     seen = {}
@@ -244,3 +245,80 @@ def test_management_command_uses_django_settings(monkeypatch, settings):
     assert seen["config"].consumer_key == "from-settings"
     assert seen["config"].short_code == "600123"
     assert seen["config"].seed == 3
+
+
+def test_control_endpoints_never_echo_credentials(daraja, receiver):
+    # given: a push and its delivered callback (the URL ends in "t0k")
+    stamp = daraja.timestamp()
+    password = daraja.password(stamp)
+    daraja.push(Timestamp=stamp, Password=password)
+    daraja.query("ws_CO_unknown")
+    wait_until(lambda: receiver.bodies)
+    # when
+    answers = {
+        name: requests.get(f"{daraja.base_url}/simulator/{name}", timeout=5).text
+        for name in ("", "config", "requests", "callbacks", "ledger")
+    }
+    # then: like /simulator/config, every log masks the secrets
+    for name, text in answers.items():
+        assert password not in text, name
+        assert daraja.token not in text, name
+        assert "/payments/cb/t0k" not in text, name
+        assert simulator_config.SANDBOX_PASSKEY not in text, name
+    assert "/payments/cb/***" in answers["callbacks"]
+    assert '"Authorization": "Bearer ***"' in answers["requests"]
+
+
+@pytest.fixture
+def served(monkeypatch) -> dict:
+    """Records the config the simulator would serve, instead of serving."""
+    seen: dict = {}
+    monkeypatch.setattr(
+        SimulatorServer, "serve_forever", lambda self: seen.update(config=self.config)
+    )
+    return seen
+
+
+@pytest.mark.django_db(databases=[])
+def test_management_command_refuses_to_start_with_debug_off(settings, served):
+    # given
+    settings.DEBUG = False
+    # when / then
+    with pytest.raises(CommandError, match="--allow-production"):
+        call_command("daraja_simulator", "--port", "0")
+    assert served == {}
+
+
+@pytest.mark.django_db(databases=[])
+def test_management_command_starts_with_debug_off_when_allowed(settings, served):
+    # given
+    settings.DEBUG = False
+    # when
+    call_command("daraja_simulator", "--port", "0", "--allow-production")
+    # then
+    assert "config" in served
+
+
+@pytest.mark.parametrize("debug", ["0", ""])
+def test_cli_refuses_to_start_with_debug_off(monkeypatch, served, capsys, debug):
+    # given
+    from payments.simulator.__main__ import main
+
+    monkeypatch.setenv("DEBUG", debug)
+    # when / then
+    with pytest.raises(SystemExit):
+        main(["--port", "0"])
+    assert "--allow-production" in capsys.readouterr().err
+    assert served == {}
+
+
+@pytest.mark.parametrize(("debug", "argv"), [("1", []), ("0", ["--allow-production"])])
+def test_cli_starts_with_debug_on_or_when_allowed(monkeypatch, served, debug, argv):
+    # given
+    from payments.simulator.__main__ import main
+
+    monkeypatch.setenv("DEBUG", debug)
+    # when
+    main(["--port", "0", *argv])
+    # then
+    assert "config" in served

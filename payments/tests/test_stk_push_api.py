@@ -361,3 +361,32 @@ def test_stk_push_accepts_a_128_character_idempotency_key(
     )
     # then
     assert response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("callback_url", "environment"),
+    [
+        ("", "sandbox"),
+        # the seed guide's URL: a filtered word and no secret
+        ("https://api.hakiyetu.co.ke/api/payment/mpesa/callback", "sandbox"),
+        ("https://api.hakiyetu.co.ke/api/payment/callback/another-token", "sandbox"),
+        ("http://api.hakiyetu.co.ke/api/payment/callback/{secret}", "production"),
+    ],
+)
+def test_stk_push_is_refused_with_503_while_the_callback_url_is_unusable(
+    client_of, booking, fake_daraja, settings, callback_url, environment
+):
+    # given: a callback URL whose callbacks would never reach us
+    settings.MPESA_CALLBACK_URL = callback_url.format(
+        secret=settings.MPESA_CALLBACK_SECRET
+    )
+    settings.MPESA_ENVIRONMENT = environment
+    # when
+    response = push(client_of(booking.client), booking)
+    # then: a clear 503, nothing stored, Daraja never called
+    assert response.status_code == 503
+    error = response.json()["error"]
+    assert error["code"] == "callback_url_unusable"
+    assert settings.MPESA_CALLBACK_SECRET not in response.content.decode()
+    assert not Payment.objects.exists()
+    assert fake_daraja.pushes == []

@@ -2,15 +2,20 @@
 
 Credentials default to the settings MPESA_CONSUMER_KEY,
 MPESA_CONSUMER_SECRET, MPESA_BUSINESS_SHORT_CODE and MPESA_PASSKEY, so the
-web app and the simulator agree without further set-up.
+web app and the simulator agree without further set-up. Refused with
+DEBUG off unless ``--allow-production`` is given.
 """
 
 import logging
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from payments.simulator.config import add_arguments, config_from_arguments
+from payments.simulator.config import (
+    add_arguments,
+    config_from_arguments,
+    production_refusal,
+)
 from payments.simulator.server import SimulatorServer
 
 logger = logging.getLogger(__name__)
@@ -33,6 +38,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         """Serve in the foreground until Ctrl-C."""
+        refusal = production_refusal(
+            debug=settings.DEBUG, allow_production=bool(options["allow_production"])
+        )
+        if refusal:
+            raise CommandError(refusal)
         logging.getLogger("payments.simulator").setLevel(logging.INFO)
         config = config_from_arguments(options)
         self.stdout.write(
