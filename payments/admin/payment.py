@@ -16,6 +16,9 @@ from payments.admin.search import payment_search_q
 from payments.models import Payment
 
 PERMISSION = "payments.{}_payment"
+# Masked phone columns and their full twins, swapped in for users with
+# payments.view_full_phone (see ``display.fields_for``).
+FULL_PHONE_FIELDS = {"phone": "phone_full", "paid_phone": "paid_phone_full"}
 
 
 @admin.register(Payment)
@@ -104,10 +107,23 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "booking_column",
         "other_payments",
         "idempotent_response_pretty",
+        *FULL_PHONE_FIELDS.values(),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Payment]:
         return super().get_queryset(request).select_related("initiated_by")
+
+    def get_list_display(self, request: HttpRequest) -> list[str]:
+        return display.fields_for(request, self.list_display, FULL_PHONE_FIELDS)
+
+    def get_fieldsets(self, request: HttpRequest, obj=None) -> list:
+        return [
+            (name, {**options, "fields": self._phone_fields(request, options)})
+            for name, options in super().get_fieldsets(request, obj)
+        ]
+
+    def _phone_fields(self, request: HttpRequest, options: dict) -> list[str]:
+        return display.fields_for(request, options["fields"], FULL_PHONE_FIELDS)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
@@ -160,6 +176,14 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.display(description="paid from")
     def paid_phone(self, payment: Payment) -> str:
         return display.masked_phone(payment.paid_phone_number)
+
+    @admin.display(description="phone")
+    def phone_full(self, payment: Payment) -> str:
+        return display.full_phone(payment.phone_number)
+
+    @admin.display(description="paid from")
+    def paid_phone_full(self, payment: Payment) -> str:
+        return display.full_phone(payment.paid_phone_number)
 
     @admin.display(description="status", ordering="status")
     def status_column(self, payment: Payment) -> SafeString:
