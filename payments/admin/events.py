@@ -31,9 +31,10 @@ class ReadOnlyMixin:
 
 
 def event_transition(event: PaymentEvent) -> str:
+    """``pending → completed``; the first event reads ``— → initiated``."""
     if not (event.from_status or event.to_status):
         return "-"
-    return f"{event.from_status or '?'} → {event.to_status or '?'}"
+    return f"{event.from_status or '—'} → {event.to_status or '—'}"
 
 
 # The payload column has a twin showing phone numbers in full, swapped in

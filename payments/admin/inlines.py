@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
+from hakiyetu.money import format_kes
 from payments.admin.display import (
     fields_for,
     full_phone,
@@ -28,7 +29,7 @@ class BookingPaymentInline(ReadOnlyMixin, admin.TabularInline):
     fields = (
         "link",
         "created_at",
-        "amount",
+        "amount_column",
         "status_column",
         "phone",
         "result_code",
@@ -44,6 +45,10 @@ class BookingPaymentInline(ReadOnlyMixin, admin.TabularInline):
     @admin.display(description="payment")
     def link(self, payment: Payment) -> SafeString:
         return payment_link(payment.pk)
+
+    @admin.display(description="amount")
+    def amount_column(self, payment: Payment) -> str:
+        return format_kes(payment.amount)
 
     @admin.display(description="status")
     def status_column(self, payment: Payment) -> SafeString:

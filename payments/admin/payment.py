@@ -8,6 +8,7 @@ from django.urls import path
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
+from hakiyetu.money import format_kes
 from payments.admin import actions, display
 from payments.admin.events import PaymentEventInline, ReadOnlyMixin
 from payments.admin.filters import ResultCodeFilter, StuckFilter
@@ -29,7 +30,7 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "id",
         "created_at",
         "phone",
-        "amount",
+        "amount_column",
         "status_column",
         "result_code",
         "failure_reason",
@@ -59,7 +60,10 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     )
     inlines = (PaymentEventInline,)
     fieldsets = (
-        (None, {"fields": ("status_column", "amount", "phone", "initiated_by")}),
+        (
+            None,
+            {"fields": ("status_column", "amount_column", "phone", "initiated_by")},
+        ),
         (
             "Daraja",
             {
@@ -77,7 +81,7 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
             {
                 "fields": (
                     "mpesa_receipt_number",
-                    "paid_amount",
+                    "paid_amount_column",
                     "paid_phone",
                     "transaction_date",
                 )
@@ -102,6 +106,8 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     )
     readonly_fields = (
         "status_column",
+        "amount_column",
+        "paid_amount_column",
         "phone",
         "paid_phone",
         "booking_column",
@@ -184,6 +190,14 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.display(description="paid from")
     def paid_phone_full(self, payment: Payment) -> str:
         return display.full_phone(payment.paid_phone_number)
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_column(self, payment: Payment) -> str:
+        return format_kes(payment.amount)
+
+    @admin.display(description="paid amount")
+    def paid_amount_column(self, payment: Payment) -> str:
+        return format_kes(payment.paid_amount)
 
     @admin.display(description="status", ordering="status")
     def status_column(self, payment: Payment) -> SafeString:

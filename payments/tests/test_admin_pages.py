@@ -261,3 +261,68 @@ def test_status_counts_use_nairobi_days(time_machine):
     # then
     assert counts["pending"] == 1
     assert counts["completed"] == 0
+
+
+def test_payment_pages_write_amounts_as_kes(client, settings):
+    # given: a stuck payment, so the reconciliation page lists it too
+    settings.MPESA_STK_LIFETIME_SECONDS = 180
+    _login(client, "Finance")
+    payment = PaymentFactory(completed=True, booking__amount=3000)
+    stuck = PaymentFactory(booking__amount=12500)
+    old = timezone.now() - timedelta(hours=1)
+    Payment.objects.filter(pk=stuck.pk).update(created_at=old, accepted_at=old)
+
+    # when
+    listed = client.get(reverse("admin:payments_payment_changelist"))
+    page = client.get(_page(payment))
+    reconciliation = client.get(reverse("admin:payments_payment_reconciliation"))
+
+    # then
+    assert "KES 3,000" in listed.content.decode()
+    assert "KES 12,500" in listed.content.decode()
+    assert page.content.decode().count("KES 3,000") >= 2  # asked and paid
+    assert "KES 12,500" in reconciliation.content.decode()
+
+
+def test_booking_admin_writes_amounts_as_kes(client):
+    # given
+    _login(client, "Finance")
+    payment = PaymentFactory(booking__amount=3000)
+
+    # when
+    listed = client.get(reverse("admin:bookings_booking_changelist"))
+    page = client.get(
+        reverse("admin:bookings_booking_change", args=[payment.booking_id])
+    )
+
+    # then
+    assert "KES 3,000" in listed.content.decode()
+    assert page.content.decode().count("KES 3,000") >= 2  # booking and inline
+
+
+def test_event_title_uses_nairobi_time(time_machine):
+    # given: 10:00 UTC is 13:00 in Nairobi
+    time_machine.move_to(datetime(2026, 12, 1, 10, 0, tzinfo=UTC), tick=False)
+    event = PaymentEventFactory(kind=PaymentEvent.Kind.NOTE)
+
+    # when / then
+    assert str(event) == "Note 2026-12-01 13:00:00"
+
+
+def test_first_event_reads_from_nothing_to_initiated(client):
+    # given
+    _login(client)
+    payment = PaymentFactory(initiated=True)
+    PaymentEventFactory(
+        payment=payment,
+        kind=PaymentEvent.Kind.STATUS_CHANGE,
+        from_status="",
+        to_status=Status.INITIATED,
+    )
+
+    # when
+    html = client.get(_page(payment)).content.decode()
+
+    # then
+    assert "— → initiated" in html
+    assert "? → initiated" not in html

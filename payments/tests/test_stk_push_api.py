@@ -309,3 +309,15 @@ def test_stk_push_refused_before_sending_fails_cleanly(client_of, booking, fake_
     # then
     assert response.status_code == 503
     assert Payment.objects.get().status == Status.FAILED
+
+
+def test_stk_push_amount_mismatch_names_the_price_in_kes(
+    client_of, booking, fake_daraja
+):
+    # when
+    response = push(client_of(booking.client), booking, amount=1)
+    # then
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == (
+        "This booking costs KES 3,000; you sent KES 1."
+    )
