@@ -93,6 +93,12 @@ def mask_phones_in_text(text: str) -> str:
     return _MSISDN_IN_TEXT.sub(lambda match: mask_phone(match[0]), text)
 
 
+def client_name(user) -> str:
+    """``wanjiru (Wanjiru Kamau)``, or the username alone."""
+    full_name = user.get_full_name()
+    return f"{user.username} ({full_name})" if full_name else user.username
+
+
 def payment_link(payment_id: int) -> SafeString:
     url = reverse("admin:payments_payment_change", args=[payment_id])
     return format_html('<a href="{}">Payment {}</a>', url, payment_id)

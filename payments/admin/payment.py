@@ -35,6 +35,7 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "result_code",
         "failure_reason",
         "mpesa_receipt_number",
+        "client_column",
         "booking_column",
         "age",
     )
@@ -47,8 +48,8 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     )
     search_fields = ("mpesa_receipt_number",)  # shows the box; see search.py
     search_help_text = (
-        "Receipt, CheckoutRequestID, MerchantRequestID, phone (any format) "
-        "or booking id."
+        "Receipt, CheckoutRequestID, MerchantRequestID, phone (any format), "
+        "booking id, or the client's username or name."
     )
     list_per_page = 50
     # "N of M" needs a second COUNT over the whole table on every page.
@@ -117,7 +118,12 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Payment]:
-        return super().get_queryset(request).select_related("initiated_by")
+        # The client column: one join per page, not one query per row.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("initiated_by", "booking__client")
+        )
 
     def get_list_display(self, request: HttpRequest) -> list[str]:
         return display.fields_for(request, self.list_display, FULL_PHONE_FIELDS)
@@ -202,6 +208,10 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.display(description="status", ordering="status")
     def status_column(self, payment: Payment) -> SafeString:
         return display.status_badge(payment.status)
+
+    @admin.display(description="client")
+    def client_column(self, payment: Payment) -> str:
+        return display.client_name(payment.booking.client)
 
     @admin.display(description="booking", ordering="booking_id")
     def booking_column(self, payment: Payment) -> SafeString:
