@@ -389,4 +389,3 @@ def test_resolve_to_completed_takes_one_payment_at_a_time(client):
     assert response.context["form"].errors["to"]
     statuses = set(Payment.objects.values_list("status", flat=True))
     assert statuses == {Status.NEEDS_REVIEW}
-

@@ -1,6 +1,7 @@
 """Admin: the payment page, the event log, the booking inline, the
 reconciliation page and the staff groups."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -212,9 +213,7 @@ def test_reconciliation_page_counts_and_cases(client, settings):
 
     # then
     assert response.status_code == 200
-    rows = {
-        r["status"]: (r["today"], r["week"]) for r in response.context["status_rows"]
-    }
+    rows = {r["status"]: (r["day"], r["week"]) for r in response.context["status_rows"]}
     assert rows["completed"] == (1, 1)
     assert rows["pending"] == (0, 1)
     assert rows["failed"] == (2, 2)
@@ -326,3 +325,86 @@ def test_first_event_reads_from_nothing_to_initiated(client):
     # then
     assert "— → initiated" in html
     assert "? → initiated" not in html
+
+
+RECONCILIATION_URL = reverse("admin:payments_payment_reconciliation")
+
+
+def _created_at(payment: Payment, when: datetime) -> None:
+    Payment.objects.filter(pk=payment.pk).update(created_at=when)
+
+
+def test_reconciliation_page_shows_kes_totals_beside_counts(client):
+    # given
+    _login(client, "Finance")
+    PaymentFactory.create_batch(2, completed=True, booking__amount=3000)
+    PaymentFactory(booking__amount=12500)
+
+    # when
+    response = client.get(RECONCILIATION_URL)
+
+    # then
+    rows = {r["status"]: r for r in response.context["status_rows"]}
+    assert (rows["completed"]["day"], rows["completed"]["day_amount"]) == (2, 6000)
+    assert (rows["pending"]["week"], rows["pending"]["week_amount"]) == (1, 12500)
+    html = response.content.decode()
+    assert "KES 6,000" in html
+    assert "KES 18,500" in html  # the day's total
+
+
+def test_reconciliation_page_shows_the_nairobi_day_asked_for(client, time_machine):
+    # given: 22:30 UTC on 19 November is 01:30 on the 20th in Nairobi
+    time_machine.move_to(datetime(2026, 12, 1, 6, 0, tzinfo=UTC), tick=False)
+    _login(client, "Finance")
+    on_the_20th = PaymentFactory(completed=True)
+    _created_at(on_the_20th, datetime(2026, 11, 19, 22, 30, tzinfo=UTC))
+    on_the_19th = PaymentFactory(failed=True)
+    _created_at(on_the_19th, datetime(2026, 11, 19, 20, 30, tzinfo=UTC))
+    PaymentFactory()  # today
+
+    # when
+    response = client.get(RECONCILIATION_URL, {"day": "2026-11-20"})
+
+    # then
+    assert response.status_code == 200
+    rows = {r["status"]: r for r in response.context["status_rows"]}
+    assert rows["completed"]["day"] == 1
+    assert rows["pending"]["day"] == 0
+    assert (rows["failed"]["day"], rows["failed"]["week"]) == (0, 1)
+    assert response.context["day"] == datetime(2026, 11, 20, tzinfo=NAIROBI)
+
+
+@pytest.mark.parametrize(
+    "day", ["2026-13-45", "yesterday", "0001-01-01", "9999-12-31", "2026-12-02"]
+)
+def test_reconciliation_page_refuses_a_bad_day_and_shows_today(
+    client, time_machine, day
+):
+    # given
+    time_machine.move_to(datetime(2026, 12, 1, 6, 0, tzinfo=UTC), tick=False)
+    _login(client, "Finance")
+    PaymentFactory()
+
+    # when
+    response = client.get(RECONCILIATION_URL, {"day": day})
+
+    # then
+    assert response.status_code == 200
+    assert response.context["day"] == datetime(2026, 12, 1, tzinfo=NAIROBI)
+    messages = [str(m) for m in response.context["messages"]]
+    assert any("YYYY-MM-DD" in m for m in messages)
+
+
+def test_reconciliation_page_keeps_links_out_of_the_headers(client):
+    # given: links inside a header take its colour and cannot be seen
+    _login(client, "Finance")
+    PaymentFactory(failed=True)
+
+    # when
+    html = client.get(RECONCILIATION_URL).content.decode()
+
+    # then
+    headers = re.findall(r"<h2[^>]*>.*?</h2>", html, flags=re.S)
+    assert headers
+    assert not [h for h in headers if "<a " in h]
+    assert "?stuck=yes" in html
