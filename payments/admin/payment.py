@@ -26,16 +26,18 @@ FULL_PHONE_FIELDS = {"phone": "phone_full", "paid_phone": "paid_phone_full"}
 class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Find, inspect, re-query and resolve payments; never edit them."""
 
+    # Who, how much and where it stands first: at 1280 px the last columns
+    # scroll inside the list.
     list_display = (
         "id",
         "created_at",
-        "phone",
+        "client_column",
         "amount_column",
         "status_column",
+        "phone",
+        "mpesa_receipt_number",
         "result_code",
         "failure_reason",
-        "mpesa_receipt_number",
-        "client_column",
         "booking_column",
         "age",
     )
@@ -60,6 +62,11 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
         actions.export_csv,
     )
     inlines = (PaymentEventInline,)
+
+    class Media:
+        # The history table fits a 1280 px window (wrapping long JSON).
+        css = {"all": ("payments/admin.css",)}
+
     fieldsets = (
         (
             None,
