@@ -129,16 +129,24 @@ def _with_latest_payment(queryset: QuerySet[Booking]) -> QuerySet[Booking]:
 
 
 VIEW_ANY_BOOKING = "bookings.view_booking"
+CHANGE_ANY_BOOKING = "bookings.change_booking"
+
+
+def sees_every_booking(user) -> bool:
+    """Whether ``user`` may read other clients' bookings: the view or the
+    change permission (change implies view, as in the admin)."""
+    return user.has_perm(VIEW_ANY_BOOKING) or user.has_perm(CHANGE_ANY_BOOKING)
 
 
 def booking_list_for_user(*, user) -> QuerySet[Booking]:
     """The user's own bookings, newest first; every booking for a user with
-    ``bookings.view_booking`` (``is_staff`` alone grants nothing).
+    ``bookings.view_booking`` or ``change_booking`` (``is_staff`` alone
+    grants nothing).
 
     Each carries ``latest_payment_status`` and ``latest_payment_receipt``.
     """
     queryset = Booking.objects.select_related("advocate")
-    if not user.has_perm(VIEW_ANY_BOOKING):
+    if not sees_every_booking(user):
         queryset = queryset.filter(client=user)
     return _with_latest_payment(queryset)
 

@@ -11,6 +11,7 @@ from bookings.exceptions import (
     BookingNotFound,
 )
 from bookings.models import Booking
+from bookings.selectors import CHANGE_ANY_BOOKING, sees_every_booking
 from bookings.services.transitions import booking_transition
 
 logger = logging.getLogger(__name__)
@@ -53,9 +54,9 @@ def booking_cancel(*, booking_id: int, actor) -> Booking:
 def _check_may_change(actor, booking: Booking) -> None:
     """Its client, or a user with the change permission (``is_staff``
     alone grants nothing)."""
-    if booking.client_id == actor.pk or actor.has_perm("bookings.change_booking"):
+    if booking.client_id == actor.pk or actor.has_perm(CHANGE_ANY_BOOKING):
         return
-    if actor.has_perm("bookings.view_booking"):
+    if sees_every_booking(actor):
         raise BookingChangeNotAllowed()
     raise BookingNotFound()
 

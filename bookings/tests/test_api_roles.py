@@ -4,7 +4,7 @@ only ``Finance`` cancels another client's (change_booking), and a staff
 user with no group is a client like any other."""
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from rest_framework.test import APIClient
 
 from bookings.models import Booking
@@ -111,3 +111,19 @@ def test_booking_cancel_by_staff_without_a_group_still_cancels_their_own():
     response = _as(staff).post(f"/api/bookings/{booking.pk}/cancel/")
     # then
     assert response.status_code == 200
+
+
+def test_booking_cancel_with_only_the_change_permission_answers_the_booking():
+    # given: change implies view, as in the admin
+    user = _staff()
+    user.user_permissions.add(
+        Permission.objects.get(
+            content_type__app_label="bookings", codename="change_booking"
+        )
+    )
+    booking = BookingFactory()
+    # when
+    response = _as(user).post(f"/api/bookings/{booking.pk}/cancel/")
+    # then
+    assert response.status_code == 200
+    assert response.json()["status"] == "cancelled"
