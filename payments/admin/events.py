@@ -56,7 +56,8 @@ def event_payload(event: PaymentEvent, *, full_phone: bool = False) -> SafeStrin
         parts = [(label, _masked(body)) for label, body in parts]
     shown = [(label, pretty_json(body)) for label, body in parts if body]
     if event.error:
-        shown.append(("Error", format_html("<pre>{}</pre>", event.error)))
+        error = event.error if full_phone else mask_phones_in_text(event.error)
+        shown.append(("Error", format_html("<pre>{}</pre>", error)))
     if not shown:
         return "-"
     return format_html_join("", "<div><strong>{}</strong>{}</div>", shown)

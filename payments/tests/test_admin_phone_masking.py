@@ -154,6 +154,7 @@ def test_raw_body_of_an_unparsed_callback_is_masked_for_support(client):
         payment=payment,
         kind=PaymentEvent.Kind.CALLBACK,
         raw_body='{"PhoneNumber": 254708374149, oops',
+        error="JSONDecodeError near 254708374149",
     )
     # when
     html = _payment_page(client, payment)
