@@ -19,6 +19,7 @@ from bookings.models import (
     PracticeArea,
     WeeklyAvailability,
 )
+from hakiyetu.money import format_kes
 
 
 class ConsultationTypeInline(admin.TabularInline):
@@ -72,7 +73,7 @@ class BookingAdmin(admin.ModelAdmin):
         "advocate",
         "start",
         "consultation_type",
-        "amount",
+        "amount_column",
         "status",
         "payment_status",
     )
@@ -87,14 +88,20 @@ class BookingAdmin(admin.ModelAdmin):
         "duration",
         "start",
         "end",
-        "amount",
+        "amount_column",
         "status",
         "payment_status",
         "expires_at",
         "created_at",
         "updated_at",
     )
+    # Every field is read-only; the amount shows as KES 3,000.
+    fields = readonly_fields
     actions = ("cancel", "mark_completed", "mark_no_show", "mark_refunded")
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_column(self, booking: Booking) -> str:
+        return format_kes(booking.amount)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Bookings are made through the API, which prices them.

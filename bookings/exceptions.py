@@ -17,6 +17,14 @@ class BookingNotFound(BookingError):
     default_message = "No such booking."
 
 
+class BookingChangeNotAllowed(BookingError):
+    """The user may read this booking (view_booking) but not change it."""
+
+    status_code = 403
+    code = "permission_denied"
+    default_message = "You may view this booking but not change it."
+
+
 class AdvocateNotFound(BookingError):
     status_code = 404
     code = "not_found"

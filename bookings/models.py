@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from hakiyetu.money import format_kes
+
 
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
@@ -85,7 +87,9 @@ class ConsultationType(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_code_display()} {self.duration} min, KES {self.price}"
+        return (
+            f"{self.get_code_display()} {self.duration} min, {format_kes(self.price)}"
+        )
 
     @property
     def name(self) -> str:
@@ -264,7 +268,7 @@ class Booking(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Booking {self.pk} ({self.status}, KES {self.amount})"
+        return f"Booking {self.pk} ({self.status}, {format_kes(self.amount)})"
 
     @classmethod
     def can_transition(cls, from_status: str, to_status: str) -> bool:

@@ -162,19 +162,31 @@ def _with_latest_payment(queryset: QuerySet[Booking]) -> QuerySet[Booking]:
     )
 
 
+VIEW_ANY_BOOKING = "bookings.view_booking"
+CHANGE_ANY_BOOKING = "bookings.change_booking"
+
+
+def sees_every_booking(user) -> bool:
+    """Whether ``user`` may read other clients' bookings: the view or the
+    change permission (change implies view, as in the admin)."""
+    return user.has_perm(VIEW_ANY_BOOKING) or user.has_perm(CHANGE_ANY_BOOKING)
+
+
 def booking_list_for_user(*, user) -> QuerySet[Booking]:
-    """The user's own bookings (every booking for staff), newest first.
+    """The user's own bookings, newest first; every booking for a user with
+    ``bookings.view_booking`` or ``change_booking`` (``is_staff`` alone
+    grants nothing).
 
     Each carries ``latest_payment_status`` and ``latest_payment_receipt``.
     """
     queryset = Booking.objects.select_related("advocate")
-    if not user.is_staff:
+    if not sees_every_booking(user):
         queryset = queryset.filter(client=user)
     return _with_latest_payment(queryset)
 
 
 def booking_get_for_user(*, booking_id: int, user) -> Booking:
-    """The booking if ``user`` owns it or is staff.
+    """The booking if ``user`` owns it or has ``bookings.view_booking``.
 
     Raises ``BookingNotFound`` otherwise, so that other clients' bookings
     are indistinguishable from missing ones.
@@ -186,8 +198,9 @@ def booking_get_for_user(*, booking_id: int, user) -> Booking:
 
 
 def booking_get_to_pay(*, booking_id: int, user) -> Booking:
-    """The booking ``user`` may pay (their own; staff: any), without the
-    list's annotations: one indexed read on the push path.
+    """The booking ``user`` may pay, without the list's annotations: one
+    indexed read on the push path. Only the booking's client pays it: no
+    permission, staff flag or superuser prompts someone else's phone.
 
     Raises ``BookingNotFound`` otherwise, like ``booking_get_for_user``.
     """
@@ -195,6 +208,6 @@ def booking_get_to_pay(*, booking_id: int, user) -> Booking:
         booking = Booking.objects.get(pk=booking_id)
     except Booking.DoesNotExist:
         raise BookingNotFound() from None
-    if not (user.is_staff or booking.client_id == user.pk):
+    if booking.client_id != user.pk:
         raise BookingNotFound()
     return booking

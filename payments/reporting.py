@@ -5,11 +5,11 @@ whatever the number of payments.
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -47,24 +47,51 @@ class FailureReasonRow:
     count: int
 
 
-def nairobi_day_start(*, days_ago: int = 0, now: datetime | None = None) -> datetime:
-    """Midnight in Nairobi ``days_ago`` days before today (aware)."""
-    local = timezone.localtime(now or timezone.now(), NAIROBI)
-    day = local.date() - timedelta(days=days_ago)
+@dataclass(frozen=True, slots=True)
+class StatusTotal:
+    """Payments in one status over some period: how many, and the KES asked."""
+
+    count: int = 0
+    amount: int = 0
+
+
+def nairobi_today(*, now: datetime | None = None) -> date:
+    """Today's date in Nairobi."""
+    return timezone.localtime(now or timezone.now(), NAIROBI).date()
+
+
+def nairobi_midnight(day: date) -> datetime:
+    """Midnight in Nairobi at the start of ``day`` (aware)."""
     return datetime(day.year, day.month, day.day, tzinfo=NAIROBI)
 
 
-def payment_status_counts(*, since: datetime) -> dict[str, int]:
-    """Payments created since ``since``, counted per status (all statuses)."""
+def nairobi_day_start(*, days_ago: int = 0, now: datetime | None = None) -> datetime:
+    """Midnight in Nairobi ``days_ago`` days before today (aware)."""
+    return nairobi_midnight(nairobi_today(now=now) - timedelta(days=days_ago))
+
+
+def payment_status_totals(
+    *, since: datetime, until: datetime | None = None
+) -> dict[str, StatusTotal]:
+    """Payments created in [since, until), per status (every status present):
+    one grouped query."""
+    payments = Payment.objects.filter(created_at__gte=since)
+    if until is not None:
+        payments = payments.filter(created_at__lt=until)
     rows = (
-        Payment.objects.filter(created_at__gte=since)
-        .order_by()
-        .values("status")
-        .annotate(n=Count("pk"))
+        payments.order_by().values("status").annotate(n=Count("pk"), kes=Sum("amount"))
     )
-    counts = {status: 0 for status in Status.values}
-    counts.update({row["status"]: row["n"] for row in rows})
-    return counts
+    totals = {status: StatusTotal() for status in Status.values}
+    totals.update({row["status"]: StatusTotal(row["n"], row["kes"]) for row in rows})
+    return totals
+
+
+def payment_status_counts(
+    *, since: datetime, until: datetime | None = None
+) -> dict[str, int]:
+    """Payments created in [since, until), counted per status (all statuses)."""
+    totals = payment_status_totals(since=since, until=until)
+    return {status: total.count for status, total in totals.items()}
 
 
 def payment_stuck_cutoff(*, now: datetime | None = None) -> datetime:
@@ -138,11 +165,16 @@ def payment_review_reasons() -> list[ReviewReasonRow]:
     ]
 
 
-def payment_failure_reasons(*, since: datetime) -> list[FailureReasonRow]:
-    """Failed payments since ``since`` grouped by result code, commonest first."""
+def payment_failure_reasons(
+    *, since: datetime, until: datetime | None = None
+) -> list[FailureReasonRow]:
+    """Failed payments created in [since, until) grouped by result code,
+    commonest first."""
+    failed = Payment.objects.filter(status=Status.FAILED, created_at__gte=since)
+    if until is not None:
+        failed = failed.filter(created_at__lt=until)
     rows = (
-        Payment.objects.filter(status=Status.FAILED, created_at__gte=since)
-        .order_by()
+        failed.order_by()
         .values("result_code")
         .annotate(n=Count("pk"))
         .order_by("-n", "result_code")

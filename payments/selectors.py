@@ -1,24 +1,27 @@
 """Reads of payments. Visibility: a client sees payments of their own
-bookings (or that they started); staff see all."""
+bookings (or that they started); a user with ``payments.view_payment``
+(the Support and Finance groups) sees all. ``is_staff`` alone grants
+nothing here: it only lets a user into the admin."""
 
 from django.db.models import Q, QuerySet
 
 from payments.exceptions import PaymentNotFound
 from payments.models import Payment
 
+VIEW_ANY = "payments.view_payment"
+
 
 def _visible_to(user) -> QuerySet[Payment]:
     payments = Payment.objects.select_related("booking")
-    if user.is_staff:
+    if user.has_perm(VIEW_ANY):
         return payments
     return payments.filter(Q(booking__client=user) | Q(initiated_by=user))
 
 
 def _may_see(user, payment: Payment) -> bool:
-    return user.is_staff or user.pk in (
-        payment.booking.client_id,
-        payment.initiated_by_id,
-    )
+    # Ownership first: the status poll of a client costs no permission query.
+    owners = (payment.booking.client_id, payment.initiated_by_id)
+    return user.pk in owners or user.has_perm(VIEW_ANY)
 
 
 def _get_visible(user, **lookup: object) -> Payment:
@@ -47,7 +50,8 @@ def payment_get(*, payment_id: int, user) -> Payment:
 def payment_list(
     *, user, status: str | None = None, booking_id: int | None = None
 ) -> QuerySet[Payment]:
-    """The user's payments (staff: all), newest first, optionally filtered."""
+    """The user's payments (all with ``view_payment``), newest first,
+    optionally filtered."""
     payments = _visible_to(user)
     if status:
         payments = payments.filter(status=status)

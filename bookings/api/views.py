@@ -86,7 +86,9 @@ class AdvocateViewSet(viewsets.GenericViewSet):
 
 
 class BookingViewSet(viewsets.GenericViewSet):
-    """A client's bookings (staff see all): book, list, read, cancel."""
+    """A client's bookings: book, list, read, cancel. Other clients'
+    bookings need ``bookings.view_booking`` to read and
+    ``bookings.change_booking`` to cancel; ``is_staff`` alone grants none."""
 
     serializer_class = s.OutputBookingSerializer
     lookup_value_regex = "[0-9]+"
@@ -145,11 +147,11 @@ class BookingViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         tags=["bookings"],
-        summary="Own bookings (staff: all), with the latest payment",
+        summary="Own bookings (all with view_booking), with the latest payment",
         responses={200: s.OutputBookingSerializer(many=True), 404: INVALID_PAGE},
     )
     def list(self, request: Request) -> Response:
-        """Own bookings (staff: all), newest first, paginated."""
+        """Own bookings (all with view_booking), newest first, paginated."""
         page = self.paginate_queryset(booking_list_for_user(user=request.user))
         return self.get_paginated_response(
             s.OutputBookingSerializer(page, many=True).data
@@ -171,6 +173,7 @@ class BookingViewSet(viewsets.GenericViewSet):
         request=None,
         responses={
             200: s.OutputBookingSerializer,
+            403: error_response("Another client's booking, without change_booking"),
             404: NOT_FOUND,
             409: error_response("This booking cannot be cancelled"),
         },

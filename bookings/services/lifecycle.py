@@ -5,8 +5,13 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from bookings.exceptions import BookingNotCancellable, BookingNotFound
+from bookings.exceptions import (
+    BookingChangeNotAllowed,
+    BookingNotCancellable,
+    BookingNotFound,
+)
 from bookings.models import Booking
+from bookings.selectors import CHANGE_ANY_BOOKING, sees_every_booking
 from bookings.services.transitions import booking_transition
 
 logger = logging.getLogger(__name__)
@@ -16,17 +21,20 @@ PaymentStatus = Booking.PaymentStatus
 
 
 def booking_cancel(*, booking_id: int, actor) -> Booking:
-    """Cancel a booking as its client or as staff.
+    """Cancel a booking as its client or with ``bookings.change_booking``.
 
     An unpaid booking is simply cancelled; a paid one becomes cancelled
-    with ``refund_due``. Raises ``BookingNotFound`` (not the actor's),
-    ``BookingNotCancellable`` (already started) and
-    ``InvalidBookingTransition`` (completed, expired...).
+    with ``refund_due``. Raises ``BookingNotFound`` (not the actor's and
+    not visible to them), ``BookingChangeNotAllowed`` (visible through
+    ``view_booking`` but no ``change_booking``), ``BookingNotCancellable``
+    (already started) and ``InvalidBookingTransition`` (completed,
+    expired...).
     """
     with transaction.atomic():
         booking = Booking.objects.select_for_update().filter(pk=booking_id).first()
-        if booking is None or not (actor.is_staff or booking.client_id == actor.pk):
+        if booking is None:
             raise BookingNotFound()
+        _check_may_change(actor, booking)
         if booking.status == Status.CONFIRMED and booking.start <= timezone.now():
             raise BookingNotCancellable(
                 "This consultation has already started and cannot be cancelled."
@@ -41,6 +49,16 @@ def booking_cancel(*, booking_id: int, actor) -> Booking:
             status=Status.CANCELLED,
             payment_status=payment_status,
         )
+
+
+def _check_may_change(actor, booking: Booking) -> None:
+    """Its client, or a user with the change permission (``is_staff``
+    alone grants nothing)."""
+    if booking.client_id == actor.pk or actor.has_perm(CHANGE_ANY_BOOKING):
+        return
+    if sees_every_booking(actor):
+        raise BookingChangeNotAllowed()
+    raise BookingNotFound()
 
 
 def booking_expire_holds() -> int:

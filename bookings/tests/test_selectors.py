@@ -1,6 +1,7 @@
 from datetime import time, timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 
 from bookings.availability import local_datetime
 from bookings.exceptions import (
@@ -178,12 +179,21 @@ def test_booking_list_for_user_gives_only_own_bookings():
     assert list(bookings) == [mine]
 
 
-def test_booking_list_for_user_gives_staff_every_booking():
+def test_booking_list_for_user_gives_every_booking_with_view_permission():
     # given
     BookingFactory.create_batch(2)
+    support = UserFactory(staff=True)
+    support.groups.add(Group.objects.get(name="Support"))
+    # when / then
+    assert booking_list_for_user(user=support).count() == 2
+
+
+def test_booking_list_for_user_gives_staff_without_permission_their_own():
+    # given
+    BookingFactory()
     staff = UserFactory(staff=True)
     # when / then
-    assert booking_list_for_user(user=staff).count() == 2
+    assert booking_list_for_user(user=staff).count() == 0
 
 
 def test_booking_get_for_user_hides_other_clients_bookings():
@@ -217,13 +227,13 @@ def test_booking_get_to_pay_gives_the_owner_their_booking_in_one_query(
     assert found.amount == booking.amount
 
 
-def test_booking_get_to_pay_lets_staff_pay_any_booking():
+def test_booking_get_to_pay_hides_others_bookings_even_from_a_superuser():
     # given
     booking = BookingFactory()
-    # when
-    found = booking_get_to_pay(booking_id=booking.pk, user=UserFactory(staff=True))
-    # then
-    assert found.pk == booking.pk
+    superuser = UserFactory(staff=True, is_superuser=True)
+    # when / then
+    with pytest.raises(BookingNotFound):
+        booking_get_to_pay(booking_id=booking.pk, user=superuser)
 
 
 @pytest.mark.parametrize("whose", ["another client", "missing"])

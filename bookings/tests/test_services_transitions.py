@@ -2,6 +2,7 @@ from datetime import timedelta
 from itertools import product
 
 import pytest
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from bookings.exceptions import (
@@ -124,13 +125,23 @@ def test_booking_cancel_makes_a_paid_booking_refund_due():
     assert cancelled.payment_status == PaymentStatus.REFUND_DUE
 
 
-def test_booking_cancel_lets_staff_cancel_any_booking():
+def test_booking_cancel_lets_finance_cancel_any_booking():
     # given
     booking = BookingFactory()
+    finance = UserFactory(staff=True)
+    finance.groups.add(Group.objects.get(name="Finance"))
     # when
-    cancelled = booking_cancel(booking_id=booking.pk, actor=UserFactory(staff=True))
+    cancelled = booking_cancel(booking_id=booking.pk, actor=finance)
     # then
     assert cancelled.status == Status.CANCELLED
+
+
+def test_booking_cancel_hides_others_bookings_from_staff_without_permission():
+    # given
+    booking = BookingFactory()
+    # when / then
+    with pytest.raises(BookingNotFound):
+        booking_cancel(booking_id=booking.pk, actor=UserFactory(staff=True))
 
 
 def test_booking_cancel_hides_other_clients_bookings():

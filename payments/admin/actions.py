@@ -82,7 +82,9 @@ def resolve_manually(modeladmin, request: HttpRequest, queryset: QuerySet):
         )
         return None
     form = ResolveForm(
-        request.POST if "apply" in request.POST else None, targets=targets
+        request.POST if "apply" in request.POST else None,
+        targets=targets,
+        payments=payments,
     )
     if form.is_valid():
         _resolve_each(request, payments, **form.cleaned_data)
@@ -112,11 +114,22 @@ def common_targets(payments: list[Payment]) -> list[str]:
     return sorted(allowed)
 
 
-def _resolve_each(request: HttpRequest, payments: list[Payment], *, to: str, note: str):
+def _resolve_each(
+    request: HttpRequest,
+    payments: list[Payment],
+    *,
+    to: str,
+    note: str,
+    mpesa_receipt_number: str | None,
+) -> None:
     for payment in payments:
         try:
             payment_resolve_manually(
-                payment_id=payment.pk, to=to, note=note, actor=request.user
+                payment_id=payment.pk,
+                to=to,
+                note=note,
+                actor=request.user,
+                mpesa_receipt_number=mpesa_receipt_number,
             )
         except PaymentError as exc:
             messages.error(request, f"Payment {payment.pk}: {exc.message}")

@@ -1,7 +1,10 @@
 """Read-only renderings shared by the payment admin pages and inlines."""
 
 import json
+import re
+from collections.abc import Iterable
 
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -34,9 +37,66 @@ def status_badge(status: str) -> SafeString:
     return format_html(_BADGE, status, colour, label)
 
 
+FULL_PHONE_PERMISSION = "payments.view_full_phone"
+# Keys of Daraja bodies that hold the customer's number (STK push request,
+# C2B); the STK callback's number is the ``PhoneNumber`` metadata item.
+PHONE_KEYS = frozenset({"PartyA", "PhoneNumber", "MSISDN"})
+# A Kenyan MSISDN inside free text (a body that was not JSON).
+_MSISDN_IN_TEXT = re.compile(r"(?<![0-9])254[17][0-9]{8}(?![0-9])")
+
+
 def masked_phone(phone: str | None) -> str:
     """``2547******149``: staff never need the full number on screen."""
     return mask_phone(phone) if phone else "-"
+
+
+def full_phone(phone: str | None) -> str:
+    """The number as stored, for users with ``payments.view_full_phone``."""
+    return phone or "-"
+
+
+def shows_full_phone(request: HttpRequest) -> bool:
+    return request.user.has_perm(FULL_PHONE_PERMISSION)
+
+
+def fields_for(
+    request: HttpRequest, fields: Iterable[str], full: dict[str, str]
+) -> list[str]:
+    """``fields`` with each masked field swapped for its full twin (the
+    ``full`` mapping) when the user may see full phone numbers."""
+    if not shows_full_phone(request):
+        return list(fields)
+    return [full.get(name, name) for name in fields]
+
+
+def mask_phones(value: object) -> object:
+    """A copy of a stored JSON body with the customer's number masked:
+    ``PartyA``, ``PhoneNumber`` and the callback's ``PhoneNumber`` item,
+    at any depth. The stored body itself is never changed."""
+    if isinstance(value, list):
+        return [mask_phones(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    masked = {}
+    for key, item in value.items():
+        if key in PHONE_KEYS and isinstance(item, str | int):
+            masked[key] = mask_phone(item)
+        else:
+            masked[key] = mask_phones(item)
+    if value.get("Name") in PHONE_KEYS and isinstance(value.get("Value"), str | int):
+        masked["Value"] = mask_phone(value["Value"])
+    return masked
+
+
+def mask_phones_in_text(text: str) -> str:
+    """Raw text (a body we could not parse) with every MSISDN masked."""
+    return _MSISDN_IN_TEXT.sub(lambda match: mask_phone(match[0]), text)
+
+
+def client_name(user) -> str:
+    """``wanjiru (Wanjiru Kamau)``, or the username alone."""
+    full_name = user.get_full_name()
+    return f"{user.username} ({full_name})" if full_name else user.username
 
 
 def payment_link(payment_id: int) -> SafeString:

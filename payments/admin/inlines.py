@@ -5,9 +5,17 @@ Attached to ``bookings.admin.BookingAdmin`` from the payments side (see
 """
 
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
-from payments.admin.display import masked_phone, payment_link, status_badge
+from hakiyetu.money import format_kes
+from payments.admin.display import (
+    fields_for,
+    full_phone,
+    masked_phone,
+    payment_link,
+    status_badge,
+)
 from payments.admin.events import ReadOnlyMixin
 from payments.models import Payment
 
@@ -21,19 +29,26 @@ class BookingPaymentInline(ReadOnlyMixin, admin.TabularInline):
     fields = (
         "link",
         "created_at",
-        "amount",
+        "amount_column",
         "status_column",
         "phone",
         "result_code",
         "failure_reason",
         "mpesa_receipt_number",
     )
-    readonly_fields = fields
+    readonly_fields = (*fields, "phone_full")
     verbose_name_plural = "Payments"
+
+    def get_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return fields_for(request, self.fields, {"phone": "phone_full"})
 
     @admin.display(description="payment")
     def link(self, payment: Payment) -> SafeString:
         return payment_link(payment.pk)
+
+    @admin.display(description="amount")
+    def amount_column(self, payment: Payment) -> str:
+        return format_kes(payment.amount)
 
     @admin.display(description="status")
     def status_column(self, payment: Payment) -> SafeString:
@@ -42,3 +57,7 @@ class BookingPaymentInline(ReadOnlyMixin, admin.TabularInline):
     @admin.display(description="phone")
     def phone(self, payment: Payment) -> str:
         return masked_phone(payment.phone_number)
+
+    @admin.display(description="phone")
+    def phone_full(self, payment: Payment) -> str:
+        return full_phone(payment.phone_number)

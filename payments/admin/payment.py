@@ -8,6 +8,7 @@ from django.urls import path
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
+from hakiyetu.money import format_kes
 from payments.admin import actions, display
 from payments.admin.events import PaymentEventInline, ReadOnlyMixin
 from payments.admin.filters import ResultCodeFilter, StuckFilter
@@ -16,35 +17,42 @@ from payments.admin.search import payment_search_q
 from payments.models import Payment
 
 PERMISSION = "payments.{}_payment"
+# Masked phone columns and their full twins, swapped in for users with
+# payments.view_full_phone (see ``display.fields_for``).
+FULL_PHONE_FIELDS = {"phone": "phone_full", "paid_phone": "paid_phone_full"}
 
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Find, inspect, re-query and resolve payments; never edit them."""
 
+    # Who, how much and where it stands first: at 1280 px the last columns
+    # scroll inside the list.
     list_display = (
         "id",
         "created_at",
-        "phone",
-        "amount",
+        "client_column",
+        "amount_column",
         "status_column",
+        "phone",
+        "mpesa_receipt_number",
         "result_code",
         "failure_reason",
-        "mpesa_receipt_number",
         "booking_column",
         "age",
     )
     list_display_links = ("id", "created_at")
     list_filter = (
         "status",
+        "review_code",
         StuckFilter,
         ResultCodeFilter,
         ("created_at", admin.DateFieldListFilter),
     )
     search_fields = ("mpesa_receipt_number",)  # shows the box; see search.py
     search_help_text = (
-        "Receipt, CheckoutRequestID, MerchantRequestID, phone (any format) "
-        "or booking id."
+        "Receipt, CheckoutRequestID, MerchantRequestID, phone (any format), "
+        "booking id, or the client's username or name."
     )
     list_per_page = 50
     # "N of M" needs a second COUNT over the whole table on every page.
@@ -55,8 +63,16 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
         actions.export_csv,
     )
     inlines = (PaymentEventInline,)
+
+    class Media:
+        # The history table fits a 1280 px window (wrapping long JSON).
+        css = {"all": ("payments/admin.css",)}
+
     fieldsets = (
-        (None, {"fields": ("status_column", "amount", "phone", "initiated_by")}),
+        (
+            None,
+            {"fields": ("status_column", "amount_column", "phone", "initiated_by")},
+        ),
         (
             "Daraja",
             {
@@ -74,7 +90,7 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
             {
                 "fields": (
                     "mpesa_receipt_number",
-                    "paid_amount",
+                    "paid_amount_column",
                     "paid_phone",
                     "transaction_date",
                 )
@@ -99,15 +115,35 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     )
     readonly_fields = (
         "status_column",
+        "amount_column",
+        "paid_amount_column",
         "phone",
         "paid_phone",
         "booking_column",
         "other_payments",
         "idempotent_response_pretty",
+        *FULL_PHONE_FIELDS.values(),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Payment]:
-        return super().get_queryset(request).select_related("initiated_by")
+        # The client column: one join per page, not one query per row.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("initiated_by", "booking__client")
+        )
+
+    def get_list_display(self, request: HttpRequest) -> list[str]:
+        return display.fields_for(request, self.list_display, FULL_PHONE_FIELDS)
+
+    def get_fieldsets(self, request: HttpRequest, obj=None) -> list:
+        return [
+            (name, {**options, "fields": self._phone_fields(request, options)})
+            for name, options in super().get_fieldsets(request, obj)
+        ]
+
+    def _phone_fields(self, request: HttpRequest, options: dict) -> list[str]:
+        return display.fields_for(request, options["fields"], FULL_PHONE_FIELDS)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
@@ -161,9 +197,29 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def paid_phone(self, payment: Payment) -> str:
         return display.masked_phone(payment.paid_phone_number)
 
+    @admin.display(description="phone")
+    def phone_full(self, payment: Payment) -> str:
+        return display.full_phone(payment.phone_number)
+
+    @admin.display(description="paid from")
+    def paid_phone_full(self, payment: Payment) -> str:
+        return display.full_phone(payment.paid_phone_number)
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_column(self, payment: Payment) -> str:
+        return format_kes(payment.amount)
+
+    @admin.display(description="paid amount")
+    def paid_amount_column(self, payment: Payment) -> str:
+        return format_kes(payment.paid_amount)
+
     @admin.display(description="status", ordering="status")
     def status_column(self, payment: Payment) -> SafeString:
         return display.status_badge(payment.status)
+
+    @admin.display(description="client")
+    def client_column(self, payment: Payment) -> str:
+        return display.client_name(payment.booking.client)
 
     @admin.display(description="booking", ordering="booking_id")
     def booking_column(self, payment: Payment) -> SafeString:

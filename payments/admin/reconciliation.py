@@ -1,6 +1,10 @@
 """The reconciliation page: what finance checks every morning."""
 
+import re
+from datetime import date, timedelta
+
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
@@ -10,40 +14,82 @@ from payments.models import Payment
 
 # The page lists cases to act on; beyond this, use the filtered list.
 MAX_ROWS = 100
+# ?day= takes a Nairobi date from here to today.
+EARLIEST_DAY = date(2000, 1, 1)
+_DAY_FORMAT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def reconciliation_view(request: HttpRequest, model_admin) -> TemplateResponse:
-    """Counts per status (today, last 7 Nairobi days), stuck payments,
+    """Counts and KES totals per status (a Nairobi day, ``?day=YYYY-MM-DD``,
+    today by default, and the 7 days ending with it), stuck payments,
     payments needing review and failure reasons by result code."""
-    today = reporting.nairobi_day_start()
-    week = reporting.nairobi_day_start(days_ago=6)
-    counts_today = reporting.payment_status_counts(since=today)
-    counts_week = reporting.payment_status_counts(since=week)
+    today = reporting.nairobi_today()
+    day = _day_asked(request, today=today)
+    day_start = reporting.nairobi_midnight(day)
+    day_end = reporting.nairobi_midnight(day + timedelta(days=1))
+    week_start = reporting.nairobi_midnight(day - timedelta(days=6))
     context = {
         **model_admin.admin_site.each_context(request),
         "title": "Payments reconciliation",
         "opts": Payment._meta,
-        "today": today,
-        "week_start": week,
-        "status_rows": [
-            {
-                "status": status,
-                "badge": status_badge(status),
-                "today": counts_today[status],
-                "week": counts_week[status],
-            }
-            for status in Payment.Status.values
-        ],
-        "totals": (sum(counts_today.values()), sum(counts_week.values())),
+        "day": day_start,
+        "week_start": week_start,
+        "is_today": day == today,
+        "previous_day": (day - timedelta(days=1)).isoformat(),
+        "next_day": (day + timedelta(days=1)).isoformat() if day < today else "",
+        **_status_table(day_start, day_end, week_start),
         "stuck": _rows(reporting.payment_list_stuck()[:MAX_ROWS]),
         "needs_review": _rows(reporting.payment_list_needs_review()[:MAX_ROWS]),
-        "failure_reasons": reporting.payment_failure_reasons(since=week),
+        "review_reasons": reporting.payment_review_reasons(),
+        "failure_reasons": reporting.payment_failure_reasons(
+            since=week_start, until=day_end
+        ),
         "max_rows": MAX_ROWS,
         "lifetime_seconds": settings.MPESA_STK_LIFETIME_SECONDS,
     }
     return TemplateResponse(
         request, "admin/payments/payment/reconciliation.html", context
     )
+
+
+def _day_asked(request: HttpRequest, *, today: date) -> date:
+    """The ``?day=`` asked for, or today (with a message) if it is unusable."""
+    text = request.GET.get("day", "").strip()
+    if not text:
+        return today
+    try:
+        day = date.fromisoformat(text) if _DAY_FORMAT.fullmatch(text) else None
+    except ValueError:
+        day = None
+    if day is None or not EARLIEST_DAY <= day <= today:
+        messages.error(
+            request,
+            f"Enter the day as YYYY-MM-DD, from {EARLIEST_DAY.isoformat()} to "
+            f"today ({today.isoformat()}); showing today.",
+        )
+        return today
+    return day
+
+
+def _status_table(day_start, day_end, week_start) -> dict:
+    on_day = reporting.payment_status_totals(since=day_start, until=day_end)
+    in_week = reporting.payment_status_totals(since=week_start, until=day_end)
+    rows = [
+        {
+            "status": status,
+            "badge": status_badge(status),
+            "day": on_day[status].count,
+            "day_amount": on_day[status].amount,
+            "week": in_week[status].count,
+            "week_amount": in_week[status].amount,
+        }
+        for status in Payment.Status.values
+    ]
+    totals = {
+        key: sum(row[key] for row in rows)
+        for key in ("day", "day_amount", "week", "week_amount")
+    }
+    return {"status_rows": rows, "totals": totals}
 
 
 def _rows(payments) -> list[dict]:

@@ -1,21 +1,32 @@
-"""What staff type into the payments search box, as one query.
+"""What staff type into the payments search box, as one filter.
 
-The whole term is one value (phone numbers have spaces): a receipt, a
-CheckoutRequestID, a MerchantRequestID, a phone number in any form
-``normalise_phone`` accepts, or a booking id (``42`` or ``#42``).
+The whole term is one value (phone numbers and names have spaces): a
+receipt, a CheckoutRequestID, a MerchantRequestID, a phone number in any
+form ``normalise_phone`` accepts, a booking id (``42`` or ``#42``), or the
+client's username, first name, last name or "first last" (any case).
 """
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from bookings.models import Booking
 from payments.daraja.exceptions import DarajaValidationError
 from payments.daraja.phone import normalise_phone
 
 # Ids are bigints; longer digit strings are phone numbers or nothing.
 _MAX_ID_DIGITS = 18
+# A client's bookings matched by name, newest first; beyond this, search
+# by phone or booking id.
+MAX_CLIENT_BOOKINGS = 1000
 
 
 def payment_search_q(term: str) -> Q:
-    """A filter matching ``term`` against every identifier staff might hold."""
+    """A filter matching ``term`` against every identifier staff might hold.
+
+    A term that is no phone number or id costs one small query first: the
+    bookings of clients of that name, so that the payments are then found
+    by their indexed ``booking_id`` rather than by a join on every row.
+    """
     term = term.strip()
     query = (
         # Receipts are upper case (NLJ7RT61SV): exact match on the unique index.
@@ -27,9 +38,30 @@ def payment_search_q(term: str) -> Q:
     if phone:
         query |= Q(phone_number=phone) | Q(paid_phone_number=phone)
     digits = term.lstrip("#")
-    if digits.isascii() and digits.isdigit() and len(digits) <= _MAX_ID_DIGITS:
+    is_number = digits.isascii() and digits.isdigit()
+    if is_number and len(digits) <= _MAX_ID_DIGITS:
         query |= Q(booking_id=int(digits))
+    if not (phone or is_number):
+        booking_ids = _bookings_of_clients_named(term)
+        if booking_ids:
+            query |= Q(booking_id__in=booking_ids)
     return query
+
+
+def _bookings_of_clients_named(term: str) -> list[int]:
+    words = term.split()
+    if not words:
+        return []
+    names = (
+        Q(username__iexact=term)
+        | Q(first_name__iexact=term)
+        | Q(last_name__iexact=term)
+    )
+    if len(words) > 1:
+        names |= Q(first_name__iexact=words[0], last_name__iexact=" ".join(words[1:]))
+    clients = get_user_model().objects.filter(names).values("pk")
+    bookings = Booking.objects.filter(client__in=clients).order_by("-pk")
+    return list(bookings.values_list("pk", flat=True)[:MAX_CLIENT_BOOKINGS])
 
 
 def _phone_or_none(term: str) -> str | None:

@@ -47,7 +47,8 @@ def validate_amount(value: object) -> int:
         raise DarajaValidationError("amount", "Enter a whole number of shillings.")
     if not MIN_AMOUNT <= amount <= MAX_AMOUNT:
         raise DarajaValidationError(
-            "amount", f"Amount must be between KES {MIN_AMOUNT} and {MAX_AMOUNT:,}."
+            "amount",
+            f"Amount must be between KES {MIN_AMOUNT:,} and KES {MAX_AMOUNT:,}.",
         )
     return amount
 

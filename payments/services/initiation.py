@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from bookings.selectors import booking_get_to_pay
 from bookings.services import booking_assert_payable, booking_extend_hold
+from hakiyetu.money import format_kes
 from payments.callback_url import callback_url_problems
 from payments.daraja.client import DarajaClient, get_client
 from payments.daraja.exceptions import (
@@ -87,7 +88,8 @@ def payment_initiate(
     booking = booking_get_to_pay(booking_id=booking_id, user=user)
     if amount is not None and amount != booking.amount:
         raise AmountMismatch(
-            f"This booking costs KES {booking.amount}; you sent {amount}.",
+            f"This booking costs {format_kes(booking.amount)}; "
+            f"you sent {format_kes(amount)}.",
             expected_amount=booking.amount,
         )
     reference = _reference(account_reference, booking_id=booking.pk)

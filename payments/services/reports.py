@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from hakiyetu.money import format_kes
 from payments.models import Payment
 
 ReviewCode = Payment.ReviewCode
@@ -121,15 +122,6 @@ def storable_amount(amount: Decimal | None) -> Decimal | None:
     if amount is None or not amount.is_finite() or abs(amount) >= _STORABLE_AMOUNT:
         return None
     return amount if amount == amount.quantize(Decimal("0.01")) else None
-
-
-def format_kes(amount: Decimal | int) -> str:
-    """``KES 3,000`` for whole shillings, ``KES -1.5`` otherwise."""
-    if abs(amount) >= _STORABLE_AMOUNT:
-        return f"KES {Decimal(amount):.3E}"  # a forged 1e300 stays short
-    if amount == int(amount):
-        return f"KES {int(amount):,}"
-    return f"KES {amount}"
 
 
 def _shown(value: str) -> str:

@@ -2,51 +2,82 @@
 
 import logging
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from bookings.services import BookingPaymentOutcome, booking_mark_paid
 from payments.exceptions import InvalidPaymentInput, InvalidPaymentTransition
 from payments.models import Payment, PaymentEvent
 from payments.services.events import event_record
+from payments.services.reports import receipt_is_valid
 from payments.services.transitions import apply_transition, payment_lock
 
 logger = logging.getLogger(__name__)
 Status = Payment.Status
 
+RECEIPT_FIELD = "mpesa_receipt_number"
 
-def payment_resolve_manually(*, payment_id: int, to: str, note: str, actor) -> Payment:
+
+def payment_resolve_manually(
+    *,
+    payment_id: int,
+    to: str,
+    note: str,
+    actor,
+    mpesa_receipt_number: str | None = None,
+) -> Payment:
     """Move a payment to ``to`` on a staff member's word, with a note.
 
     ``to`` must be allowed from the current status. Resolving to
-    ``completed`` confirms the booking in the same transaction; if the
-    booking cannot be confirmed, nothing changes and the error says why.
+    ``completed`` needs the M-Pesa receipt (normalised to upper case, on
+    no other payment, and the one on record if Daraja reported one) and
+    confirms the booking in the same transaction; if the booking cannot be
+    confirmed, nothing changes and the error says why.
     Side effects: a staff-action event and a status-change event.
+    Raises ``InvalidPaymentInput`` (note, receipt) and
+    ``InvalidPaymentTransition``.
     """
     note = (note or "").strip()
     if not note:
         raise InvalidPaymentInput(
             "A note explaining the resolution is required.", field="note"
         )
-    with transaction.atomic():
-        payment = payment_lock(payment_id=payment_id)
-        if not Payment.can_transition(payment.status, to):
-            raise InvalidPaymentTransition(
-                f"A payment cannot go from {payment.status} to {to}."
+    receipt = None
+    if to == Status.COMPLETED:
+        receipt = receipt_normalise(mpesa_receipt_number)
+    try:
+        with transaction.atomic():
+            payment = _resolve_locked(
+                payment_id=payment_id, to=to, note=note, actor=actor, receipt=receipt
             )
-        event_record(
-            kind=PaymentEvent.Kind.STAFF_ACTION,
-            payment_id=payment.pk,
-            actor=actor,
-            from_status=payment.status,
-            to_status=to,
-            reason=f"resolved manually: {note}",
-            checkout_request_id=payment.checkout_request_id or "",
-        )
-        if to == Status.COMPLETED:
-            _confirm_booking_or_refuse(payment)
-        apply_transition(payment, to=to, reason=f"staff: {note}", actor=actor)
+    except IntegrityError as exc:
+        if receipt is None:
+            raise
+        # Another payment took the receipt between our check and our save.
+        raise _receipt_taken(receipt) from exc
     logger.info("payment %s resolved to %s by staff user %s", payment.pk, to, actor.pk)
     return payment
+
+
+def receipt_normalise(value: str | None) -> str:
+    """``value`` as a receipt number (upper case), or ``InvalidPaymentInput``."""
+    receipt = (value or "").strip().upper()
+    if not receipt:
+        raise InvalidPaymentInput(
+            "Enter the M-Pesa receipt number to complete a payment.",
+            field=RECEIPT_FIELD,
+        )
+    if not receipt_is_valid(receipt):
+        raise InvalidPaymentInput(
+            "An M-Pesa receipt number is 1 to 20 letters and digits, e.g. NLJ7RT61SV.",
+            field=RECEIPT_FIELD,
+        )
+    return receipt
+
+
+def receipt_held_elsewhere(*, receipt: str, payment_id: int | None = None) -> bool:
+    """Whether a payment other than ``payment_id`` holds ``receipt``."""
+    holders = Payment.objects.filter(mpesa_receipt_number=receipt)
+    return holders.exclude(pk=payment_id).exists()
 
 
 def payment_allowed_targets(payment: Payment) -> list[str]:
@@ -54,10 +85,66 @@ def payment_allowed_targets(payment: Payment) -> list[str]:
     return sorted(Payment.ALLOWED_TRANSITIONS.get(payment.status, ()))
 
 
+def _resolve_locked(
+    *, payment_id: int, to: str, note: str, actor, receipt: str | None
+) -> Payment:
+    payment = payment_lock(payment_id=payment_id)
+    if not Payment.can_transition(payment.status, to):
+        raise InvalidPaymentTransition(
+            f"A payment cannot go from {payment.status} to {to}."
+        )
+    fields = {}
+    if receipt:
+        _check_receipt(payment, receipt)
+        fields[RECEIPT_FIELD] = receipt
+    event_record(
+        kind=PaymentEvent.Kind.STAFF_ACTION,
+        payment_id=payment.pk,
+        actor=actor,
+        from_status=payment.status,
+        to_status=to,
+        reason=f"resolved manually: {note}",
+        checkout_request_id=payment.checkout_request_id or "",
+    )
+    if to == Status.COMPLETED:
+        _confirm_booking_or_refuse(payment)
+    apply_transition(payment, to=to, reason=f"staff: {note}", actor=actor, **fields)
+    return payment
+
+
+def _check_receipt(payment: Payment, receipt: str) -> None:
+    on_record = payment.mpesa_receipt_number
+    if on_record and on_record != receipt:
+        raise InvalidPaymentInput(
+            f"Daraja reported receipt {on_record} for this payment; "
+            f"{receipt} does not match it.",
+            field=RECEIPT_FIELD,
+        )
+    if receipt_held_elsewhere(receipt=receipt, payment_id=payment.pk):
+        raise _receipt_taken(receipt)
+
+
+def _receipt_taken(receipt: str | None) -> InvalidPaymentInput:
+    return InvalidPaymentInput(
+        f"Receipt {receipt} is already on another payment.", field=RECEIPT_FIELD
+    )
+
+
 def _confirm_booking_or_refuse(payment: Payment) -> None:
     outcome = booking_mark_paid(booking_id=payment.booking_id)
+    if outcome == BookingPaymentOutcome.ALREADY_PAID and not _paid_by_another(payment):
+        # This payment paid the booking before a later report sent it to
+        # review (e.g. failure_after_completion): completing it restores it.
+        return
     if outcome != BookingPaymentOutcome.CONFIRMED:
         raise InvalidPaymentTransition(
             f"The booking cannot be confirmed ({outcome.value}); resolve the "
             "booking (refund) instead of completing this payment."
         )
+
+
+def _paid_by_another(payment: Payment) -> bool:
+    others = Payment.objects.filter(
+        booking_id=payment.booking_id, status=Status.COMPLETED
+    )
+    return others.exclude(pk=payment.pk).exists()

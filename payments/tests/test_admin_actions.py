@@ -157,7 +157,7 @@ def test_resolve_shows_form_with_allowed_targets_only(client):
     # then
     assert response.status_code == 200
     choices = [value for value, _ in response.context["form"].fields["to"].choices]
-    assert choices == ["completed", "needs_review"]
+    assert choices == ["", "completed", "needs_review"]
 
 
 def test_resolve_completes_payment_with_note_and_actor(client):
@@ -167,7 +167,11 @@ def test_resolve_completes_payment_with_note_and_actor(client):
 
     # when
     response = _resolve(
-        client, [payment], to="completed", note="Statement shows NLJ7RT61SV"
+        client,
+        [payment],
+        to="completed",
+        note="Statement shows NLJ7RT61SV",
+        mpesa_receipt_number="NLJ7RT61SV",
     )
 
     # then
@@ -214,7 +218,13 @@ def test_resolve_reports_booking_that_cannot_be_confirmed(client):
     payment = PaymentFactory(needs_review=True, booking__cancelled=True)
 
     # when
-    response = _resolve(client, [payment], to="completed", note="paid late")
+    response = _resolve(
+        client,
+        [payment],
+        to="completed",
+        note="paid late",
+        mpesa_receipt_number="NLJ7RT61SV",
+    )
 
     # then
     payment.refresh_from_db()
@@ -263,3 +273,119 @@ def test_actions_offered_per_group(client):
     assert "resolve_manually" not in names
     assert "export_csv" not in names
     assert "delete_selected" not in names
+
+
+def test_resolve_form_starts_with_no_status_chosen(client):
+    # given
+    _login(client, "Finance")
+    payment = PaymentFactory(needs_review=True)
+
+    # when
+    response = _run(client, "resolve_manually", [payment])
+    submitted = _resolve(client, [payment], note="no money on the statement")
+
+    # then
+    choices = response.context["form"].fields["to"].choices
+    assert choices[0][0] == ""
+    assert '<option value="" selected>' in response.content.decode()
+    assert "to" in submitted.context["form"].errors
+    payment.refresh_from_db()
+    assert payment.status == Status.NEEDS_REVIEW
+
+
+def test_resolve_to_completed_requires_the_receipt(client):
+    # given
+    _login(client, "Finance")
+    payment = PaymentFactory(needs_review=True)
+
+    # when
+    response = _resolve(client, [payment], to="completed", note="seen on statement")
+
+    # then
+    assert response.context["form"].errors["mpesa_receipt_number"]
+    payment.refresh_from_db()
+    assert payment.status == Status.NEEDS_REVIEW
+
+
+def test_resolve_to_completed_saves_the_receipt_in_upper_case(client):
+    # given
+    _login(client, "Finance")
+    payment = PaymentFactory(needs_review=True)
+
+    # when
+    _resolve(
+        client,
+        [payment],
+        to="completed",
+        note="seen on statement",
+        mpesa_receipt_number=" nlj7rt61sv ",
+    )
+
+    # then
+    payment.refresh_from_db()
+    assert payment.status == Status.COMPLETED
+    assert payment.mpesa_receipt_number == "NLJ7RT61SV"
+
+
+@pytest.mark.parametrize("receipt", ["NLJ-7RT61", "A" * 21, "NLJ 7RT61", "NLJ7RT6É"])
+def test_resolve_refuses_a_malformed_receipt(client, receipt):
+    # given
+    _login(client, "Finance")
+    payment = PaymentFactory(needs_review=True)
+
+    # when
+    response = _resolve(
+        client,
+        [payment],
+        to="completed",
+        note="seen on statement",
+        mpesa_receipt_number=receipt,
+    )
+
+    # then
+    assert response.context["form"].errors["mpesa_receipt_number"]
+    payment.refresh_from_db()
+    assert payment.status == Status.NEEDS_REVIEW
+
+
+def test_resolve_refuses_a_receipt_another_payment_holds(client):
+    # given
+    _login(client, "Finance")
+    PaymentFactory(completed=True, mpesa_receipt_number="NLJ7RT61SV")
+    payment = PaymentFactory(needs_review=True)
+
+    # when
+    response = _resolve(
+        client,
+        [payment],
+        to="completed",
+        note="seen on statement",
+        mpesa_receipt_number="nlj7rt61sv",
+    )
+
+    # then
+    errors = response.context["form"].errors["mpesa_receipt_number"]
+    assert "another payment" in errors[0]
+    payment.refresh_from_db()
+    assert payment.status == Status.NEEDS_REVIEW
+    assert payment.mpesa_receipt_number is None
+
+
+def test_resolve_to_completed_takes_one_payment_at_a_time(client):
+    # given: one receipt cannot pay two payments
+    _login(client, "Finance")
+    payments = PaymentFactory.create_batch(2, needs_review=True)
+
+    # when
+    response = _resolve(
+        client,
+        payments,
+        to="completed",
+        note="seen on statement",
+        mpesa_receipt_number="NLJ7RT61SV",
+    )
+
+    # then
+    assert response.context["form"].errors["to"]
+    statuses = set(Payment.objects.values_list("status", flat=True))
+    assert statuses == {Status.NEEDS_REVIEW}

@@ -14,9 +14,9 @@ from django.contrib.contenttypes.models import ContentType
 
 from bookings.tests.factories import UserFactory
 from payments.daraja.client import get_client
-from payments.models import Payment
+from payments.models import Payment, PaymentEvent
 from payments.simulator import SimulatorServer
-from payments.tests.factories import PaymentFactory
+from payments.tests.factories import PaymentEventFactory, PaymentFactory
 from payments.tests.test_simulator_fixtures import start_simulator, use_simulator
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -124,3 +124,48 @@ def _requery_permission() -> Permission:
         codename="requery_payment",
         defaults={"name": "Can re-query payments with Daraja"},
     )[0]
+
+
+def _long_history(payment: Payment) -> None:
+    """Events whose bodies hold long unbroken values, as real ones do."""
+    PaymentEventFactory(
+        payment=payment,
+        kind=PaymentEvent.Kind.DARAJA_EXCHANGE,
+        operation="stk_push",
+        request_body={
+            "Password": "*" * 120,
+            "CallBackURL": "https://pay.example.co.ke/api/payment/callback/" + "x" * 90,
+            "PartyA": PHONE,
+            "TransactionDesc": "Consultation",
+        },
+        response_body={"CheckoutRequestID": "ws_CO_" + "1" * 60},
+        headers={"User-Agent": "Apache-HttpClient/4.5.5 " + "(Java/1.8.0)" * 12},
+    )
+    PaymentEventFactory(
+        payment=payment,
+        kind=PaymentEvent.Kind.STATUS_CHANGE,
+        to_status="initiated",
+        reason="a long reason " * 30,
+    )
+
+
+def test_payment_page_history_fits_a_1280_px_window(page):
+    # given
+    user = UserFactory(staff=True)
+    user.set_password(PASSWORD)
+    user.save(update_fields=["password"])
+    _grant_support(user)
+    payment = PaymentFactory(phone_number=PHONE)
+    _long_history(payment)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    # when
+    page.goto(f"/admin/login/?next=/admin/payments/payment/{payment.pk}/change/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_selector("#events-group")
+
+    # then: nothing to scroll sideways
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 1280

@@ -215,3 +215,51 @@ def test_payment_list_runs_fixed_number_of_queries(
     assert with_fifty_five == with_five
     with django_assert_max_num_queries(with_five):
         staff.get(LIST_URL, {"stuck": "yes", "q": "0712345678"})
+
+
+def _client_named(username: str, first: str = "", last: str = ""):
+    return UserFactory(username=username, first_name=first, last_name=last)
+
+
+def test_payment_list_shows_the_bookings_client(client):
+    # given
+    wanjiru = _client_named("wanjiru", "Wanjiru", "Kamau")
+    PaymentFactory(booking__client=wanjiru)
+    staff = _staff_client(client)
+
+    # when
+    html = staff.get(LIST_URL).content.decode()
+
+    # then
+    assert "wanjiru (Wanjiru Kamau)" in html
+
+
+@pytest.mark.parametrize(
+    "term",
+    ["wanjiru", "WANJIRU", "Wanjiru", "kamau", "Wanjiru Kamau", " wanjiru kamau "],
+)
+def test_payment_list_search_finds_client_by_username_or_name(client, term):
+    # given
+    wanjiru = _client_named("wanjiru", "Wanjiru", "Kamau")
+    wanted = PaymentFactory(booking__client=wanjiru)
+    PaymentFactory(booking__client=_client_named("otieno", "Otieno", "Odhiambo"))
+    staff = _staff_client(client)
+
+    # when
+    response = staff.get(LIST_URL, {"q": term})
+
+    # then
+    assert _listed_ids(response) == {wanted.pk}
+
+
+def test_payment_list_with_client_column_runs_fixed_number_of_queries(client):
+    # given: clients of their own for every payment
+    staff = _staff_client(client)
+    staff.get(LIST_URL)
+    with_five = _list_queries(staff, 5)
+
+    # when
+    with_twenty_five = _list_queries(staff, 20)
+
+    # then
+    assert with_twenty_five == with_five

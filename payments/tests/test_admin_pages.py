@@ -1,6 +1,8 @@
 """Admin: the payment page, the event log, the booking inline, the
 reconciliation page and the staff groups."""
 
+import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +14,7 @@ from bookings.tests.factories import UserFactory
 from payments.models import Payment, PaymentEvent
 from payments.reporting import NAIROBI, nairobi_day_start, payment_status_counts
 from payments.tests.factories import PaymentEventFactory, PaymentFactory
+from payments.tests.payloads import failure_callback
 
 pytestmark = pytest.mark.django_db
 Status = Payment.Status
@@ -163,13 +166,14 @@ def test_event_admin_is_read_only(client):
     assert event.reason == "keep me"
 
 
-def test_booking_page_shows_its_payments_inline(client, admin_client):
-    # given
+def test_booking_page_shows_its_payments_inline(client):
+    # given: Finance may view bookings, not full phone numbers
+    _login(client, "Finance")
     payment = PaymentFactory(completed=True, phone_number="254712345678")
 
     # when
     url = reverse("admin:bookings_booking_change", args=[payment.booking_id])
-    html = admin_client.get(url).content.decode()
+    html = client.get(url).content.decode()
 
     # then
     assert f">Payment {payment.pk}</a>" in html
@@ -211,9 +215,7 @@ def test_reconciliation_page_counts_and_cases(client, settings):
 
     # then
     assert response.status_code == 200
-    rows = {
-        r["status"]: (r["today"], r["week"]) for r in response.context["status_rows"]
-    }
+    rows = {r["status"]: (r["day"], r["week"]) for r in response.context["status_rows"]}
     assert rows["completed"] == (1, 1)
     assert rows["pending"] == (0, 1)
     assert rows["failed"] == (2, 2)
@@ -302,3 +304,171 @@ def test_support_reads_a_payments_history_without_the_callback_secret(
     # then: the URL is there, its secret is not
     assert "api.hakiyetu.co.ke/api/payment/callback/" in html
     assert secret not in html
+
+
+def test_payment_pages_write_amounts_as_kes(client, settings):
+    # given: a stuck payment, so the reconciliation page lists it too
+    settings.MPESA_STK_LIFETIME_SECONDS = 180
+    _login(client, "Finance")
+    payment = PaymentFactory(completed=True, booking__amount=3000)
+    stuck = PaymentFactory(booking__amount=12500)
+    old = timezone.now() - timedelta(hours=1)
+    Payment.objects.filter(pk=stuck.pk).update(created_at=old, accepted_at=old)
+
+    # when
+    listed = client.get(reverse("admin:payments_payment_changelist"))
+    page = client.get(_page(payment))
+    reconciliation = client.get(reverse("admin:payments_payment_reconciliation"))
+
+    # then
+    assert "KES 3,000" in listed.content.decode()
+    assert "KES 12,500" in listed.content.decode()
+    assert page.content.decode().count("KES 3,000") >= 2  # asked and paid
+    assert "KES 12,500" in reconciliation.content.decode()
+
+
+def test_booking_admin_writes_amounts_as_kes(client):
+    # given
+    _login(client, "Finance")
+    payment = PaymentFactory(booking__amount=3000)
+
+    # when
+    listed = client.get(reverse("admin:bookings_booking_changelist"))
+    page = client.get(
+        reverse("admin:bookings_booking_change", args=[payment.booking_id])
+    )
+
+    # then
+    assert "KES 3,000" in listed.content.decode()
+    assert page.content.decode().count("KES 3,000") >= 2  # booking and inline
+
+
+def test_event_title_uses_nairobi_time(time_machine):
+    # given: 10:00 UTC is 13:00 in Nairobi
+    time_machine.move_to(datetime(2026, 12, 1, 10, 0, tzinfo=UTC), tick=False)
+    event = PaymentEventFactory(kind=PaymentEvent.Kind.NOTE)
+
+    # when / then
+    assert str(event) == "Note 2026-12-01 13:00:00"
+
+
+def test_first_event_reads_from_nothing_to_initiated(client):
+    # given
+    _login(client)
+    payment = PaymentFactory(initiated=True)
+    PaymentEventFactory(
+        payment=payment,
+        kind=PaymentEvent.Kind.STATUS_CHANGE,
+        from_status="",
+        to_status=Status.INITIATED,
+    )
+
+    # when
+    html = client.get(_page(payment)).content.decode()
+
+    # then
+    assert "— → initiated" in html
+    assert "? → initiated" not in html
+
+
+RECONCILIATION_URL = reverse("admin:payments_payment_reconciliation")
+
+
+def _created_at(payment: Payment, when: datetime) -> None:
+    Payment.objects.filter(pk=payment.pk).update(created_at=when)
+
+
+def test_reconciliation_page_shows_kes_totals_beside_counts(client):
+    # given
+    _login(client, "Finance")
+    PaymentFactory.create_batch(2, completed=True, booking__amount=3000)
+    PaymentFactory(booking__amount=12500)
+
+    # when
+    response = client.get(RECONCILIATION_URL)
+
+    # then
+    rows = {r["status"]: r for r in response.context["status_rows"]}
+    assert (rows["completed"]["day"], rows["completed"]["day_amount"]) == (2, 6000)
+    assert (rows["pending"]["week"], rows["pending"]["week_amount"]) == (1, 12500)
+    html = response.content.decode()
+    assert "KES 6,000" in html
+    assert "KES 18,500" in html  # the day's total
+
+
+def test_reconciliation_page_shows_the_nairobi_day_asked_for(client, time_machine):
+    # given: 22:30 UTC on 19 November is 01:30 on the 20th in Nairobi
+    time_machine.move_to(datetime(2026, 12, 1, 6, 0, tzinfo=UTC), tick=False)
+    _login(client, "Finance")
+    on_the_20th = PaymentFactory(completed=True)
+    _created_at(on_the_20th, datetime(2026, 11, 19, 22, 30, tzinfo=UTC))
+    on_the_19th = PaymentFactory(failed=True)
+    _created_at(on_the_19th, datetime(2026, 11, 19, 20, 30, tzinfo=UTC))
+    PaymentFactory()  # today
+
+    # when
+    response = client.get(RECONCILIATION_URL, {"day": "2026-11-20"})
+
+    # then
+    assert response.status_code == 200
+    rows = {r["status"]: r for r in response.context["status_rows"]}
+    assert rows["completed"]["day"] == 1
+    assert rows["pending"]["day"] == 0
+    assert (rows["failed"]["day"], rows["failed"]["week"]) == (0, 1)
+    assert response.context["day"] == datetime(2026, 11, 20, tzinfo=NAIROBI)
+
+
+@pytest.mark.parametrize(
+    "day", ["2026-13-45", "yesterday", "0001-01-01", "9999-12-31", "2026-12-02"]
+)
+def test_reconciliation_page_refuses_a_bad_day_and_shows_today(
+    client, time_machine, day
+):
+    # given
+    time_machine.move_to(datetime(2026, 12, 1, 6, 0, tzinfo=UTC), tick=False)
+    _login(client, "Finance")
+    PaymentFactory()
+
+    # when
+    response = client.get(RECONCILIATION_URL, {"day": day})
+
+    # then
+    assert response.status_code == 200
+    assert response.context["day"] == datetime(2026, 12, 1, tzinfo=NAIROBI)
+    messages = [str(m) for m in response.context["messages"]]
+    assert any("YYYY-MM-DD" in m for m in messages)
+
+
+def test_reconciliation_page_keeps_links_out_of_the_headers(client):
+    # given: links inside a header take its colour and cannot be seen
+    _login(client, "Finance")
+    PaymentFactory(failed=True)
+
+    # when
+    html = client.get(RECONCILIATION_URL).content.decode()
+
+    # then
+    headers = re.findall(r"<h2[^>]*>.*?</h2>", html, flags=re.S)
+    assert headers
+    assert not [h for h in headers if "<a " in h]
+    assert "?stuck=yes" in html
+
+
+def test_reconciliation_page_counts_failures_reported_after_completion(client):
+    # given: a completed payment, then a failure callback for it
+    _login(client, "Finance")
+    payment = PaymentFactory(completed=True)
+    client.generic(
+        "POST",
+        "/api/payment/callback/test-callback-secret-0123456789",
+        json.dumps(failure_callback(payment.checkout_request_id)).encode(),
+        content_type="application/json",
+    )
+    PaymentFactory(needs_review=True, review_code="amount_mismatch")
+    # when
+    html = client.get(reverse("admin:payments_payment_reconciliation")).content.decode()
+    # then
+    table = html.split('id="review-reasons"')[1].split("</table>")[0]
+    assert "Failure reported after completion</a></td>\n        <td>1</td>" in table
+    assert "Paid amount differs</a></td>\n        <td>1</td>" in table
+    assert "review_code__exact=failure_after_completion" in table

@@ -53,16 +53,6 @@ def test_status_of_another_clients_payment_is_404(api_client):
     assert response.json()["error"]["code"] == "not_found"
 
 
-def test_staff_see_any_payment_status(api_client):
-    # given
-    payment = PaymentFactory()
-    api_client.force_authenticate(UserFactory(staff=True))
-    # when
-    response = api_client.get(status_url(payment))
-    # then
-    assert response.status_code == 200
-
-
 def test_polling_an_overdue_pending_payment_queries_daraja_once_per_interval(
     api_client, fake_daraja, django_capture_on_commit_callbacks
 ):

@@ -390,3 +390,15 @@ def test_stk_push_is_refused_with_503_while_the_callback_url_is_unusable(
     assert settings.MPESA_CALLBACK_SECRET not in response.content.decode()
     assert not Payment.objects.exists()
     assert fake_daraja.pushes == []
+
+
+def test_stk_push_amount_mismatch_names_the_price_in_kes(
+    client_of, booking, fake_daraja
+):
+    # when
+    response = push(client_of(booking.client), booking, amount=1)
+    # then
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == (
+        "This booking costs KES 3,000; you sent KES 1."
+    )
