@@ -29,7 +29,12 @@ def mask_phone_numbers(text: str) -> str:
 
 def redact(text: str) -> str:
     """Mask phone numbers, URL passwords and the callback secret."""
-    text = _CALLBACK_SECRET.sub(r"\1***", mask_phone_numbers(text))
+    return redact_secrets(mask_phone_numbers(text))
+
+
+def redact_secrets(text: str) -> str:
+    """Mask URL passwords and the callback secret (not phone numbers)."""
+    text = _CALLBACK_SECRET.sub(r"\1***", text)
     text = _URL_PASSWORD.sub(r"\1***@", text)
     secret = _configured_callback_secret()
     if len(secret) >= _MIN_SECRET_LENGTH:

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 
+from hakiyetu.logging_filters import redact_secrets
 from payments.daraja.phone import mask_phone
 from payments.models import Payment
 
@@ -119,6 +120,9 @@ def pretty_json(value: object) -> SafeString | str:
     if value in (None, "", {}, []):
         return "-"
     text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+    # Rows stored before secrets were stripped on the way in still hold the
+    # callback secret in CallBackURL: it is never shown (issue 11, point 7).
+    text = redact_secrets(text)
     return format_html(
         '<pre style="max-height:24em;overflow:auto;white-space:pre-wrap;'
         'margin:0">{}</pre>',

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from hakiyetu.logging_filters import redact_secrets
 from payments.admin.display import (
     fields_for,
     mask_phones,
@@ -57,7 +58,7 @@ def event_payload(event: PaymentEvent, *, full_phone: bool = False) -> SafeStrin
     shown = [(label, pretty_json(body)) for label, body in parts if body]
     if event.error:
         error = event.error if full_phone else mask_phones_in_text(event.error)
-        shown.append(("Error", format_html("<pre>{}</pre>", error)))
+        shown.append(("Error", format_html("<pre>{}</pre>", redact_secrets(error))))
     if not shown:
         return "-"
     return format_html_join("", "<div><strong>{}</strong>{}</div>", shown)

@@ -472,3 +472,27 @@ def test_reconciliation_page_counts_failures_reported_after_completion(client):
     assert "Failure reported after completion</a></td>\n        <td>1</td>" in table
     assert "Paid amount differs</a></td>\n        <td>1</td>" in table
     assert "review_code__exact=failure_after_completion" in table
+
+
+def test_a_history_row_stored_with_the_secret_is_shown_without_it(client, settings):
+    # given: an exchange stored before secrets were stripped on the way in
+    secret = "Old-row-secret-must-stay-hidden-0123456789"
+    settings.MPESA_CALLBACK_SECRET = secret
+    payment = PaymentFactory()
+    PaymentEvent.objects.create(
+        payment=payment,
+        kind=PaymentEvent.Kind.DARAJA_EXCHANGE,
+        operation="stk_push",
+        request_body={
+            "CallBackURL": f"https://api.hakiyetu.co.ke/api/payment/callback/{secret}"
+        },
+        error=f"POST https://api.hakiyetu.co.ke/api/payment/callback/{secret} failed",
+    )
+    _login(client, "Support")
+    # when
+    html = client.get(_page(payment)).content.decode()
+    # then: the row is raw, the page is not
+    assert "api.hakiyetu.co.ke/api/payment/callback/***" in html
+    assert secret not in html
+    stored = PaymentEvent.objects.get(kind=PaymentEvent.Kind.DARAJA_EXCHANGE)
+    assert secret in stored.request_body["CallBackURL"]
