@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI / ReDoc files, served offline
     "django_celery_results",
     "hakiyetu",
     "bookings",
@@ -218,6 +219,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Consultation bookings paid with M-Pesa STK Push.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/ and /api/redoc/ load their JavaScript and CSS from
+    # drf-spectacular-sidecar under /static/, never from a CDN at @latest.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "BookingStatusEnum": "bookings.models.BookingStatus",

@@ -2,7 +2,11 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from hakiyetu.auth_api import ObtainTokenView
 from hakiyetu.health import healthz
@@ -12,7 +16,18 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/auth/token/", ObtainTokenView.as_view(), name="auth-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # Swagger UI's own script is served from /api/docs/?script (no inline
+    # <script>); both pages take their files from drf-spectacular-sidecar.
+    path(
+        "api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"
+    ),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(
+            url_name="schema", template_name="api_docs/redoc.html"
+        ),
+        name="redoc",
+    ),
     path("", include("bookings.api.urls")),
     path("", include("payments.api.urls")),
     path("", include("hakiyetu.pages_urls")),
