@@ -160,13 +160,10 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        )
-    },
+    # Never chosen by DEBUG: collectstatic always writes the hashed files and
+    # manifest a DEBUG=0 site needs; a name missing from the manifest falls
+    # back to its plain name instead of a 500 (hakiyetu/static_storage.py).
+    "staticfiles": {"BACKEND": "hakiyetu.static_storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
