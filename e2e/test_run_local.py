@@ -5,9 +5,7 @@ on the port given and be called back on the web port given, or the payment
 never gets its callback (issue 11, point 15).
 """
 
-import contextlib
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -19,6 +17,10 @@ from e2e.stack import BASE_DIR, Stack, _child_env, _wait_until, free_port
 from e2e.test_checkout_api_flow import SUCCESS_PHONE, _book, _push, _wait_final
 
 pytestmark = pytest.mark.e2e
+
+# Redis database number of these processes (with redis:// URLs), away from
+# the other e2e stacks' 13, 14 and 15.
+RUN_LOCAL_REDIS_DB = os.environ.get("E2E_RUN_LOCAL_REDIS_DB", "12")
 
 
 @pytest.fixture
@@ -32,38 +34,31 @@ def run_local(tmp_path):
     )
     stale.var_dir.mkdir()
     stale.log_dir.mkdir()
-    stale.env = _child_env(stale, redis_db="14")
-    stale.manage("migrate", "--noinput", log="migrate")
-    stale.manage("seed_demo", log="seed_demo")
-    web_port, sim_port = free_port(), free_port()
-    with (stale.log_dir / "run_local.log").open("w") as log:
-        proc = subprocess.Popen(  # noqa: S603 - our own manage.py
-            [
-                *(sys.executable, "manage.py", "run_local"),
-                *("--port", str(web_port), "--simulator-port", str(sim_port)),
-            ],
-            cwd=BASE_DIR,
-            env=stale.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    stale.processes["run_local"] = proc
-    stale.web_url = f"http://127.0.0.1:{web_port}"
     try:
+        stale.env = _child_env(stale, redis_db=RUN_LOCAL_REDIS_DB)
+        stale.manage("migrate", "--noinput", log="migrate")
+        stale.manage("seed_demo", log="seed_demo")
+        web_port, sim_port = free_port(), free_port()
+        with (stale.log_dir / "run_local.log").open("w") as log:
+            stale.processes["run_local"] = subprocess.Popen(  # noqa: S603
+                [
+                    *(sys.executable, "manage.py", "run_local"),
+                    *("--port", str(web_port), "--simulator-port", str(sim_port)),
+                ],
+                cwd=BASE_DIR,
+                env=stale.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        stale.web_url = f"http://127.0.0.1:{web_port}"
         _wait_until(stale, "run_local", lambda: _answers(f"{stale.web_url}/healthz"))
         _wait_until(
             stale, "run_local", lambda: " ready." in stale.log_tail("run_local", 400)
         )
         yield stale
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGINT)  # run_local stops its children
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+        stale.stop()  # its process group: run_local and every child; the database
 
 
 def _answers(url: str) -> bool:
