@@ -15,6 +15,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 def _offline(page: Page) -> list[str]:
     """Abort every request that leaves 127.0.0.1; return what was tried."""
     refused: list[str] = []
+    page.set_viewport_size({"width": 1280, "height": 900})  # ReDoc's side menu
 
     def route(r):
         if urlsplit(r.request.url).hostname in {"127.0.0.1", "localhost"}:
@@ -39,6 +40,7 @@ def test_swagger_ui_renders_offline(page: Page, live_stack):
         "Haki Yetu Payments API"
     )
     expect(page.get_by_text("/api/payment/mpesa/stk-push").first).to_be_visible()
+    page.wait_for_load_state("networkidle")
     assert refused == []
 
 
@@ -51,4 +53,6 @@ def test_redoc_renders_offline(page: Page, live_stack):
 
     # then
     expect(page.get_by_role("heading", name="Haki Yetu Payments API")).to_be_visible()
+    expect(page.get_by_text("API docs by Redocly")).to_be_visible()  # its logo
+    page.wait_for_load_state("networkidle")
     assert refused == []

@@ -9,6 +9,7 @@ from drf_spectacular.views import (
 )
 
 from hakiyetu.auth_api import ObtainTokenView
+from hakiyetu.csp import DOCS_POLICY, with_policy
 from hakiyetu.health import healthz
 
 urlpatterns = [
@@ -19,12 +20,18 @@ urlpatterns = [
     # Swagger UI's own script is served from /api/docs/?script (no inline
     # <script>); both pages take their files from drf-spectacular-sidecar.
     path(
-        "api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"
+        "api/docs/",
+        with_policy(DOCS_POLICY)(
+            SpectacularSwaggerSplitView.as_view(url_name="schema")
+        ),
+        name="docs",
     ),
     path(
         "api/redoc/",
-        SpectacularRedocView.as_view(
-            url_name="schema", template_name="api_docs/redoc.html"
+        with_policy(DOCS_POLICY)(
+            SpectacularRedocView.as_view(
+                url_name="schema", template_name="api_docs/redoc.html"
+            )
         ),
         name="redoc",
     ),

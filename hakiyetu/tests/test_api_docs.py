@@ -54,3 +54,26 @@ def test_swagger_ui_script_is_served_from_our_own_url(client):
     assert script.status_code == 200
     assert b"SwaggerUIBundle" in script.content
     assert "<script>" not in html
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+def test_api_docs_may_load_images_fonts_and_data_only_from_this_site(client, path):
+    # given: ReDoc's bundle hard-codes its logo on cdn.redoc.ly
+    # when
+    page = client.get(path)
+
+    # then: the browser does not even ask for it
+    policy = page.headers["Content-Security-Policy"]
+    assert "img-src 'self' data: blob:" in policy
+    assert "font-src 'self' data:" in policy
+    assert "connect-src 'self'" in policy
+
+
+def test_swagger_ui_asks_no_outside_validator(client):
+    # given / when
+    html = client.get("/api/docs/").content.decode()
+    script_url = re.search(r'src="(/api/docs/\?[^"]+)"', html)[1]
+    script = client.get(script_url.replace("&amp;", "&")).content.decode()
+
+    # then
+    assert '"validatorUrl": null' in script
