@@ -316,7 +316,7 @@ function showFailure(result) {
 /**
  * Cancel the unpaid booking and reload a fresh page. A booking that got
  * paid meanwhile is never cancelled (that would ask for a refund): the page
- * says so and keeps polling, which ends on the receipt.
+ * says so instead (a poll still running ends on the receipt).
  */
 async function startOver() {
   const booking = state.booking;
