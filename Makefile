@@ -24,9 +24,13 @@ migrate: $(STAMP) .env
 	$(BIN)/python manage.py migrate --noinput
 
 ## make run: migrate, load demo data, start web + worker + beat + simulator
+# `make run PORT=8100 SIMULATOR_PORT=8200` moves both (and the Daraja and
+# callback URLs the processes use) without editing .env.
+PORT ?= 8000
+SIMULATOR_PORT ?= 8765
 run: migrate
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py run_local
+	$(BIN)/python manage.py run_local --port $(PORT) --simulator-port $(SIMULATOR_PORT)
 
 ## make test: ruff, then the whole pytest suite (SQLite, or DATABASE_URL)
 # Tests clear the cache between tests: without CACHE_URL they get a private

@@ -135,11 +135,25 @@ def page(browser, live_stack, request):
     )
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
+    page.csp_violations = csp_violations = []  # see assert_no_csp_violations
+    page.on(
+        "console",
+        lambda message: (
+            csp_violations.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield page
     failed = getattr(request.node, "report_call", None)
     if failed is not None and failed.failed:
         save_screenshot(page, f"FAILED-{request.node.name}")
     context.close()
+
+
+def assert_no_csp_violations(page) -> None:
+    """Chromium reported nothing the page's Content-Security-Policy refused."""
+    assert page.csp_violations == [], page.csp_violations
 
 
 def save_screenshot(page, name: str) -> Path:

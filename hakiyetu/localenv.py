@@ -10,10 +10,13 @@ variable comes from the deployment's environment.
 import secrets
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 SANDBOX_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
 SIMULATOR_PORT = 8765
 WEB_PORT = 8000
+CALLBACK_PATH = "/api/payment/callback/"
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 def local_env_lines() -> list[str]:
@@ -31,8 +34,36 @@ def local_env_lines() -> list[str]:
         f"MPESA_PASSKEY={SANDBOX_PASSKEY}",
         f"MPESA_CALLBACK_SECRET={callback_secret}",
         "MPESA_CALLBACK_URL="
-        f"http://127.0.0.1:{WEB_PORT}/api/payment/callback/{callback_secret}",
+        f"http://127.0.0.1:{WEB_PORT}{CALLBACK_PATH}{callback_secret}",
     ]
+
+
+def local_urls(
+    base_url: str,
+    callback_url: str,
+    callback_secret: str,
+    *,
+    web_port: int,
+    simulator_port: int,
+) -> dict[str, str]:
+    """``MPESA_BASE_URL`` and ``MPESA_CALLBACK_URL`` for ``run_local``'s ports.
+
+    A URL on this machine (or none) is moved to the port given: the
+    simulator's for Daraja, the web server's for the callback, whose path
+    (ending in ``callback_secret``) is kept. A URL elsewhere (the real
+    sandbox, a tunnel to this machine) is left as it is.
+    """
+    base = urlsplit(base_url)
+    if not base_url or base.hostname in _LOOPBACK:
+        base_url = f"http://127.0.0.1:{simulator_port}"
+    callback = urlsplit(callback_url)
+    if not callback_url:
+        callback_url = f"http://127.0.0.1:{web_port}{CALLBACK_PATH}{callback_secret}"
+    elif callback.hostname in _LOOPBACK:
+        callback_url = urlunsplit(
+            callback._replace(scheme="http", netloc=f"127.0.0.1:{web_port}")
+        )
+    return {"MPESA_BASE_URL": base_url, "MPESA_CALLBACK_URL": callback_url}
 
 
 def main() -> int:

@@ -14,12 +14,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
 from bookings.api.serializers import OutputAdvocateSerializer
 from bookings.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS
 from bookings.selectors import advocate_list_active
+from hakiyetu.csp import content_security_policy
 
 # The simulator's outcomes a newcomer can try (docs/simulator.md).
 TEST_PHONES = (
@@ -30,6 +32,7 @@ TEST_PHONES = (
 )
 
 
+@content_security_policy
 @require_safe
 @ensure_csrf_cookie
 def checkout_page(request: HttpRequest) -> HttpResponse:
@@ -54,6 +57,7 @@ def _demo_context() -> dict:
     }
 
 
+@method_decorator(content_security_policy, name="dispatch")
 class CheckoutLoginView(auth_views.LoginView):
     """Session sign-in for the checkout page; back to ``/`` afterwards."""
 
@@ -67,6 +71,7 @@ class CheckoutLoginView(auth_views.LoginView):
         return context
 
 
+@method_decorator(content_security_policy, name="dispatch")
 class CheckoutLogoutView(auth_views.LogoutView):
     """Sign out (POST only, as Django requires) and return to ``/``."""
 

@@ -2,9 +2,14 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from hakiyetu.auth_api import ObtainTokenView
+from hakiyetu.csp import DOCS_POLICY, with_policy
 from hakiyetu.health import healthz
 
 urlpatterns = [
@@ -12,7 +17,24 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/auth/token/", ObtainTokenView.as_view(), name="auth-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # Swagger UI's own script is served from /api/docs/?script (no inline
+    # <script>); both pages take their files from drf-spectacular-sidecar.
+    path(
+        "api/docs/",
+        with_policy(DOCS_POLICY)(
+            SpectacularSwaggerSplitView.as_view(url_name="schema")
+        ),
+        name="docs",
+    ),
+    path(
+        "api/redoc/",
+        with_policy(DOCS_POLICY)(
+            SpectacularRedocView.as_view(
+                url_name="schema", template_name="api_docs/redoc.html"
+            )
+        ),
+        name="redoc",
+    ),
     path("", include("bookings.api.urls")),
     path("", include("payments.api.urls")),
     path("", include("hakiyetu.pages_urls")),

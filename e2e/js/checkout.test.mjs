@@ -4,7 +4,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { MESSAGES, createPaymentClient } from "../../hakiyetu/static/hakiyetu/checkout.js";
+import {
+  MESSAGES,
+  createPaymentClient,
+  normalisePhone,
+} from "../../hakiyetu/static/hakiyetu/checkout.js";
 
 function fakeServer(routes) {
   const calls = [];
@@ -140,4 +144,51 @@ test("retry_too_soon, invalid phone and a lost connection", async () => {
   const keys = offline.calls.map((c) => c.headers["Idempotency-Key"]);
   assert.equal(keys.length, 2, "re-sent once");
   assert.equal(keys[0], keys[1], "with the same Idempotency-Key");
+});
+
+// The same table as payments/tests/test_daraja_phone.py: the page refuses
+// before booking exactly what the server would refuse at the push.
+test("normalisePhone accepts what the server accepts", () => {
+  const accepted = [
+    ["0712345678", "254712345678"],
+    ["0112345678", "254112345678"],
+    ["712345678", "254712345678"],
+    ["112345678", "254112345678"],
+    ["+254712345678", "254712345678"],
+    ["254712345678", "254712345678"],
+    ["+254 712 345 678", "254712345678"],
+    ["0712-345-678", "254712345678"],
+    [" 0708 374 149 ", "254708374149"],
+    ["254-110-345-678", "254110345678"],
+    [254708374149, "254708374149"],
+  ];
+  for (const [value, expected] of accepted) assert.equal(normalisePhone(value), expected, value);
+});
+
+test("normalisePhone refuses what the server refuses", () => {
+  const refused = [
+    "0202345678",
+    "0412345678",
+    "071234567",
+    "07123456789",
+    "25471234567",
+    "2547123456789",
+    "+255712345678",
+    "+1712345678",
+    "0712abc678",
+    "07l2345678",
+    "+0712345678",
+    "2540712345678",
+    "00254712345678",
+    "\u0660\u0667\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668",
+    "",
+    "   ",
+    "0712.345.678",
+    -712345678,
+    null,
+    undefined,
+    true,
+    ["0712345678"],
+  ];
+  for (const value of refused) assert.equal(normalisePhone(value), null, String(value));
 });

@@ -3,8 +3,14 @@
 Starts the web server, a Celery worker, Celery beat and the Daraja
 simulator as child processes, prints where everything is, and stops them
 all on Ctrl-C (or when one of them dies). ``make run`` calls it.
+
+``--port`` and ``--simulator-port`` also move ``MPESA_BASE_URL`` and
+``MPESA_CALLBACK_URL`` (when they point at this machine) to those ports in
+every child's environment, so the web app pushes to this simulator and the
+simulator calls this web app back, whatever ports ``.env`` was written for.
 """
 
+import os
 import signal
 import subprocess
 import sys
@@ -14,45 +20,65 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from hakiyetu.localenv import SIMULATOR_PORT, WEB_PORT, local_urls
+
 
 @dataclass(frozen=True, slots=True)
 class _Process:
     name: str
     argv: list[str]
+    env: dict[str, str]
+
+
+def _child_env(web_port: int, simulator_port: int) -> dict[str, str]:
+    """This process's environment, Daraja and callback URLs on the given ports.
+
+    The children read ``.env`` too, but the environment wins over it.
+    """
+    urls = local_urls(
+        settings.MPESA_BASE_URL,
+        settings.MPESA_CALLBACK_URL,
+        settings.MPESA_CALLBACK_SECRET,
+        web_port=web_port,
+        simulator_port=simulator_port,
+    )
+    return {**os.environ, **urls}
 
 
 def _processes(web_port: int, simulator_port: int) -> list[_Process]:
     python = sys.executable
     celery = [python, "-m", "celery", "-A", "hakiyetu"]
-    return [
-        _Process(
+    env = _child_env(web_port, simulator_port)
+    specs = [
+        (
             "simulator",
             [python, "manage.py", "daraja_simulator", "--port", str(simulator_port)],
         ),
-        _Process(
+        (
             "web",
             [python, "manage.py", "runserver", f"127.0.0.1:{web_port}", "--noreload"],
         ),
-        _Process(
-            "worker", [*celery, "worker", "-P", "threads", "-c", "4", "-l", "info"]
-        ),
-        _Process("beat", [*celery, "beat", "-l", "info", "--pidfile="]),
+        ("worker", [*celery, "worker", "-P", "threads", "-c", "4", "-l", "info"]),
+        ("beat", [*celery, "beat", "-l", "info", "--pidfile="]),
     ]
+    return [_Process(name, argv, env) for name, argv in specs]
+
+
+def _start(spec: _Process) -> subprocess.Popen:
+    return subprocess.Popen(spec.argv, cwd=settings.BASE_DIR, env=spec.env)  # noqa: S603
 
 
 class Command(BaseCommand):
     help = "Run web server, Celery worker and beat, and the Daraja simulator."
 
     def add_arguments(self, parser):
-        parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--simulator-port", type=int, default=8765)
+        parser.add_argument("--port", type=int, default=WEB_PORT)
+        parser.add_argument("--simulator-port", type=int, default=SIMULATOR_PORT)
 
     def handle(self, *args, **options):
-        children = [
-            (spec.name, subprocess.Popen(spec.argv, cwd=settings.BASE_DIR))  # noqa: S603
-            for spec in _processes(options["port"], options["simulator_port"])
-        ]
-        self._print_banner(options["port"], options["simulator_port"])
+        specs = _processes(options["port"], options["simulator_port"])
+        children = [(spec.name, _start(spec)) for spec in specs]
+        self._print_banner(options["port"], options["simulator_port"], specs[0].env)
         stopping = False
 
         def _stop(signum, frame):
@@ -84,8 +110,12 @@ class Command(BaseCommand):
                 proc.kill()
         self.stdout.write("all processes stopped")
 
-    def _print_banner(self, port: int, simulator_port: int) -> None:
+    def _print_banner(self, port: int, simulator_port: int, env: dict) -> None:
         base = f"http://127.0.0.1:{port}"
+        daraja = env["MPESA_BASE_URL"]
+        callback = env["MPESA_CALLBACK_URL"].removesuffix(
+            settings.MPESA_CALLBACK_SECRET
+        )
         lines = [
             "",
             "Haki Yetu is starting:",
@@ -94,6 +124,8 @@ class Command(BaseCommand):
             f"  API docs        {base}/api/docs/",
             f"  health          {base}/healthz",
             f"  Daraja sim      http://127.0.0.1:{simulator_port}/simulator/",
+            f"  pushes go to    {daraja}",
+            f"  callbacks to    {callback}<MPESA_CALLBACK_SECRET>",
             "  demo logins     demo-client / hakiyetu-demo (client)",
             "                  demo-staff / hakiyetu-demo (staff, admin)",
             "  test phones     254708374149 pays; 254711000000 cancels",

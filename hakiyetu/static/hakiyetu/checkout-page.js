@@ -1,8 +1,16 @@
 /**
  * The checkout page at "/": pick an advocate, an offer, a date and a free
- * slot, book it, then pay it with checkout.js's processPayment.
+ * slot, book it, then pay it with checkout.js's processPayment. The phone
+ * number is checked before the booking is made; "Start over" cancels the
+ * unpaid booking at every step after it.
  */
-import { csrfToken, pollPayment, processPayment } from "./checkout.js";
+import {
+  PHONE_MESSAGE,
+  csrfToken,
+  normalisePhone,
+  pollPayment,
+  processPayment,
+} from "./checkout.js";
 
 const KES = new Intl.NumberFormat("en-KE", { maximumFractionDigits: 0 });
 const WHEN = new Intl.DateTimeFormat("en-KE", {
@@ -17,6 +25,9 @@ const WHEN = new Intl.DateTimeFormat("en-KE", {
 // Waiting longer than this (a few seconds) before a new push is automatic:
 // the customer already asked for it by pressing "Try again".
 const MAX_AUTO_WAIT_SECONDS = 30;
+const START_OVER_WHILE_WAITING =
+  "A payment request may still be open on your phone. If you have entered your " +
+  "M-Pesa PIN, wait for the answer instead.\n\nCancel this booking and start over?";
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -46,6 +57,7 @@ const el = {
   failureReason: $("failure-reason"),
   failureHint: $("failure-hint"),
   retry: $("retry-button"),
+  startOver: $("start-over"),
 };
 
 const state = { advocates: [], booking: null, slotRequest: 0, busy: false, last: null };
@@ -73,6 +85,8 @@ function init() {
     pay();
   });
   el.retry.addEventListener("click", () => pay());
+  el.startOver.addEventListener("click", startOver);
+  announceCancelled();
   fillOffers();
   loadSlots();
 }
@@ -95,7 +109,8 @@ function fillOffers() {
     ...[...(advocate?.consultation_types ?? [])].sort(byPrice).map((offer) => {
       const option = document.createElement("option");
       option.value = `${offer.code}:${offer.duration}`;
-      option.textContent = `${offer.name}, ${offer.duration} min — KES ${KES.format(offer.price)}`;
+      // Price first: a closed select on a phone shows only the start.
+      option.textContent = `KES ${KES.format(offer.price)} · ${offer.name}, ${offer.duration} min`;
       return option;
     }),
   );
@@ -189,6 +204,10 @@ function validate() {
   if (!el.phone.value.trim()) {
     showFieldError(el.phoneError, el.phone, "Enter the M-Pesa phone number to pay from.");
     firstInvalid = firstInvalid || el.phone;
+  } else if (!normalisePhone(el.phone.value)) {
+    // The server's rule and message, before any slot is held.
+    showFieldError(el.phoneError, el.phone, PHONE_MESSAGE);
+    firstInvalid = firstInvalid || el.phone;
   }
   firstInvalid?.focus();
   return firstInvalid === null;
@@ -213,13 +232,14 @@ async function book() {
   }
   state.booking = answer.json;
   el.bookingFields.disabled = true;
+  show(el.startOver);
   el.price.textContent = `KES ${KES.format(state.booking.amount)}`;
   el.priceNote.textContent = `Booking #${state.booking.booking_id}: this slot is held for you while you pay.`;
   return true;
 }
 
 async function payBooking() {
-  const phone = el.phone.value.trim();
+  const phone = normalisePhone(el.phone.value);
   showWaiting(phone);
   let result = await (state.last?.kind === "timeout" && state.last.data
     ? // "Check again": keep polling the same payment, never prompt twice.
@@ -265,6 +285,7 @@ function showSuccess(payment) {
   const booking = state.booking;
   el.form.hidden = true;
   hide(el.failure);
+  hide(el.startOver); // paid: nothing to start over from
   const receipt = $("receipt-number");
   receipt.textContent =
     payment.mpesa_receipt_number ||
@@ -292,12 +313,76 @@ function showFailure(result) {
   el.failureTitle.focus();
 }
 
+/**
+ * Cancel the unpaid booking and reload a fresh page. A booking that got
+ * paid meanwhile is never cancelled (that would ask for a refund): the page
+ * says so instead (a poll still running ends on the receipt).
+ */
+async function startOver() {
+  const booking = state.booking;
+  if (!booking) return;
+  if (state.busy && !window.confirm(START_OVER_WHILE_WAITING)) return;
+  el.startOver.disabled = true;
+  announce(`Cancelling booking #${booking.booking_id}…`);
+  const current = await getJson(`/api/bookings/${booking.booking_id}/`);
+  let answer = current;
+  if (current.status === 200 && current.json?.payment_status !== "unpaid") {
+    el.startOver.disabled = false;
+    hide(el.startOver);
+    announce("");
+    showFormError(`Booking #${booking.booking_id} is already paid: it was not cancelled.`);
+    return;
+  }
+  if (current.status === 200 && current.json?.status === "pending_payment") {
+    answer = await postJson(`/api/bookings/${booking.booking_id}/cancel/`, {});
+  }
+  // 200: cancelled (or already over: expired, cancelled); 404: gone;
+  // 409: no longer cancellable. Either way the slot is not held by us.
+  if ([200, 404, 409].includes(answer.status)) {
+    const next = new URL(window.location.href);
+    next.search = new URLSearchParams({ cancelled: String(booking.booking_id) }).toString();
+    window.location.assign(next.toString());
+    return;
+  }
+  el.startOver.disabled = false;
+  announce("");
+  showFormError(
+    answer.json?.error?.message ||
+      `We could not cancel booking #${booking.booking_id}. Try again; ` +
+        "an unpaid booking is also released by itself when its hold ends.",
+  );
+}
+
+/** After "Start over": say which booking was cancelled, once. */
+function announceCancelled() {
+  const url = new URL(window.location.href);
+  const cancelled = url.searchParams.get("cancelled");
+  if (!cancelled) return;
+  url.searchParams.delete("cancelled");
+  window.history.replaceState(null, "", url.toString());
+  if (/^[0-9]+$/.test(cancelled)) {
+    announce(`Booking #${cancelled} was cancelled. Choose a time to book again.`);
+  }
+}
+
 function setBusy(busy) {
   state.busy = busy;
   el.form.setAttribute("aria-busy", String(busy));
   el.pay.disabled = busy;
   el.retry.disabled = busy;
   el.phone.readOnly = busy;
+}
+
+async function getJson(path) {
+  try {
+    const response = await fetch(path, {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    });
+    return { status: response.status, json: await response.json().catch(() => null) };
+  } catch {
+    return { status: 0, json: null };
+  }
 }
 
 async function postJson(path, body) {

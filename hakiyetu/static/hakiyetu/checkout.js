@@ -249,6 +249,26 @@ function newIdempotencyKey() {
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }
 
+// The server's rule (payments/daraja/phone.py, normalise_phone): nine
+// national digits starting 7 or 1, after nothing, 0, 254 or +254; spaces and
+// dashes allowed. Checked before booking, so a mistyped number holds no slot.
+const PHONE = /^(?:\+?254|0)?([17][0-9]{8})$/;
+const PHONE_SEPARATORS = /[\s-]+/g;
+
+/** The server's message for a number it refuses. */
+export const PHONE_MESSAGE = "Enter a Kenyan mobile number, e.g. 0712 345 678.";
+
+/**
+ * "0708 374 149", "+254708374149", "254108374149"... -> "2547…"/"2541…"
+ * (Daraja's MSISDN), or null for anything the server would refuse.
+ */
+export function normalisePhone(value) {
+  const wholeNumber = typeof value === "number" && Number.isInteger(value) && value >= 0;
+  if (typeof value !== "string" && !wholeNumber) return null;
+  const match = PHONE.exec(String(value).replace(PHONE_SEPARATORS, ""));
+  return match ? `254${match[1]}` : null;
+}
+
 /** The CSRF token of a Django page: the meta tag, else the csrftoken cookie. */
 export function csrfToken(doc = globalThis.document) {
   if (!doc) return "";
@@ -281,4 +301,4 @@ export function pollPayment(target, options) {
   return client.pollPayment(target);
 }
 
-export default { processPayment, pollPayment, createPaymentClient };
+export default { processPayment, pollPayment, createPaymentClient, normalisePhone };
