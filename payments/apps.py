@@ -6,4 +6,7 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
 
     def ready(self) -> None:
-        from payments import checks  # noqa: F401  (registers system checks)
+        from payments import (
+            checks,  # noqa: F401  (registers system checks)
+            tasks,  # noqa: F401  (services queue them by name)
+        )

@@ -5,8 +5,10 @@ nothing here: it only lets a user into the admin."""
 
 from django.db.models import Q, QuerySet
 
+from payments.daraja.callbacks import StkCallback, parse_stk_callback
+from payments.daraja.exceptions import CallbackParseError
 from payments.exceptions import PaymentNotFound
-from payments.models import Payment
+from payments.models import Payment, PaymentEvent
 
 VIEW_ANY = "payments.view_payment"
 
@@ -58,3 +60,24 @@ def payment_list(
     if booking_id:
         payments = payments.filter(booking_id=booking_id)
     return payments
+
+
+def latest_success_callback(
+    *, payment_id: int, checkout_request_id: str | None = None
+) -> StkCallback | None:
+    """The newest stored success callback for a payment, if any (also one
+    stored unmatched, before the payment had its CheckoutRequestID)."""
+    mine = Q(payment_id=payment_id)
+    if checkout_request_id:
+        mine |= Q(payment__isnull=True, checkout_request_id=checkout_request_id)
+    events = PaymentEvent.objects.filter(
+        mine, kind=PaymentEvent.Kind.CALLBACK, error=""
+    ).order_by("-created_at", "-id")
+    for event in events.iterator():
+        try:
+            callback = parse_stk_callback(event.request_body)
+        except CallbackParseError:
+            continue
+        if callback.is_success:
+            return callback
+    return None

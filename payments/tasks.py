@@ -6,10 +6,11 @@ from celery import shared_task
 from django.conf import settings
 
 from payments.daraja.exceptions import DarajaUnavailable
+from payments.exceptions import PaymentProviderUnavailable
 from payments.models import Payment, PaymentEvent
 from payments.services.batch import payment_reconcile_pending
+from payments.services.callbacks import payment_replay_spooled_callbacks
 from payments.services.reconciliation import payment_query
-from payments.services.spool import payment_replay_spooled_callbacks
 from payments.services.verification import payment_verify_callback
 
 logger = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 @shared_task(
     bind=True,
-    autoretry_for=(DarajaUnavailable,),
+    autoretry_for=(PaymentProviderUnavailable,),
     retry_backoff=15,
     retry_backoff_max=120,
     retry_jitter=True,
@@ -33,9 +34,7 @@ def payment_query_task(self, payment_id: int) -> str:
         pk=payment_id, status__in=Payment.OPEN_STATUSES
     ).exists():
         return "settled"
-    outcome = payment_query(payment_id=payment_id)
-    if outcome.answer == "error":
-        raise DarajaUnavailable(outcome.detail)
+    outcome = payment_query(payment_id=payment_id)  # raises when unreachable
     # "still_pending" is left to the periodic sweep, which runs every minute.
     return outcome.answer
 
@@ -54,7 +53,8 @@ def payment_verify_callback_task(self, event_id: int) -> str:
     Retried while Daraja is unreachable or still processing.
     """
     event = PaymentEvent.objects.get(pk=event_id)
-    return payment_verify_callback(event=event)
+    change = payment_verify_callback(event=event)
+    return change.payment.status if change else "unknown"
 
 
 @shared_task

@@ -16,7 +16,7 @@ def crashing_callback(monkeypatch):
     def _crash(**kwargs):
         raise RuntimeError("the database exploded")
 
-    monkeypatch.setattr("payments.api.views.payment_accept_callback", _crash)
+    monkeypatch.setattr("payments.api.views.payment_callback_intake", _crash)
 
 
 @pytest.mark.parametrize("accept", ["*/*", "application/json"])

@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from payments.admin.forms import ResolveForm
-from payments.exceptions import PaymentError
+from payments.exceptions import PaymentError, PaymentProviderUnavailable
 from payments.models import Payment
 from payments.reporting import payment_csv_rows
 from payments.services.reconciliation import QueryOutcome, payment_query
@@ -43,6 +43,13 @@ def requery_with_daraja(modeladmin, request: HttpRequest, queryset: QuerySet) ->
         except ImproperlyConfigured as exc:
             messages.error(request, f"Daraja is not configured: {exc}")
             return
+        except PaymentProviderUnavailable as exc:
+            messages.warning(
+                request,
+                f"Payment {payment_id}: Daraja could not be asked "
+                f"({exc.message}); nothing changed.",
+            )
+            continue
         except PaymentError as exc:
             messages.error(request, f"Payment {payment_id}: {exc.message}")
             continue
@@ -53,16 +60,12 @@ def describe_outcome(outcome: QueryOutcome) -> str:
     """One line for staff: what Daraja said and what it changed."""
     head = f"Payment {outcome.payment_id}: "
     detail = f" ({outcome.detail})" if outcome.detail else ""
-    if outcome.answer == "error":
-        return head + f"Daraja could not be asked{detail}; nothing changed."
     if outcome.changed:
         return head + f"{outcome.before} → {outcome.after}{detail}."
     return head + f"still {outcome.after}, Daraja: {outcome.answer}{detail}."
 
 
 def _level(outcome: QueryOutcome) -> int:
-    if outcome.answer == "error":
-        return messages.WARNING
     return messages.SUCCESS if outcome.changed else messages.INFO
 
 

@@ -27,8 +27,8 @@ from payments.api.serializers import (
 )
 from payments.api.throttles import StkPushUserThrottle, stk_push_phone_throttle
 from payments.selectors import payment_get, payment_list
+from payments.services.callbacks import payment_callback_intake
 from payments.services.initiation import payment_initiate
-from payments.services.spool import payment_accept_callback
 from payments.services.status import payment_status_for_user
 
 logger = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ class CallbackViewSet(viewsets.ViewSet):
         body = _read_limited_body(request)
         if body is None:
             return _too_large()
-        payment_accept_callback(
+        payment_callback_intake(
             raw_body=body, source_ip=source_ip, headers=request.headers
         )
         return Response(CALLBACK_ACK)

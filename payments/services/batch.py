@@ -21,8 +21,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from payments.daraja.client import DarajaClient, get_client
+from payments.exceptions import PaymentProviderUnavailable
 from payments.models import Payment
-from payments.services.reconciliation import QueryOutcome, payment_query
+from payments.services.reconciliation import QueryAnswer, QueryOutcome, payment_query
 
 logger = logging.getLogger(__name__)
 
@@ -37,19 +38,19 @@ class ReconciliationSummary:
 
     def add(self, outcome: QueryOutcome) -> None:
         self.examined += 1
-        self.counts[outcome.answer] += 1
+        self.counts[outcome.answer] += 1  # a StrEnum: counts by its value
         self.outcomes.append(outcome)
 
     def as_dict(self) -> dict:
         return {
             "examined": self.examined,
-            "completed": self.counts["completed"],
-            "failed": self.counts["failed"],
-            "expired": self.counts["expired"],
-            "needs_review": self.counts["needs_review"],
-            "still_pending": self.counts["still_pending"],
-            "unchanged": self.counts["unchanged"],
-            "errors": self.counts["error"],
+            "completed": self.counts[QueryAnswer.COMPLETED],
+            "failed": self.counts[QueryAnswer.FAILED],
+            "expired": self.counts[QueryAnswer.EXPIRED],
+            "needs_review": self.counts[QueryAnswer.NEEDS_REVIEW],
+            "still_pending": self.counts[QueryAnswer.STILL_PENDING],
+            "unchanged": self.counts[QueryAnswer.UNCHANGED],
+            "errors": self.counts[QueryAnswer.ERROR],
         }
 
 
@@ -159,8 +160,14 @@ def _run_on_threads(
 def _query_one(payment_id: int, *, client: DarajaClient, dry_run: bool) -> QueryOutcome:
     try:
         return payment_query(payment_id=payment_id, client=client, dry_run=dry_run)
+    except PaymentProviderUnavailable as exc:  # counted; the next sweep asks
+        return _error_outcome(payment_id, exc.message)
     except Exception as exc:  # one payment's bug must not stop the batch
         logger.exception("reconciliation of payment %s failed", payment_id)
-        status = Payment.objects.filter(pk=payment_id).values_list("status", flat=True)
-        current = status.first() or ""
-        return QueryOutcome(payment_id, current, current, "error", repr(exc))
+        return _error_outcome(payment_id, repr(exc))
+
+
+def _error_outcome(payment_id: int, detail: str) -> QueryOutcome:
+    status = Payment.objects.filter(pk=payment_id).values_list("status", flat=True)
+    current = status.first() or ""
+    return QueryOutcome(payment_id, current, current, QueryAnswer.ERROR, detail)

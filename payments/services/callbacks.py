@@ -1,5 +1,21 @@
-"""Receiving Daraja's STK callback: store it raw first, then settle it."""
+"""Daraja's STK callback, from the view to the payment, top to bottom.
 
+``payment_callback_intake`` is the callback view's one call:
+
+1. parse the body (never raises: a malformed body is kept with its error);
+2. store it raw as a ``PaymentEvent``, committed on its own, so nothing
+   later can lose it; if the database cannot be reached, the disk spool
+   (``payments.services.spool``) keeps it instead and Daraja gets its 200;
+3. apply it to its payment through the transition owners in
+   ``payments.services.settlement`` (or, with ``MPESA_VERIFY_CALLBACKS``,
+   hand it to verification first).
+
+Spooled callbacks come back through ``payment_replay_spooled_callbacks``,
+which runs steps 1-3 for each file.
+"""
+
+import contextlib
+import enum
 import json
 import logging
 import traceback
@@ -7,25 +23,31 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import DatabaseError, InterfaceError, OperationalError
 
 from payments.daraja.callbacks import StkCallback, parse_stk_callback
 from payments.daraja.exceptions import CallbackParseError
 from payments.exceptions import PaymentError
-from payments.models import Payment, PaymentEvent
-from payments.services.events import (
-    event_record,
-    event_record_callback,
-)
-from payments.services.reports import SuccessReport
-from payments.services.transitions import (
-    receipt_held_elsewhere,
-    settle_failure,
-    settle_success,
+from payments.models import PaymentEvent
+from payments.services import spool
+from payments.services.events import event_record, event_record_callback
+from payments.services.reports import success_report_from_callback
+from payments.services.scheduling import schedule_callback_verification
+from payments.services.settlement import (
+    payment_record_failure,
+    payment_record_success,
 )
 
 logger = logging.getLogger(__name__)
+
+# Spooled callbacks replayed inside one live callback request, at most.
+INLINE_REPLAY_LIMIT = 20
+# The database cannot be reached (as opposed to refusing a row).
+CONNECTION_LOST = (OperationalError, InterfaceError)
+# What a spool file can raise for its content when replayed: unreadable
+# JSON or base64 (ValueError), missing or mistyped fields, a row the
+# database refuses.
+CONTENT_ERRORS = (ValueError, KeyError, TypeError, AttributeError, DatabaseError)
 
 
 class CallbackMalformed(PaymentError):
@@ -34,48 +56,98 @@ class CallbackMalformed(PaymentError):
     default_message = "The body is not a Daraja STK callback."
 
 
+class CallbackDisposition(enum.StrEnum):
+    """What became of one callback."""
+
+    APPLIED = "applied"  # its payment was settled (or already was)
+    UNKNOWN = "unknown"  # no payment has its CheckoutRequestID (kept)
+    DEFERRED = "deferred"  # waiting for an STK query to verify it
+    FAILED_TO_APPLY = "failed_to_apply"  # stored; the sweep will settle it
+    SPOOLED = "spooled"  # database unreachable: kept on local disk
+
+
 @dataclass(frozen=True, slots=True)
-class CallbackReceipt:
-    """What happened to one callback: ``applied``, ``unknown`` or ``deferred``."""
+class CallbackOutcome:
+    """One callback's event (None when spooled), payment and disposition."""
 
-    event_id: int
+    event_id: int | None
     payment_id: int | None
-    disposition: str
+    disposition: CallbackDisposition
 
 
-def payment_receive_callback(
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    callback: StkCallback | None
+    error: str
+    checkout_request_id: str
+
+
+def payment_callback_intake(
     *, raw_body: bytes, source_ip: str | None, headers: Mapping[str, str]
-) -> CallbackReceipt:
-    """Store the callback as an event, then apply it to its payment.
+) -> CallbackOutcome:
+    """Store the callback raw, then apply it; spool it if the database
+    cannot be reached. Once one is stored, replay a few spooled ones.
 
-    Matching is by CheckoutRequestID only. A callback for an unknown id is
-    kept (payment empty) and acknowledged. Raises ``CallbackMalformed``
-    (after storing the body) when it is not an STK callback. The event is
-    committed on its own first, so a failure later loses nothing.
+    Raises ``CallbackMalformed`` (stored, 400) when the body is not an STK
+    callback, and ``OSError`` when neither the database nor the disk can
+    keep it.
     """
-    payload, json_error = _load_json(raw_body)
-    checkout_id = _checkout_id_hint(payload)
-    stored = {"raw_body": raw_body, "source_ip": source_ip, "headers": headers}
     try:
-        if json_error:
-            raise CallbackParseError(json_error)
+        outcome = payment_store_and_apply_callback(
+            raw_body=raw_body, source_ip=source_ip, headers=headers
+        )
+    except CONNECTION_LOST:
+        logger.exception("database unavailable: callback spooled to disk")
+        spool.spool_write(raw_body=raw_body, source_ip=source_ip, headers=headers)
+        return CallbackOutcome(None, None, CallbackDisposition.SPOOLED)
+    if spool.spool_pending():
+        # A small batch per request keeps Daraja's answer quick; the beat
+        # task and the command take the rest.
+        payment_replay_spooled_callbacks(limit=INLINE_REPLAY_LIMIT)
+    return outcome
+
+
+def payment_store_and_apply_callback(
+    *, raw_body: bytes, source_ip: str | None, headers: Mapping[str, str]
+) -> CallbackOutcome:
+    """Parse, store raw (committed on its own), then apply one callback.
+
+    Matching is by CheckoutRequestID only; a callback for an unknown id is
+    kept with no payment. Raises ``CallbackMalformed`` after storing a
+    body that is not an STK callback, and the database's errors.
+    """
+    parsed = _parse(raw_body)
+    event = event_record_callback(
+        raw_body=raw_body,
+        source_ip=source_ip,
+        headers=headers,
+        checkout_request_id=parsed.checkout_request_id,
+        error=f"malformed: {parsed.error}" if parsed.error else "",
+    )
+    if parsed.callback is None:
+        logger.warning("malformed STK callback from %s: %s", source_ip, parsed.error)
+        raise CallbackMalformed()
+    if settings.MPESA_VERIFY_CALLBACKS:
+        # Success or failure, no callback moves a payment unverified: a
+        # forged 1032 must not fail a payment whose money moved.
+        schedule_callback_verification(event_id=event.pk)
+        return CallbackOutcome(event.pk, None, CallbackDisposition.DEFERRED)
+    return _apply(event, parsed.callback)
+
+
+def _parse(raw_body: bytes) -> _Parsed:
+    try:
+        payload = json.loads(raw_body)
+    except (ValueError, RecursionError) as exc:
+        return _Parsed(None, f"not JSON: {exc}", "")
+    try:
         callback = parse_stk_callback(payload)
     except CallbackParseError as exc:
-        event_record_callback(
-            **stored, checkout_request_id=checkout_id, error=f"malformed: {exc}"
-        )
-        logger.warning("malformed STK callback from %s: %s", source_ip, exc)
-        raise CallbackMalformed() from exc
-    event = event_record_callback(
-        **stored, checkout_request_id=callback.checkout_request_id
-    )
-    if settings.MPESA_VERIFY_CALLBACKS:
-        # A failure is checked like a success: a forged 1032 must not fail
-        # a payment whose money moved (the client would pay again).
-        from payments.tasks import payment_verify_callback_task
+        return _Parsed(None, str(exc), _checkout_id_hint(payload))
+    return _Parsed(callback, "", callback.checkout_request_id)
 
-        transaction.on_commit(lambda: payment_verify_callback_task.delay(event.pk))
-        return CallbackReceipt(event.pk, None, "deferred")
+
+def _apply(event: PaymentEvent, callback: StkCallback) -> CallbackOutcome:
     try:
         payment_id = payment_apply_stk_callback(callback=callback)
     except Exception:  # stored already: note the failure, let reconciliation settle
@@ -86,15 +158,13 @@ def payment_receive_callback(
             error=traceback.format_exc()[-4000:],
             checkout_request_id=callback.checkout_request_id,
         )
-        return CallbackReceipt(event.pk, None, "error")
+        return CallbackOutcome(event.pk, None, CallbackDisposition.FAILED_TO_APPLY)
     if payment_id is None:
         logger.warning(
-            "STK callback for unknown CheckoutRequestID %s kept as event %s",
-            callback.checkout_request_id,
-            event.pk,
+            "STK callback for unknown CheckoutRequestID kept as event %s", event.pk
         )
-        return CallbackReceipt(event.pk, None, "unknown")
-    return CallbackReceipt(event.pk, payment_id, "applied")
+        return CallbackOutcome(event.pk, None, CallbackDisposition.UNKNOWN)
+    return CallbackOutcome(event.pk, payment_id, CallbackDisposition.APPLIED)
 
 
 def payment_apply_stk_callback(*, callback: StkCallback) -> int | None:
@@ -102,24 +172,19 @@ def payment_apply_stk_callback(*, callback: StkCallback) -> int | None:
 
     Returns the payment's id, or None when no payment has that id.
     """
-    with transaction.atomic():
-        payment = _lock_by_checkout_id(callback)
-        if payment is None:
-            return None
-        if callback.is_success:
-            settle_success(
-                payment,
-                success_report_from_callback(callback),
-                receipt_elsewhere=getattr(payment, "receipt_elsewhere", None),
-            )
-        else:
-            settle_failure(
-                payment,
-                result_code=callback.result_code,
-                result_desc=callback.result_desc,
-                source="callback",
-            )
-    return payment.pk
+    if callback.is_success:
+        change = payment_record_success(
+            report=success_report_from_callback(callback),
+            checkout_request_id=callback.checkout_request_id,
+        )
+    else:
+        change = payment_record_failure(
+            result_code=callback.result_code,
+            result_desc=callback.result_desc,
+            source="callback",
+            checkout_request_id=callback.checkout_request_id,
+        )
+    return None if change is None else change.payment.pk
 
 
 def payment_apply_stored_callback(*, event: PaymentEvent, payment_id: int) -> None:
@@ -146,65 +211,37 @@ def payment_apply_stored_callback(*, event: PaymentEvent, payment_id: int) -> No
     )
 
 
-def _lock_by_checkout_id(callback: StkCallback) -> Payment | None:
-    """Find and lock the payment in one statement, learning at the same
-    time whether its receipt is already on another payment."""
-    payments = Payment.objects.select_for_update(of=("self",))
-    receipt = callback.mpesa_receipt_number
-    if receipt:
-        payments = payments.annotate(receipt_elsewhere=receipt_held_elsewhere(receipt))
-    try:
-        return payments.get(checkout_request_id=callback.checkout_request_id)
-    except Payment.DoesNotExist:
-        return None
+def payment_replay_spooled_callbacks(*, limit: int = 500) -> spool.SpoolReplay:
+    """Store and apply spooled callbacks, oldest first.
 
-
-def success_report_from_callback(
-    callback: StkCallback, *, source: str = "callback"
-) -> SuccessReport:
-    """The money facts a success callback carries."""
-    return SuccessReport(
-        source=source,
-        # A query that found this stored callback confirms the payment on
-        # Daraja's word; the callback's own amount must still add up.
-        requires_receipt=source in ("callback", "verified callback"),
-        reports_amount=True,
-        result_code=callback.result_code,
-        result_desc=callback.result_desc,
-        mpesa_receipt_number=callback.mpesa_receipt_number,
-        paid_amount=callback.amount,
-        amount_problem=callback.amount_problem,
-        transaction_date=callback.transaction_date,
-        paid_phone_number=callback.phone_number or "",
-    )
-
-
-def latest_success_callback(
-    *, payment_id: int, checkout_request_id: str | None = None
-) -> StkCallback | None:
-    """The newest stored success callback for a payment, if any (also one
-    stored unmatched, before the payment had its CheckoutRequestID)."""
-    mine = Q(payment_id=payment_id)
-    if checkout_request_id:
-        mine |= Q(payment__isnull=True, checkout_request_id=checkout_request_id)
-    events = PaymentEvent.objects.filter(
-        mine, kind=PaymentEvent.Kind.CALLBACK, error=""
-    ).order_by("-created_at", "-id")
-    for event in events.iterator():
+    Each file is claimed by renaming it, so concurrent replays never apply
+    one twice (and applying is idempotent anyway). A malformed callback is
+    stored with its error, like a live one. A file that cannot be replayed
+    for its content moves to the quarantine folder; a lost database
+    connection stops the replay, leaving that file and the rest for later.
+    """
+    replayed = quarantined = 0
+    for claimed in spool.spool_claim(limit=limit):
         try:
-            callback = parse_stk_callback(event.request_body)
-        except CallbackParseError:
+            record = claimed.read()
+            with contextlib.suppress(CallbackMalformed):
+                payment_store_and_apply_callback(**record)
+        except CONNECTION_LOST:
+            claimed.release()
+            logger.warning("database still unavailable; %s stays spooled", claimed)
+            break
+        except CONTENT_ERRORS:
+            claimed.quarantine()
+            quarantined += 1
             continue
-        if callback.is_success:
-            return callback
-    return None
-
-
-def _load_json(raw_body: bytes) -> tuple[object, str]:
-    try:
-        return json.loads(raw_body), ""
-    except (ValueError, RecursionError) as exc:
-        return None, f"not JSON: {exc}"
+        claimed.done()
+        replayed += 1
+    left = spool.spool_count()
+    if replayed or quarantined:
+        logger.info(
+            "spool: replayed %s, quarantined %s, left %s", replayed, quarantined, left
+        )
+    return spool.SpoolReplay(replayed=replayed, quarantined=quarantined, left=left)
 
 
 def _checkout_id_hint(payload: object) -> str:

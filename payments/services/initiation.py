@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bookings.selectors import booking_get_to_pay
-from bookings.services import booking_assert_payable, booking_extend_hold
+from bookings.services import booking_assert_payable
 from hakiyetu.money import format_kes
 from payments.callback_url import callback_url_problems
 from payments.daraja.client import DarajaClient, get_client
@@ -45,8 +45,7 @@ from payments.services.idempotency import (
     payment_store_answer,
 )
 from payments.services.push_failure import payment_record_push_failure
-from payments.services.scheduling import schedule_payment_query
-from payments.services.transitions import apply_transition, payment_lock
+from payments.services.transitions import payment_accept_push
 
 logger = logging.getLogger(__name__)
 Status = Payment.Status
@@ -216,33 +215,28 @@ def _refuse_while_open_or_recently_failed(booking_id: int) -> None:
 
 
 def _accept(payment: Payment, push: StkPushResult) -> InitiationAnswer:
-    """Daraja accepted the push: pending, hold extended, query scheduled."""
-    now = timezone.now()
+    """Daraja accepted the push: pending (hold extended, query scheduled,
+    by the owner), and the answer stored for Idempotency-Key replays."""
     with transaction.atomic():
-        locked = payment_lock(payment_id=payment.pk)
-        apply_transition(
-            locked,
-            to=Status.PENDING,
-            reason="Daraja accepted the STK push",
-            merchant_request_id=push.merchant_request_id[:64],
-            checkout_request_id=push.checkout_request_id[:64],
-            accepted_at=now,
+        change = payment_accept_push(
+            payment_id=payment.pk,
+            merchant_request_id=push.merchant_request_id,
+            checkout_request_id=push.checkout_request_id,
+            accepted_at=timezone.now(),
         )
-        lifetime = timedelta(seconds=settings.MPESA_STK_LIFETIME_SECONDS)
-        booking_extend_hold(booking_id=locked.booking_id, until=now + lifetime)
+        accepted = change.payment
         body = {
             "MerchantRequestID": push.merchant_request_id,
             "CheckoutRequestID": push.checkout_request_id,
             "ResponseCode": push.response_code,
             "ResponseDescription": push.response_description,
             "CustomerMessage": push.customer_message,
-            "payment_id": locked.pk,
-            "status": locked.status,
+            "payment_id": accepted.pk,
+            "status": accepted.status,
         }
-        payment_store_answer(locked, 201, body)
-        schedule_payment_query(payment_id=locked.pk)
-    _apply_early_callbacks(locked)
-    return InitiationAnswer(payment_id=locked.pk, http_status=201, body=body)
+        payment_store_answer(accepted, 201, body)
+    _apply_early_callbacks(accepted)
+    return InitiationAnswer(payment_id=accepted.pk, http_status=201, body=body)
 
 
 def _apply_early_callbacks(payment: Payment) -> None:

@@ -24,7 +24,7 @@ from payments.exceptions import (
 from payments.models import Payment, PaymentEvent
 from payments.services.events import event_record
 from payments.services.idempotency import payment_store_answer
-from payments.services.transitions import apply_transition, payment_lock
+from payments.services.transitions import payment_fail_push
 
 logger = logging.getLogger(__name__)
 Status = Payment.Status
@@ -38,47 +38,45 @@ def payment_record_push_failure(*, payment_id: int, exc: DarajaError) -> Payment
     """
     error: PaymentError
     with transaction.atomic():
-        locked = payment_lock(payment_id=payment_id)
         if isinstance(exc, DarajaRejected):
-            apply_transition(
-                locked,
-                to=Status.FAILED,
+            payment_fail_push(
+                payment_id=payment_id,
                 reason=f"Daraja refused the push: {exc.error_code}",
-                result_code=exc.error_code[:32],
-                result_desc=exc.error_message[:255],
-                failure_reason=_rejection_reason(exc)[:255],
+                result_code=exc.error_code,
+                result_desc=exc.error_message,
+                failure_reason=_rejection_reason(exc),
             )
             error = PaymentProviderRejected(
                 error_code=exc.error_code,
                 error_message=exc.error_message,
-                payment_id=locked.pk,
+                payment_id=payment_id,
             )
         elif isinstance(exc, DarajaOutcomeUnknown):
             event_record(
                 kind=PaymentEvent.Kind.NOTE,
-                payment_id=locked.pk,
+                payment_id=payment_id,
                 reason="push outcome unknown (no answer from Daraja); the "
                 "reconciliation will settle it",
             )
             error = PaymentProviderUnavailable(
                 "M-Pesa did not answer in time. If a prompt reached your phone, "
                 "you may complete it; we will confirm the outcome.",
-                payment_id=locked.pk,
+                payment_id=payment_id,
             )
         else:
             # Unreachable, or refused before sending (e.g. a configuration
             # problem): nothing reached the phone.
             if not isinstance(exc, DarajaUnavailable):
-                logger.error("STK push not sent for payment %s: %s", locked.pk, exc)
-            apply_transition(
-                locked,
-                to=Status.FAILED,
+                logger.error("STK push not sent for payment %s: %s", payment_id, exc)
+            payment_fail_push(
+                payment_id=payment_id,
                 reason=f"push not sent: {exc}",
                 result_code="unavailable",
                 failure_reason="M-Pesa could not be reached. Nothing was charged.",
             )
-            error = PaymentProviderUnavailable(payment_id=locked.pk)
-        payment_store_answer(locked, error.status_code, error.as_body())
+            error = PaymentProviderUnavailable(payment_id=payment_id)
+        payment = Payment.objects.get(pk=payment_id)
+        payment_store_answer(payment, error.status_code, error.as_body())
     return error
 
 

@@ -8,47 +8,53 @@ applied under the payment's row lock, so a stale answer never re-decides a
 payment a callback has settled meanwhile.
 """
 
+import enum
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from payments.daraja.client import DarajaClient, get_client
 from payments.daraja.exceptions import DarajaRejected, DarajaUnavailable
 from payments.daraja.types import StkQueryResult
-from payments.exceptions import PaymentNotFound
+from payments.exceptions import PaymentNotFound, PaymentProviderUnavailable
 from payments.models import Payment, PaymentEvent
 from payments.result_codes import SUCCESS
-from payments.services.callbacks import (
-    latest_success_callback,
-    success_report_from_callback,
-)
+from payments.selectors import latest_success_callback
 from payments.services.events import event_record, exchange_recorder
-from payments.services.reports import SuccessReport
-from payments.services.transitions import (
-    apply_transition,
-    payment_lock,
-    settle_expiry,
-    settle_failure,
-    settle_success,
+from payments.services.reports import SuccessReport, success_report_from_callback
+from payments.services.settlement import (
+    payment_record_failure,
+    payment_record_success,
 )
+from payments.services.transitions import payment_expire, payment_send_to_review
 
 logger = logging.getLogger(__name__)
 Status = Payment.Status
 
 
+class QueryAnswer(enum.StrEnum):
+    """What one query found: a settlement, or why there is none."""
+
+    COMPLETED = "completed"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    NEEDS_REVIEW = "needs_review"
+    STILL_PENDING = "still_pending"  # no final answer from Daraja yet
+    UNCHANGED = "unchanged"  # an answer, but the payment was settled already
+    ERROR = "error"  # Daraja could not be asked (batches only)
+
+
 @dataclass(frozen=True, slots=True)
 class QueryOutcome:
-    """What one query did: ``answer`` is completed, failed, expired,
-    still_pending, error or unchanged; ``before``/``after`` are statuses."""
+    """What one query did; ``before``/``after`` are statuses."""
 
     payment_id: int
     before: str
     after: str
-    answer: str
+    answer: QueryAnswer
     detail: str = ""
 
     @property
@@ -66,8 +72,9 @@ def payment_query(
     """Ask Daraja about one payment and apply the answer.
 
     Side effects (unless ``dry_run``): exchange events, a status change,
-    ``last_queried_at``. Never raises for Daraja failures: they come back as
-    ``answer="error"`` so a batch goes on past them.
+    ``last_queried_at``. Raises ``PaymentProviderUnavailable`` when Daraja
+    cannot be asked (the task retries on it; a batch counts it as an error
+    and goes on); a refusal or "still processing" is ``still_pending``.
     """
     payment = Payment.objects.filter(pk=payment_id).first()
     if payment is None:
@@ -91,7 +98,7 @@ def payment_query(
         )
     except DarajaUnavailable as exc:
         _touch(payment, dry_run=dry_run)
-        return QueryOutcome(payment.pk, before, before, "error", str(exc))
+        raise PaymentProviderUnavailable(str(exc), payment_id=payment.pk) from exc
     except DarajaRejected as exc:
         # "does not exist" and other refusals are not a result: indeterminate.
         return _still_unresolved(
@@ -100,27 +107,35 @@ def payment_query(
     if result.is_processing:
         return _still_unresolved(payment, "still being processed", dry_run)
     if dry_run:
-        answer = "completed" if result.result_code == SUCCESS else "failed"
+        answer = (
+            QueryAnswer.COMPLETED
+            if result.result_code == SUCCESS
+            else QueryAnswer.FAILED
+        )
         return QueryOutcome(payment.pk, before, before, answer, result.result_desc)
     return _apply_result(payment.pk, result)
 
 
 def _apply_result(payment_id: int, result: StkQueryResult) -> QueryOutcome:
-    with transaction.atomic():
-        payment = payment_lock(payment_id=payment_id)
-        before = payment.status
-        if result.result_code == SUCCESS:
-            settle_success(payment, _query_success_report(payment, result))
-        else:
-            settle_failure(
-                payment,
-                result_code=result.result_code or "",
-                result_desc=result.result_desc,
-                source="stk_query",
-            )
-        _touch(payment)
-    answer = payment.status if payment.status != before else "unchanged"
-    return QueryOutcome(payment.pk, before, payment.status, answer, result.result_desc)
+    if result.result_code == SUCCESS:
+        payment = Payment.objects.get(pk=payment_id)
+        change = payment_record_success(
+            payment_id=payment_id, report=_query_success_report(payment, result)
+        )
+    else:
+        change = payment_record_failure(
+            payment_id=payment_id,
+            result_code=result.result_code or "",
+            result_desc=result.result_desc,
+            source="stk_query",
+        )
+    _touch(change.payment)
+    answer = (
+        QueryAnswer(change.payment.status) if change.changed else QueryAnswer.UNCHANGED
+    )
+    return QueryOutcome(
+        payment_id, change.before, change.payment.status, answer, result.result_desc
+    )
 
 
 def _query_success_report(payment: Payment, result: StkQueryResult) -> SuccessReport:
@@ -146,19 +161,25 @@ def _still_unresolved(payment: Payment, detail: str, dry_run: bool) -> QueryOutc
     if not _past_lifetime(payment) or payment.status not in Payment.OPEN_STATUSES:
         _touch(payment, dry_run=dry_run)
         return QueryOutcome(
-            payment.pk, payment.status, payment.status, "still_pending", detail
+            payment.pk,
+            payment.status,
+            payment.status,
+            QueryAnswer.STILL_PENDING,
+            detail,
         )
     if dry_run:
         return QueryOutcome(
-            payment.pk, payment.status, payment.status, "expired", detail
+            payment.pk, payment.status, payment.status, QueryAnswer.EXPIRED, detail
         )
-    with transaction.atomic():
-        locked = payment_lock(payment_id=payment.pk)
-        before = locked.status
-        settle_expiry(locked, reason=f"no result within the STK lifetime ({detail})")
-        _touch(locked)
-    answer = "expired" if locked.status == Status.EXPIRED else "unchanged"
-    return QueryOutcome(locked.pk, before, locked.status, answer, detail)
+    change = payment_expire(
+        payment_id=payment.pk,
+        reason=f"no result within the STK lifetime ({detail})",
+    )
+    _touch(change.payment)
+    answer = QueryAnswer.EXPIRED if change.changed else QueryAnswer.UNCHANGED
+    return QueryOutcome(
+        payment.pk, change.before, change.payment.status, answer, detail
+    )
 
 
 def _settle_without_checkout_id(payment: Payment, *, dry_run: bool) -> QueryOutcome:
@@ -172,7 +193,11 @@ def _settle_without_checkout_id(payment: Payment, *, dry_run: bool) -> QueryOutc
     before = payment.status
     if payment.status not in Payment.OPEN_STATUSES or not _past_lifetime(payment):
         return QueryOutcome(
-            payment.pk, before, before, "still_pending", "not acknowledged yet"
+            payment.pk,
+            before,
+            before,
+            QueryAnswer.STILL_PENDING,
+            "not acknowledged yet",
         )
     unmatched = PaymentEvent.objects.filter(
         kind=PaymentEvent.Kind.CALLBACK,
@@ -184,18 +209,19 @@ def _settle_without_checkout_id(payment: Payment, *, dry_run: bool) -> QueryOutc
         f"check the M-Pesa statement ({unmatched} unmatched callbacks since)"
     )
     if dry_run:
-        return QueryOutcome(payment.pk, before, before, Status.NEEDS_REVIEW, reason)
-    with transaction.atomic():
-        locked = payment_lock(payment_id=payment.pk)
-        if locked.status not in Payment.OPEN_STATUSES:
-            return QueryOutcome(locked.pk, before, locked.status, "unchanged")
-        apply_transition(
-            locked,
-            to=Status.NEEDS_REVIEW,
-            reason=reason,
-            review_code=Payment.ReviewCode.OUTCOME_UNKNOWN,
+        return QueryOutcome(
+            payment.pk, before, before, QueryAnswer.NEEDS_REVIEW, reason
         )
-    return QueryOutcome(locked.pk, before, locked.status, Status.NEEDS_REVIEW, reason)
+    change = payment_send_to_review(
+        payment_id=payment.pk, code=Payment.ReviewCode.OUTCOME_UNKNOWN, reason=reason
+    )
+    if not change.changed:
+        return QueryOutcome(
+            payment.pk, before, change.payment.status, QueryAnswer.UNCHANGED
+        )
+    return QueryOutcome(
+        payment.pk, before, change.payment.status, QueryAnswer.NEEDS_REVIEW, reason
+    )
 
 
 def _touch(payment: Payment, *, dry_run: bool = False) -> None:

@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from hakiyetu.money import format_kes
+from payments.daraja.callbacks import StkCallback
 from payments.models import Payment
 
 ReviewCode = Payment.ReviewCode
@@ -127,3 +128,23 @@ def storable_amount(amount: Decimal | None) -> Decimal | None:
 def _shown(value: str) -> str:
     text = repr(value)
     return text if len(text) <= 30 else f"{text[:27]}...'"
+
+
+def success_report_from_callback(
+    callback: StkCallback, *, source: str = "callback"
+) -> SuccessReport:
+    """The money facts a success callback carries."""
+    return SuccessReport(
+        source=source,
+        # A query that found this stored callback confirms the payment on
+        # Daraja's word; the callback's own amount must still add up.
+        requires_receipt=source in ("callback", "verified callback"),
+        reports_amount=True,
+        result_code=callback.result_code,
+        result_desc=callback.result_desc,
+        mpesa_receipt_number=callback.mpesa_receipt_number,
+        paid_amount=callback.amount,
+        amount_problem=callback.amount_problem,
+        transaction_date=callback.transaction_date,
+        paid_phone_number=callback.phone_number or "",
+    )

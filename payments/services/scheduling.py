@@ -1,11 +1,21 @@
-"""Queueing follow-up work after a transaction commits."""
+"""Queueing follow-up work after a transaction commits.
+
+Services name the Celery task they queue instead of importing
+``payments.tasks`` (which imports the services): tasks import services,
+never the reverse. ``PaymentsConfig.ready`` imports the tasks, so they are
+registered in every process.
+"""
 
 import logging
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+
+QUERY_TASK = "payments.tasks.payment_query_task"
+VERIFY_TASK = "payments.tasks.payment_verify_callback_task"
 
 
 def schedule_payment_query(*, payment_id: int, countdown: int | None = None) -> None:
@@ -13,16 +23,23 @@ def schedule_payment_query(*, payment_id: int, countdown: int | None = None) -> 
 
     A broker outage must not fail the request that already committed the
     payment: the periodic reconciliation sweeps every open payment anyway.
-    ``payments.tasks`` is imported lazily because it imports the services.
     """
-    from payments.tasks import payment_query_task
-
     delay = settings.MPESA_FOLLOW_UP_QUERY_SECONDS if countdown is None else countdown
+    _after_commit(QUERY_TASK, payment_id, countdown=delay)
 
+
+def schedule_callback_verification(*, event_id: int) -> None:
+    """After commit, verify a stored callback with an STK query
+    (``MPESA_VERIFY_CALLBACKS``); the sweep settles it if this is lost."""
+    task = current_app.tasks[VERIFY_TASK]
+    transaction.on_commit(lambda: task.delay(event_id))
+
+
+def _after_commit(task_name: str, argument: int, *, countdown: int | None) -> None:
     def enqueue() -> None:
         try:
-            payment_query_task.apply_async((payment_id,), countdown=delay)
+            current_app.tasks[task_name].apply_async((argument,), countdown=countdown)
         except Exception:  # broker down: the beat sweep will pick it up
-            logger.exception("could not queue a query for payment %s", payment_id)
+            logger.exception("could not queue %s for %s", task_name, argument)
 
     transaction.on_commit(enqueue)

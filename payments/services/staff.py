@@ -2,14 +2,12 @@
 
 import logging
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
-from bookings.services import BookingPaymentOutcome, booking_mark_paid
-from payments.exceptions import InvalidPaymentInput, InvalidPaymentTransition
-from payments.models import Payment, PaymentEvent
-from payments.services.events import event_record
+from payments.exceptions import InvalidPaymentInput
+from payments.models import Payment
 from payments.services.reports import receipt_is_valid
-from payments.services.transitions import apply_transition, payment_lock
+from payments.services.transitions import payment_resolve
 
 logger = logging.getLogger(__name__)
 Status = Payment.Status
@@ -45,15 +43,20 @@ def payment_resolve_manually(
     if to == Status.COMPLETED:
         receipt = receipt_normalise(mpesa_receipt_number)
     try:
-        with transaction.atomic():
-            payment = _resolve_locked(
-                payment_id=payment_id, to=to, note=note, actor=actor, receipt=receipt
-            )
+        change = payment_resolve(
+            payment_id=payment_id,
+            to=to,
+            note=note,
+            actor=actor,
+            receipt=receipt,
+            check_receipt=_check_receipt,
+        )
     except IntegrityError as exc:
         if receipt is None:
             raise
         # Another payment took the receipt between our check and our save.
         raise _receipt_taken(receipt) from exc
+    payment = change.payment
     logger.info("payment %s resolved to %s by staff user %s", payment.pk, to, actor.pk)
     return payment
 
@@ -85,33 +88,6 @@ def payment_allowed_targets(payment: Payment) -> list[str]:
     return sorted(Payment.ALLOWED_TRANSITIONS.get(payment.status, ()))
 
 
-def _resolve_locked(
-    *, payment_id: int, to: str, note: str, actor, receipt: str | None
-) -> Payment:
-    payment = payment_lock(payment_id=payment_id)
-    if not Payment.can_transition(payment.status, to):
-        raise InvalidPaymentTransition(
-            f"A payment cannot go from {payment.status} to {to}."
-        )
-    fields = {}
-    if receipt:
-        _check_receipt(payment, receipt)
-        fields[RECEIPT_FIELD] = receipt
-    event_record(
-        kind=PaymentEvent.Kind.STAFF_ACTION,
-        payment_id=payment.pk,
-        actor=actor,
-        from_status=payment.status,
-        to_status=to,
-        reason=f"resolved manually: {note}",
-        checkout_request_id=payment.checkout_request_id or "",
-    )
-    if to == Status.COMPLETED:
-        _confirm_booking_or_refuse(payment)
-    apply_transition(payment, to=to, reason=f"staff: {note}", actor=actor, **fields)
-    return payment
-
-
 def _check_receipt(payment: Payment, receipt: str) -> None:
     on_record = payment.mpesa_receipt_number
     if on_record and on_record != receipt:
@@ -128,23 +104,3 @@ def _receipt_taken(receipt: str | None) -> InvalidPaymentInput:
     return InvalidPaymentInput(
         f"Receipt {receipt} is already on another payment.", field=RECEIPT_FIELD
     )
-
-
-def _confirm_booking_or_refuse(payment: Payment) -> None:
-    outcome = booking_mark_paid(booking_id=payment.booking_id)
-    if outcome == BookingPaymentOutcome.ALREADY_PAID and not _paid_by_another(payment):
-        # This payment paid the booking before a later report sent it to
-        # review (e.g. failure_after_completion): completing it restores it.
-        return
-    if outcome != BookingPaymentOutcome.CONFIRMED:
-        raise InvalidPaymentTransition(
-            f"The booking cannot be confirmed ({outcome.value}); resolve the "
-            "booking (refund) instead of completing this payment."
-        )
-
-
-def _paid_by_another(payment: Payment) -> bool:
-    others = Payment.objects.filter(
-        booking_id=payment.booking_id, status=Status.COMPLETED
-    )
-    return others.exclude(pk=payment.pk).exists()

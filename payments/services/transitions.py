@@ -1,37 +1,51 @@
-"""The one place a payment's status changes.
+"""The payment's transition owners, and the one move they all make.
 
-Every change runs inside ``transaction.atomic()`` on a row locked with
-``select_for_update()``, so a callback, a query and a staff action racing on
-the same payment apply one after the other, each seeing the last one's
-result. Outcomes (success, failure, expiry) are settled here from whatever
-source reported them; ``source`` names it in the event log.
+Every status change is one owner function here or in
+``payments.services.settlement`` (what Daraja reports). Each opens
+``transaction.atomic()``, locks the row with ``select_for_update()``,
+checks ``Payment.ALLOWED_TRANSITIONS`` (``move``), applies every side
+effect that belongs to the change (booking hold, booking confirmation,
+follow-up query, the status event) and is idempotent when repeated.
+Callers never lock a payment or assign its status.
 """
 
 import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
 
-from bookings.services import BookingPaymentOutcome, booking_mark_paid
+from bookings.services import (
+    BookingPaymentOutcome,
+    booking_extend_hold,
+    booking_mark_paid,
+)
 from payments.exceptions import InvalidPaymentTransition, PaymentNotFound
 from payments.models import Payment, PaymentEvent
-from payments.result_codes import failure_reason
 from payments.services.events import event_record
-from payments.services.reports import (
-    ReportProblem,
-    SuccessReport,
-    receipt_is_valid,
-    report_problem,
-    storable_amount,
-)
+from payments.services.scheduling import schedule_payment_query
 
 logger = logging.getLogger(__name__)
 Status = Payment.Status
 ReviewCode = Payment.ReviewCode
 
 
-def payment_lock(*, payment_id: int) -> Payment:
-    """Lock and return the payment; call inside ``transaction.atomic()``."""
+@dataclass(frozen=True, slots=True)
+class PaymentChange:
+    """What an owner did: the payment as it is now, and its status before."""
+
+    payment: Payment
+    before: str
+
+    @property
+    def changed(self) -> bool:
+        return self.payment.status != self.before
+
+
+def lock_payment(*, payment_id: int) -> Payment:
+    """Lock and return the payment (owners only, inside ``atomic()``)."""
     try:
         return Payment.objects.select_for_update().get(pk=payment_id)
     except Payment.DoesNotExist as exc:
@@ -46,10 +60,16 @@ def _log_extra(payment: Payment) -> dict:
     }
 
 
-def apply_transition(
-    payment: Payment, *, to: str, reason: str, actor=None, **fields: object
+def move(
+    payment: Payment,
+    *,
+    to: str,
+    reason: str,
+    actor: AbstractBaseUser | None = None,
+    **fields: object,
 ) -> bool:
-    """Move a locked ``payment`` to ``to``, saving ``fields`` with it.
+    """Move a locked ``payment`` to ``to``, saving ``fields`` with it
+    (owners only).
 
     Returns False (and changes nothing) when it is already at ``to``;
     raises ``InvalidPaymentTransition`` when the table forbids the move.
@@ -89,222 +109,143 @@ def apply_transition(
     return True
 
 
-def payment_transition(
-    *, payment_id: int, to: str, reason: str, actor=None, **fields: object
-) -> Payment:
-    """Lock the payment and apply one guarded transition (see above)."""
+def payment_accept_push(
+    *,
+    payment_id: int,
+    merchant_request_id: str,
+    checkout_request_id: str,
+    accepted_at: datetime,
+) -> PaymentChange:
+    """Daraja accepted the STK push: ``pending``, with its ids; the
+    booking's hold extended over the prompt's lifetime; a follow-up query
+    queued after commit in case no callback comes."""
     with transaction.atomic():
-        payment = payment_lock(payment_id=payment_id)
-        apply_transition(payment, to=to, reason=reason, actor=actor, **fields)
-    return payment
-
-
-def settle_success(
-    payment: Payment, report: SuccessReport, *, receipt_elsewhere: bool | None = None
-) -> None:
-    """Record money that moved for a locked payment, whatever its state.
-
-    Completed and confirmed when everything adds up; ``needs_review`` (with
-    a ``review_code`` and a reason) when the report does not add up (amount,
-    receipt), the receipt is already on another payment, or the booking can
-    no longer be confirmed. Never loses the money.
-    ``receipt_elsewhere``: whether another payment already holds the
-    report's receipt, when the caller looked it up with the lock (None:
-    look it up here).
-    """
-    if payment.status in (Status.COMPLETED, Status.NEEDS_REVIEW):
-        _settle_repeat_success(payment, report)
-        return
-    try:
-        # A savepoint: when another payment commits the same receipt while
-        # we hold ours (two reports at one moment), the unique constraint
-        # refuses this one, and it goes to review instead of staying open.
-        with transaction.atomic():
-            _settle_first_success(payment, report, receipt_elsewhere)
-    except IntegrityError:
-        if not _receipt_held_by_another(payment, report.mpesa_receipt_number):
-            raise
-        payment.refresh_from_db()
-        _settle_first_success(payment, report, receipt_elsewhere=True)
-
-
-def _settle_first_success(
-    payment: Payment, report: SuccessReport, receipt_elsewhere: bool | None
-) -> None:
-    receipt = report.mpesa_receipt_number
-    if receipt_elsewhere is None:
-        receipt_elsewhere = _receipt_held_by_another(payment, receipt)
-    problem = report_problem(payment, report, receipt_elsewhere=receipt_elsewhere)
-    keep_receipt = receipt_is_valid(receipt) and not receipt_elsewhere
-    fields = _success_fields(report, keep_receipt=keep_receipt)
-    if problem:
-        _to_review(payment, problem, **fields)
-        return
-    outcome = booking_mark_paid(booking_id=payment.booking_id)
-    if outcome == BookingPaymentOutcome.CONFIRMED:
-        reason = f"paid ({report.source})"
-        apply_transition(payment, to=Status.COMPLETED, reason=reason, **fields)
-    else:
-        code = f"booking_{outcome.name.lower()}"
-        _to_review(payment, ReportProblem(code, _BOOKING_PROBLEMS[code]), **fields)
-
-
-_BOOKING_PROBLEMS = {
-    ReviewCode.BOOKING_ALREADY_PAID: (
-        "booking was already paid by another payment; refund due"
-    ),
-    ReviewCode.BOOKING_REFUND_DUE: "booking can no longer be confirmed; refund due",
-}
-
-
-def _to_review(payment: Payment, problem: ReportProblem, **fields: object) -> None:
-    apply_transition(
-        payment,
-        to=Status.NEEDS_REVIEW,
-        reason=problem.reason,
-        review_code=problem.code,
-        **fields,
-    )
-
-
-def receipt_held_elsewhere(receipt: str) -> Exists:
-    """For ``annotate()``: another payment already holds ``receipt``."""
-    others = Payment.objects.filter(mpesa_receipt_number=receipt)
-    return Exists(others.exclude(pk=OuterRef("pk")))
-
-
-def _receipt_held_by_another(payment: Payment, receipt: str | None) -> bool:
-    if not receipt_is_valid(receipt):
-        return False
-    others = Payment.objects.filter(mpesa_receipt_number=receipt)
-    return others.exclude(pk=payment.pk).exists()
-
-
-def _success_fields(report: SuccessReport, *, keep_receipt: bool) -> dict:
-    fields: dict[str, object] = {
-        "result_code": report.result_code[:32],
-        "result_desc": report.result_desc[:255],
-        "failure_reason": "",
-    }
-    if keep_receipt:
-        fields["mpesa_receipt_number"] = report.mpesa_receipt_number
-    if storable_amount(report.paid_amount) is not None:
-        fields["paid_amount"] = report.paid_amount
-    if report.transaction_date is not None:
-        fields["transaction_date"] = report.transaction_date
-    if report.paid_phone_number:
-        fields["paid_phone_number"] = report.paid_phone_number[:32]
-    return fields
-
-
-def _settle_repeat_success(payment: Payment, report: SuccessReport) -> None:
-    """A settled payment hears of its success again (duplicate or late
-    callback, re-query). A duplicate changes nothing; a report that does
-    not add up sends a completed payment to review; a first receipt is
-    recorded."""
-    receipt = report.mpesa_receipt_number
-    if receipt and receipt == payment.mpesa_receipt_number:
-        return  # the same report again
-    if payment.mpesa_receipt_number and receipt:
-        # One CheckoutRequestID, two receipts: money may have moved twice.
-        problem = ReportProblem(
-            ReviewCode.SECOND_RECEIPT,
-            f"a second receipt {receipt[:20]} was reported for this payment",
+        payment = lock_payment(payment_id=payment_id)
+        before = payment.status
+        move(
+            payment,
+            to=Status.PENDING,
+            reason="Daraja accepted the STK push",
+            merchant_request_id=merchant_request_id[:64],
+            checkout_request_id=checkout_request_id[:64],
+            accepted_at=accepted_at,
         )
-        _review_if_completed(payment, problem)
-        return
-    elsewhere = _receipt_held_by_another(payment, receipt)
-    problem = report_problem(payment, report, receipt_elsewhere=elsewhere)
-    if problem:
-        # Keep what the report says beside the review (staff compare it).
-        keep = receipt_is_valid(receipt) and not elsewhere
-        _review_if_completed(
-            payment, problem, **_success_fields(report, keep_receipt=keep)
+        lifetime = timedelta(seconds=settings.MPESA_STK_LIFETIME_SECONDS)
+        booking_extend_hold(booking_id=payment.booking_id, until=accepted_at + lifetime)
+        schedule_payment_query(payment_id=payment.pk)
+    return PaymentChange(payment, before)
+
+
+def payment_fail_push(
+    *,
+    payment_id: int,
+    reason: str,
+    result_code: str,
+    failure_reason: str,
+    result_desc: str = "",
+) -> PaymentChange:
+    """The push was refused by Daraja or never sent: ``failed``; nothing
+    reached the phone, so nothing was charged."""
+    with transaction.atomic():
+        payment = lock_payment(payment_id=payment_id)
+        before = payment.status
+        move(
+            payment,
+            to=Status.FAILED,
+            reason=reason,
+            result_code=result_code[:32],
+            result_desc=result_desc[:255],
+            failure_reason=failure_reason[:255],
         )
-        return
-    if not receipt:
-        return  # e.g. a re-query: nothing new
-    fields = _success_fields(report, keep_receipt=True)
-    try:
-        with transaction.atomic():  # a savepoint, as in settle_success
-            for name, value in fields.items():
-                setattr(payment, name, value)
-            payment.save(update_fields=[*fields, "updated_at"])
-    except IntegrityError:
-        if not _receipt_held_by_another(payment, receipt):
-            raise
-        payment.refresh_from_db()
-        problem = ReportProblem(
-            ReviewCode.RECEIPT_DUPLICATE,
-            f"receipt {receipt} is already recorded on another payment",
-        )
-        _review_if_completed(payment, problem)
-        return
-    event_record(
-        kind=PaymentEvent.Kind.NOTE,
-        payment_id=payment.pk,
-        reason=f"receipt {receipt} recorded ({report.source})",
-        checkout_request_id=payment.checkout_request_id or "",
-    )
+    return PaymentChange(payment, before)
 
 
-def _review_if_completed(
-    payment: Payment, problem: ReportProblem, **fields: object
-) -> None:
-    if payment.status == Status.COMPLETED:
-        _to_review(payment, problem, **fields)
-        return
-    event_record(
-        kind=PaymentEvent.Kind.NOTE,
-        payment_id=payment.pk,
-        reason=f"while in review: {problem.reason}",
-        checkout_request_id=payment.checkout_request_id or "",
-    )
+def payment_expire(*, payment_id: int, reason: str) -> PaymentChange:
+    """Expire a payment still open past the STK lifetime with no result
+    from Daraja; a payment settled meanwhile is left as it is."""
+    with transaction.atomic():
+        payment = lock_payment(payment_id=payment_id)
+        before = payment.status
+        if payment.status in Payment.OPEN_STATUSES:
+            move(
+                payment,
+                to=Status.EXPIRED,
+                reason=reason,
+                failure_reason="No answer came from M-Pesa in time.",
+            )
+    return PaymentChange(payment, before)
 
 
-def settle_failure(
-    payment: Payment, *, result_code: str, result_desc: str, source: str
-) -> None:
-    """Record a final failure for a locked payment.
+def payment_send_to_review(
+    *, payment_id: int, code: str, reason: str, only_if_open: bool = True
+) -> PaymentChange:
+    """``needs_review`` with a ``review_code``: money may have moved and
+    nothing can tell us. With ``only_if_open``, a payment settled
+    meanwhile is left as it is."""
+    with transaction.atomic():
+        payment = lock_payment(payment_id=payment_id)
+        before = payment.status
+        if payment.status in Payment.OPEN_STATUSES or not only_if_open:
+            move(payment, to=Status.NEEDS_REVIEW, reason=reason, review_code=code)
+    return PaymentChange(payment, before)
 
-    A failure never overrides money that moved: a completed payment goes
-    to ``needs_review`` (one of the two reports is not from Daraja); for a
-    payment already failed or in review it is only noted in the log.
-    """
-    if payment.status == Status.COMPLETED:
-        problem = ReportProblem(
-            ReviewCode.FAILURE_AFTER_COMPLETION,
-            f"failure {result_code[:32]} reported by {source} for a completed "
-            "payment: one of the two reports is not from Daraja",
-        )
-        _to_review(payment, problem)
-        return
-    if payment.status in (Status.NEEDS_REVIEW, Status.FAILED):
+
+def payment_resolve(
+    *,
+    payment_id: int,
+    to: str,
+    note: str,
+    actor: AbstractBaseUser,
+    receipt: str | None = None,
+    check_receipt=None,
+) -> PaymentChange:
+    """A staff member's resolution: ``to`` (allowed from the current
+    status), with a staff-action event. To ``completed`` it confirms the
+    booking or refuses (``InvalidPaymentTransition``) when the booking
+    cannot be confirmed; ``check_receipt(payment, receipt)`` vets the
+    receipt under the lock."""
+    with transaction.atomic():
+        payment = lock_payment(payment_id=payment_id)
+        before = payment.status
+        if not Payment.can_transition(payment.status, to):
+            raise InvalidPaymentTransition(
+                f"A payment cannot go from {payment.status} to {to}."
+            )
+        fields = {}
+        if receipt:
+            if check_receipt is not None:
+                check_receipt(payment, receipt)
+            fields["mpesa_receipt_number"] = receipt
         event_record(
-            kind=PaymentEvent.Kind.NOTE,
+            kind=PaymentEvent.Kind.STAFF_ACTION,
             payment_id=payment.pk,
-            reason=f"ignored failure {result_code[:32]} from {source}: payment "
-            f"is already {payment.status}",
+            actor=actor,
+            from_status=payment.status,
+            to_status=to,
+            reason=f"resolved manually: {note}",
             checkout_request_id=payment.checkout_request_id or "",
         )
-        return
-    apply_transition(
-        payment,
-        to=Status.FAILED,
-        reason=f"result {result_code[:32]} ({source})",
-        result_code=result_code[:32],
-        result_desc=result_desc[:255],
-        failure_reason=failure_reason(result_code, result_desc)[:255],
-    )
+        if to == Status.COMPLETED:
+            _confirm_booking_or_refuse(payment)
+        move(payment, to=to, reason=f"staff: {note}", actor=actor, **fields)
+    return PaymentChange(payment, before)
 
 
-def settle_expiry(payment: Payment, *, reason: str) -> None:
-    """Expire an open payment nobody could resolve within the STK lifetime."""
-    if payment.status not in Payment.OPEN_STATUSES:
+def _confirm_booking_or_refuse(payment: Payment) -> None:
+    outcome = booking_mark_paid(booking_id=payment.booking_id)
+    if outcome == BookingPaymentOutcome.ALREADY_PAID and not _paid_by_another(payment):
+        # This payment paid the booking before a later report sent it to
+        # review (e.g. failure_after_completion): completing it restores it.
         return
-    apply_transition(
-        payment,
-        to=Status.EXPIRED,
-        reason=reason,
-        failure_reason="No answer came from M-Pesa in time.",
+    if outcome != BookingPaymentOutcome.CONFIRMED:
+        raise InvalidPaymentTransition(
+            f"The booking cannot be confirmed ({outcome.value}); resolve the "
+            "booking (refund) instead of completing this payment."
+        )
+
+
+def _paid_by_another(payment: Payment) -> bool:
+    others = Payment.objects.filter(
+        booking_id=payment.booking_id, status=Status.COMPLETED
     )
+    return others.exclude(pk=payment.pk).exists()

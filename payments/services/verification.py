@@ -8,30 +8,26 @@ decides, success or failure alike.
 import logging
 from dataclasses import replace
 
-from django.db import transaction
-
 from payments.daraja.callbacks import StkCallback, parse_stk_callback
 from payments.daraja.client import DarajaClient, get_client
 from payments.daraja.exceptions import DarajaUnavailable
 from payments.daraja.types import StkQueryResult
 from payments.models import Payment, PaymentEvent
 from payments.result_codes import SUCCESS
-from payments.services.callbacks import success_report_from_callback
 from payments.services.events import event_record, exchange_recorder
-from payments.services.reports import SuccessReport
-from payments.services.transitions import (
-    apply_transition,
-    payment_lock,
-    settle_failure,
-    settle_success,
+from payments.services.reports import SuccessReport, success_report_from_callback
+from payments.services.settlement import (
+    payment_record_failure,
+    payment_record_success,
 )
+from payments.services.transitions import PaymentChange, payment_send_to_review
 
 logger = logging.getLogger(__name__)
 
 
 def payment_verify_callback(
     *, event: PaymentEvent, client: DarajaClient | None = None
-) -> str:
+) -> PaymentChange | None:
     """Settle a stored callback (success or failure) as an STK query says.
 
     Daraja's answer decides; the callback only adds what the answer cannot
@@ -43,35 +39,37 @@ def payment_verify_callback(
     """
     callback = parse_stk_callback(event.request_body)
     if event.payment_id is None:
-        return "unknown"
+        return None  # kept unmatched; the sweep settles its payment
     result = (client or get_client()).stk_query(
         checkout_request_id=callback.checkout_request_id,
         on_exchange=exchange_recorder(event.payment_id),
     )
     if result.is_processing:
         raise DarajaUnavailable("query: the transaction is still being processed")
-    with transaction.atomic():
-        payment = payment_lock(payment_id=event.payment_id)
-        contradiction = _contradiction(payment, callback, result)
-        if contradiction:
-            _flag_contradicted_callback(payment, event, contradiction)
-        if result.result_code == SUCCESS:
-            settle_success(payment, _verified_success(callback, result, contradiction))
-        elif callback.is_success and payment.status in Payment.OPEN_STATUSES:
-            apply_transition(
-                payment,
-                to=Payment.Status.NEEDS_REVIEW,
-                reason=f"success callback contradicted by query {result.result_code}",
-                review_code=Payment.ReviewCode.CONTRADICTED,
-            )
-        else:
-            settle_failure(
-                payment,
-                result_code=result.result_code or "",
-                result_desc=result.result_desc,
-                source="stk_query (verifying a callback)",
-            )
-    return payment.status
+    # MerchantRequestID is fixed once the push was accepted: no lock needed.
+    payment = Payment.objects.get(pk=event.payment_id)
+    contradiction = _contradiction(payment, callback, result)
+    if contradiction:
+        _flag_contradicted_callback(payment, event, contradiction)
+    if result.result_code == SUCCESS:
+        return payment_record_success(
+            payment_id=payment.pk,
+            report=_verified_success(callback, result, contradiction),
+        )
+    if callback.is_success:
+        change = payment_send_to_review(
+            payment_id=payment.pk,
+            code=Payment.ReviewCode.CONTRADICTED,
+            reason=f"success callback contradicted by query {result.result_code}",
+        )
+        if change.before in Payment.OPEN_STATUSES:
+            return change
+    return payment_record_failure(
+        payment_id=payment.pk,
+        result_code=result.result_code or "",
+        result_desc=result.result_desc,
+        source="stk_query (verifying a callback)",
+    )
 
 
 def _verified_success(

@@ -76,7 +76,7 @@ def test_unstorable_callback_is_a_stored_400_with_its_raw_bytes(client, kind):
     event = PaymentEvent.objects.get(kind=PaymentEvent.Kind.CALLBACK)
     assert event.error.startswith("malformed")
     assert stored_bytes(event) == body
-    assert not list(spool._spool_dir().glob("*.json"))
+    assert not list(spool.spool_dir().glob("*.json"))
     payment.refresh_from_db()
     assert payment.status == Payment.Status.PENDING
 
@@ -93,7 +93,7 @@ def test_postgres_refusal_of_surrogate_and_nul_is_stored_not_spooled(client, kin
     event = PaymentEvent.objects.get(kind=PaymentEvent.Kind.CALLBACK)
     assert event.request_body is None
     assert "\\u" in event.raw_body
-    assert not list(spool._spool_dir().glob("*.json"))
+    assert not list(spool.spool_dir().glob("*.json"))
 
 
 def test_a_clean_callback_after_a_poisoned_one_still_completes(client):

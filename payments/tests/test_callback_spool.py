@@ -11,7 +11,7 @@ from django.db import DataError, IntegrityError, OperationalError
 
 from hakiyetu.tests.outage import database_unreachable
 from payments.models import Payment, PaymentEvent
-from payments.services import spool
+from payments.services import callbacks, spool
 from payments.tests.conftest import callback_url
 from payments.tests.factories import PaymentFactory
 from payments.tests.payloads import as_bytes, success_callback
@@ -32,7 +32,7 @@ def database_down(monkeypatch):
     def refuse(**kwargs):
         raise OperationalError("connection to server at 127.0.0.1 failed")
 
-    monkeypatch.setattr(spool, "payment_receive_callback", refuse)
+    monkeypatch.setattr(callbacks, "payment_store_and_apply_callback", refuse)
     return monkeypatch
 
 
@@ -54,7 +54,7 @@ def test_callback_during_an_outage_is_acknowledged_and_kept_on_disk(
     response = post(client, payment)
     # then
     assert response.status_code == 200
-    assert len(list(spool._spool_dir().glob("*.json"))) == 1
+    assert len(list(spool.spool_dir().glob("*.json"))) == 1
     payment.refresh_from_db()
     assert payment.status == Payment.Status.PENDING
 
@@ -74,7 +74,7 @@ def test_spooled_callback_is_replayed_by_the_next_stored_one(client, database_do
     assert PaymentEvent.objects.filter(
         kind=PaymentEvent.Kind.CALLBACK, checkout_request_id=first.checkout_request_id
     ).exists()
-    assert not list(spool._spool_dir().glob("*"))
+    assert not list(spool.spool_dir().glob("*"))
 
 
 def test_replay_command_stores_spooled_callbacks(client, database_down):
@@ -87,25 +87,25 @@ def test_replay_command_stores_spooled_callbacks(client, database_down):
     # then
     payment.refresh_from_db()
     assert payment.status == Payment.Status.COMPLETED
-    assert not list(spool._spool_dir().glob("*.json"))
+    assert not list(spool.spool_dir().glob("*.json"))
 
 
 def test_replay_stops_and_keeps_files_while_the_database_is_down(client, database_down):
     # given
     post(client, PaymentFactory())
     # when
-    replay = spool.payment_replay_spooled_callbacks()
+    replay = callbacks.payment_replay_spooled_callbacks()
     # then
     assert (replay.replayed, replay.quarantined, replay.left) == (0, 0, 1)
-    assert len(list(spool._spool_dir().glob("*.json"))) == 1
+    assert len(list(spool.spool_dir().glob("*.json"))) == 1
 
 
 def spooled() -> list:
-    return sorted(spool._spool_dir().glob("*.json"))
+    return sorted(spool.spool_dir().glob("*.json"))
 
 
 def quarantined() -> list[str]:
-    return sorted(p.name for p in (spool._spool_dir() / "quarantine").glob("*"))
+    return sorted(p.name for p in (spool.spool_dir() / "quarantine").glob("*"))
 
 
 def ten_payments() -> list[Payment]:
@@ -121,7 +121,7 @@ def test_a_content_error_while_storing_is_not_spooled(client, monkeypatch, error
     def refuse(**kwargs):
         raise error("value too long for type character varying(64)")
 
-    monkeypatch.setattr(spool, "payment_receive_callback", refuse)
+    monkeypatch.setattr(callbacks, "payment_store_and_apply_callback", refuse)
     # when / then
     with pytest.raises(error):
         post(client, PaymentFactory())
@@ -151,7 +151,7 @@ def test_replay_after_an_outage_gets_past_a_poisoned_file(client, poison):
             post(client, p, receipt=f"NLJ7RT{i:04d}").status_code
             for i, p in enumerate(payments)
         ]
-    spool._spool_dir().joinpath("00000000T000000-poison.json").write_bytes(
+    spool.spool_dir().joinpath("00000000T000000-poison.json").write_bytes(
         POISON_FILES[poison]
     )
     out = io.StringIO()
@@ -168,7 +168,7 @@ def test_replay_after_an_outage_gets_past_a_poisoned_file(client, poison):
         "00000000T000000-poison.json",
         "00000000T000000-poison.json.error.txt",
     ]
-    error = (spool._spool_dir() / "quarantine" / quarantined()[1]).read_text()
+    error = (spool.spool_dir() / "quarantine" / quarantined()[1]).read_text()
     assert error.strip()
     assert "replayed 10, quarantined 1, left 0" in out.getvalue()
 
@@ -186,7 +186,7 @@ def test_replay_after_an_outage_gets_past_a_spooled_unstorable_callback(client):
         for i, payment in enumerate(payments):
             post(client, payment, receipt=f"NLJ7RT{i:04d}")
     # when
-    replay = spool.payment_replay_spooled_callbacks()
+    replay = callbacks.payment_replay_spooled_callbacks()
     # then: the poisoned one is stored with its error, like a live one, and
     # every real one is applied after it
     assert (replay.replayed, replay.quarantined, replay.left) == (11, 0, 0)
@@ -209,7 +209,7 @@ def test_replay_during_an_outage_quarantines_nothing_and_leaves_all(client):
         for payment in payments:
             post(client, payment)
         # when: the replay runs while the database is still down
-        replay = spool.payment_replay_spooled_callbacks()
+        replay = callbacks.payment_replay_spooled_callbacks()
     # then: a lost connection stops the replay; nothing is set aside
     assert (replay.replayed, replay.quarantined, replay.left) == (0, 0, 3)
     assert len(spooled()) == 3
@@ -225,12 +225,12 @@ def test_replay_quarantines_a_callback_the_database_refuses(client, monkeypatch)
         ),
     )
     for payment in (first, second):
-        spool.callback_spool_write(
+        spool.spool_write(
             raw_body=as_bytes(success_callback(payment.checkout_request_id)),
             source_ip=None,
             headers={},
         )
-    real = spool.payment_receive_callback
+    real = callbacks.payment_store_and_apply_callback
     calls = []
 
     def refuse_first(**kwargs):
@@ -239,12 +239,12 @@ def test_replay_quarantines_a_callback_the_database_refuses(client, monkeypatch)
             raise DataError("value too long for type character varying(20)")
         return real(**kwargs)
 
-    monkeypatch.setattr(spool, "payment_receive_callback", refuse_first)
+    monkeypatch.setattr(callbacks, "payment_store_and_apply_callback", refuse_first)
     # when
-    replay = spool.payment_replay_spooled_callbacks()
+    replay = callbacks.payment_replay_spooled_callbacks()
     # then
     assert (replay.replayed, replay.quarantined, replay.left) == (1, 1, 0)
     assert len(quarantined()) == 2
     assert "value too long" in "".join(
-        p.read_text() for p in (spool._spool_dir() / "quarantine").glob("*.error.txt")
+        p.read_text() for p in (spool.spool_dir() / "quarantine").glob("*.error.txt")
     )

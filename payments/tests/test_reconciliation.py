@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from bookings.models import Booking
 from payments.daraja.exceptions import DarajaRejected, DarajaUnavailable
+from payments.exceptions import PaymentProviderUnavailable
 from payments.models import Payment
 from payments.services.batch import payment_reconcile_pending
 from payments.services.reconciliation import payment_query
@@ -109,16 +110,28 @@ def test_unknown_transaction_past_lifetime_expires_not_fails(fake_daraja):
     assert payment.status == Status.EXPIRED
 
 
-def test_daraja_unavailable_is_an_error_and_changes_nothing(fake_daraja):
+def test_daraja_unavailable_raises_and_changes_nothing(fake_daraja):
     # given
     payment = old_pending()
     fake_daraja.query_result = DarajaUnavailable("503")
-    # when
-    outcome = payment_query(payment_id=payment.pk)
+    # when: the service raises what the task retries on (issue 12, point 3)
+    with pytest.raises(PaymentProviderUnavailable, match="503"):
+        payment_query(payment_id=payment.pk)
     # then
     payment.refresh_from_db()
-    assert outcome.answer == "error"
     assert payment.status == Status.PENDING
+    assert payment.last_queried_at is not None
+
+
+def test_daraja_unavailable_is_an_error_in_a_batch(fake_daraja):
+    # given
+    old_pending()
+    fake_daraja.query_result = DarajaUnavailable("503")
+    # when
+    summary = payment_reconcile_pending(older_than=60, concurrency=1)
+    # then
+    assert summary.as_dict()["errors"] == 1
+    assert summary.outcomes[0].detail == "503"
 
 
 def test_stale_failure_answer_never_undoes_a_completed_payment(fake_daraja):

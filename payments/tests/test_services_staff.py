@@ -3,14 +3,13 @@ the M-Pesa receipt, well-formed and on no other payment (issue 11,
 point 16)."""
 
 import pytest
-from django.db import transaction
 
 from bookings.models import Booking
 from bookings.tests.factories import UserFactory
 from payments.exceptions import InvalidPaymentInput, InvalidPaymentTransition
 from payments.models import Payment
+from payments.services.settlement import payment_record_failure
 from payments.services.staff import payment_resolve_manually
-from payments.services.transitions import payment_lock, settle_failure
 from payments.tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db
@@ -109,13 +108,12 @@ def test_resolve_to_failed_needs_no_receipt():
 def test_completed_payment_sent_to_review_by_a_later_failure_can_be_completed_again():
     # given: it paid its booking; a failure report then sent it to review
     payment = PaymentFactory(completed=True, booking__confirmed=True)
-    with transaction.atomic():
-        settle_failure(
-            payment_lock(payment_id=payment.pk),
-            result_code="1032",
-            result_desc="Request cancelled by user",
-            source="callback",
-        )
+    payment_record_failure(
+        payment_id=payment.pk,
+        result_code="1032",
+        result_desc="Request cancelled by user",
+        source="callback",
+    )
     payment.refresh_from_db()
     assert payment.status == Status.NEEDS_REVIEW
     # when

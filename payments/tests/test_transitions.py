@@ -3,9 +3,10 @@ import itertools
 import pytest
 from django.db import connection
 
+from bookings.tests.factories import UserFactory
 from payments.exceptions import AppendOnlyError, InvalidPaymentTransition
 from payments.models import Payment, PaymentEvent
-from payments.services.transitions import payment_transition
+from payments.services.transitions import payment_accept_push, payment_resolve
 from payments.tests.factories import PaymentEventFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,11 +25,11 @@ REFUSED = [
 
 
 @pytest.mark.parametrize(("source", "target"), ALLOWED)
-def test_payment_transition_applies_each_allowed_move(source, target):
+def test_each_allowed_move_is_applied_by_its_owner(source, target):
     # given
     payment = PaymentFactory(status=source)
     # when
-    payment_transition(payment_id=payment.pk, to=target, reason="test")
+    payment_resolve(payment_id=payment.pk, to=target, note="test", actor=UserFactory())
     # then
     payment.refresh_from_db()
     assert payment.status == target
@@ -37,23 +38,34 @@ def test_payment_transition_applies_each_allowed_move(source, target):
 
 
 @pytest.mark.parametrize(("source", "target"), REFUSED)
-def test_payment_transition_refuses_each_other_move(source, target):
+def test_each_other_move_is_refused_by_the_owner(source, target):
     # given
     payment = PaymentFactory(status=source)
     # when / then
     with pytest.raises(InvalidPaymentTransition):
-        payment_transition(payment_id=payment.pk, to=target, reason="test")
+        payment_resolve(
+            payment_id=payment.pk, to=target, note="test", actor=UserFactory()
+        )
     payment.refresh_from_db()
     assert payment.status == source
     assert not payment.events.exists()
 
 
-def test_payment_transition_to_current_status_is_a_no_op():
-    # given
+def test_payment_transition_to_current_status_is_a_no_op(
+    django_capture_on_commit_callbacks,
+):
+    # given: an accepted push, accepted again (a repeated answer)
     payment = PaymentFactory(status=Status.PENDING)
     # when
-    payment_transition(payment_id=payment.pk, to=Status.PENDING, reason="repeat")
+    with django_capture_on_commit_callbacks():
+        change = payment_accept_push(
+            payment_id=payment.pk,
+            merchant_request_id=payment.merchant_request_id,
+            checkout_request_id=payment.checkout_request_id,
+            accepted_at=payment.accepted_at,
+        )
     # then
+    assert change.changed is False
     assert not payment.events.exists()
 
 

@@ -7,7 +7,7 @@ left (still spooled: the database went away again, or over ``--limit``)."""
 
 from django.core.management.base import BaseCommand
 
-from payments.services.spool import payment_replay_spooled_callbacks
+from payments.services.callbacks import payment_replay_spooled_callbacks
 
 
 class Command(BaseCommand):

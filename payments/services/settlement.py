@@ -1,0 +1,308 @@
+"""Transition owners for what Daraja reports: money that moved, or not.
+
+``payment_record_success`` and ``payment_record_failure`` are the only ways
+a report (callback, STK query, later C2B) changes a payment. Each locks the
+payment inside its own transaction, decides from the report and the
+payment's state which transition it means (``reports.report_problem``
+decides whether a success adds up), confirms the booking or sends it to a
+refund, and is idempotent when the same report comes again.
+"""
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+
+from bookings.services import BookingPaymentOutcome, booking_mark_paid
+from payments.models import Payment, PaymentEvent
+from payments.result_codes import failure_reason
+from payments.services.events import event_record
+from payments.services.reports import (
+    ReportProblem,
+    SuccessReport,
+    receipt_is_valid,
+    report_problem,
+    storable_amount,
+)
+from payments.services.transitions import PaymentChange, lock_payment, move
+
+logger = logging.getLogger(__name__)
+Status = Payment.Status
+ReviewCode = Payment.ReviewCode
+
+
+def payment_record_success(
+    *,
+    report: SuccessReport,
+    payment_id: int | None = None,
+    checkout_request_id: str | None = None,
+) -> PaymentChange | None:
+    """Record money that moved, for the payment with that id or
+    CheckoutRequestID (None when no payment has that CheckoutRequestID).
+
+    Completed and the booking confirmed when everything adds up;
+    ``needs_review`` (with a ``review_code`` and a reason) when the report
+    does not add up, the receipt is already on another payment, or the
+    booking can no longer be confirmed. Never loses the money; a repeat of
+    the same report changes nothing.
+    """
+    with transaction.atomic():
+        payment = _locate_and_lock(
+            payment_id=payment_id,
+            checkout_request_id=checkout_request_id,
+            receipt=report.mpesa_receipt_number,
+        )
+        if payment is None:
+            return None
+        before = payment.status
+        _settle_success(
+            payment,
+            report,
+            receipt_elsewhere=getattr(payment, "receipt_elsewhere", None),
+        )
+    return PaymentChange(payment, before)
+
+
+def payment_record_failure(
+    *,
+    result_code: str,
+    result_desc: str,
+    source: str,
+    payment_id: int | None = None,
+    checkout_request_id: str | None = None,
+) -> PaymentChange | None:
+    """Record a final failure (None when no payment has that
+    CheckoutRequestID). A failure never overrides money that moved: a
+    completed payment goes to ``needs_review``."""
+    with transaction.atomic():
+        payment = _locate_and_lock(
+            payment_id=payment_id, checkout_request_id=checkout_request_id
+        )
+        if payment is None:
+            return None
+        before = payment.status
+        _settle_failure(
+            payment, result_code=result_code, result_desc=result_desc, source=source
+        )
+    return PaymentChange(payment, before)
+
+
+def _locate_and_lock(
+    *,
+    payment_id: int | None,
+    checkout_request_id: str | None,
+    receipt: str | None = None,
+) -> Payment | None:
+    """Lock the payment by id (must exist) or CheckoutRequestID (may not).
+
+    By CheckoutRequestID (a callback), one statement finds and locks it and
+    learns whether another payment already holds the report's receipt.
+    """
+    if payment_id is not None:
+        return lock_payment(payment_id=payment_id)
+    payments = Payment.objects.select_for_update(of=("self",))
+    if receipt:
+        payments = payments.annotate(receipt_elsewhere=_receipt_held_elsewhere(receipt))
+    try:
+        return payments.get(checkout_request_id=checkout_request_id)
+    except Payment.DoesNotExist:
+        return None
+
+
+def _settle_success(
+    payment: Payment, report: SuccessReport, *, receipt_elsewhere: bool | None = None
+) -> None:
+    """Record money that moved for a locked payment, whatever its state.
+
+    Completed and confirmed when everything adds up; ``needs_review`` (with
+    a ``review_code`` and a reason) when the report does not add up (amount,
+    receipt), the receipt is already on another payment, or the booking can
+    no longer be confirmed. Never loses the money.
+    ``receipt_elsewhere``: whether another payment already holds the
+    report's receipt, when the caller looked it up with the lock (None:
+    look it up here).
+    """
+    if payment.status in (Status.COMPLETED, Status.NEEDS_REVIEW):
+        _settle_repeat_success(payment, report)
+        return
+    try:
+        # A savepoint: when another payment commits the same receipt while
+        # we hold ours (two reports at one moment), the unique constraint
+        # refuses this one, and it goes to review instead of staying open.
+        with transaction.atomic():
+            _settle_first_success(payment, report, receipt_elsewhere)
+    except IntegrityError:
+        if not _receipt_held_by_another(payment, report.mpesa_receipt_number):
+            raise
+        payment.refresh_from_db()
+        _settle_first_success(payment, report, receipt_elsewhere=True)
+
+
+def _settle_first_success(
+    payment: Payment, report: SuccessReport, receipt_elsewhere: bool | None
+) -> None:
+    receipt = report.mpesa_receipt_number
+    if receipt_elsewhere is None:
+        receipt_elsewhere = _receipt_held_by_another(payment, receipt)
+    problem = report_problem(payment, report, receipt_elsewhere=receipt_elsewhere)
+    keep_receipt = receipt_is_valid(receipt) and not receipt_elsewhere
+    fields = _success_fields(report, keep_receipt=keep_receipt)
+    if problem:
+        _to_review(payment, problem, **fields)
+        return
+    outcome = booking_mark_paid(booking_id=payment.booking_id)
+    if outcome == BookingPaymentOutcome.CONFIRMED:
+        reason = f"paid ({report.source})"
+        move(payment, to=Status.COMPLETED, reason=reason, **fields)
+    else:
+        code = f"booking_{outcome.name.lower()}"
+        _to_review(payment, ReportProblem(code, _BOOKING_PROBLEMS[code]), **fields)
+
+
+_BOOKING_PROBLEMS = {
+    ReviewCode.BOOKING_ALREADY_PAID: (
+        "booking was already paid by another payment; refund due"
+    ),
+    ReviewCode.BOOKING_REFUND_DUE: "booking can no longer be confirmed; refund due",
+}
+
+
+def _to_review(payment: Payment, problem: ReportProblem, **fields: object) -> None:
+    move(
+        payment,
+        to=Status.NEEDS_REVIEW,
+        reason=problem.reason,
+        review_code=problem.code,
+        **fields,
+    )
+
+
+def _receipt_held_elsewhere(receipt: str) -> Exists:
+    """For ``annotate()``: another payment already holds ``receipt``."""
+    others = Payment.objects.filter(mpesa_receipt_number=receipt)
+    return Exists(others.exclude(pk=OuterRef("pk")))
+
+
+def _receipt_held_by_another(payment: Payment, receipt: str | None) -> bool:
+    if not receipt_is_valid(receipt):
+        return False
+    others = Payment.objects.filter(mpesa_receipt_number=receipt)
+    return others.exclude(pk=payment.pk).exists()
+
+
+def _success_fields(report: SuccessReport, *, keep_receipt: bool) -> dict:
+    fields: dict[str, object] = {
+        "result_code": report.result_code[:32],
+        "result_desc": report.result_desc[:255],
+        "failure_reason": "",
+    }
+    if keep_receipt:
+        fields["mpesa_receipt_number"] = report.mpesa_receipt_number
+    if storable_amount(report.paid_amount) is not None:
+        fields["paid_amount"] = report.paid_amount
+    if report.transaction_date is not None:
+        fields["transaction_date"] = report.transaction_date
+    if report.paid_phone_number:
+        fields["paid_phone_number"] = report.paid_phone_number[:32]
+    return fields
+
+
+def _settle_repeat_success(payment: Payment, report: SuccessReport) -> None:
+    """A settled payment hears of its success again (duplicate or late
+    callback, re-query). A duplicate changes nothing; a report that does
+    not add up sends a completed payment to review; a first receipt is
+    recorded."""
+    receipt = report.mpesa_receipt_number
+    if receipt and receipt == payment.mpesa_receipt_number:
+        return  # the same report again
+    if payment.mpesa_receipt_number and receipt:
+        # One CheckoutRequestID, two receipts: money may have moved twice.
+        problem = ReportProblem(
+            ReviewCode.SECOND_RECEIPT,
+            f"a second receipt {receipt[:20]} was reported for this payment",
+        )
+        _review_if_completed(payment, problem)
+        return
+    elsewhere = _receipt_held_by_another(payment, receipt)
+    problem = report_problem(payment, report, receipt_elsewhere=elsewhere)
+    if problem:
+        # Keep what the report says beside the review (staff compare it).
+        keep = receipt_is_valid(receipt) and not elsewhere
+        _review_if_completed(
+            payment, problem, **_success_fields(report, keep_receipt=keep)
+        )
+        return
+    if not receipt:
+        return  # e.g. a re-query: nothing new
+    fields = _success_fields(report, keep_receipt=True)
+    try:
+        with transaction.atomic():  # a savepoint, as in _settle_success
+            for name, value in fields.items():
+                setattr(payment, name, value)
+            payment.save(update_fields=[*fields, "updated_at"])
+    except IntegrityError:
+        if not _receipt_held_by_another(payment, receipt):
+            raise
+        payment.refresh_from_db()
+        problem = ReportProblem(
+            ReviewCode.RECEIPT_DUPLICATE,
+            f"receipt {receipt} is already recorded on another payment",
+        )
+        _review_if_completed(payment, problem)
+        return
+    event_record(
+        kind=PaymentEvent.Kind.NOTE,
+        payment_id=payment.pk,
+        reason=f"receipt {receipt} recorded ({report.source})",
+        checkout_request_id=payment.checkout_request_id or "",
+    )
+
+
+def _review_if_completed(
+    payment: Payment, problem: ReportProblem, **fields: object
+) -> None:
+    if payment.status == Status.COMPLETED:
+        _to_review(payment, problem, **fields)
+        return
+    event_record(
+        kind=PaymentEvent.Kind.NOTE,
+        payment_id=payment.pk,
+        reason=f"while in review: {problem.reason}",
+        checkout_request_id=payment.checkout_request_id or "",
+    )
+
+
+def _settle_failure(
+    payment: Payment, *, result_code: str, result_desc: str, source: str
+) -> None:
+    """Record a final failure for a locked payment.
+
+    A failure never overrides money that moved: a completed payment goes
+    to ``needs_review`` (one of the two reports is not from Daraja); for a
+    payment already failed or in review it is only noted in the log.
+    """
+    if payment.status == Status.COMPLETED:
+        problem = ReportProblem(
+            ReviewCode.FAILURE_AFTER_COMPLETION,
+            f"failure {result_code[:32]} reported by {source} for a completed "
+            "payment: one of the two reports is not from Daraja",
+        )
+        _to_review(payment, problem)
+        return
+    if payment.status in (Status.NEEDS_REVIEW, Status.FAILED):
+        event_record(
+            kind=PaymentEvent.Kind.NOTE,
+            payment_id=payment.pk,
+            reason=f"ignored failure {result_code[:32]} from {source}: payment "
+            f"is already {payment.status}",
+            checkout_request_id=payment.checkout_request_id or "",
+        )
+        return
+    move(
+        payment,
+        to=Status.FAILED,
+        reason=f"result {result_code[:32]} ({source})",
+        result_code=result_code[:32],
+        result_desc=result_desc[:255],
+        failure_reason=failure_reason(result_code, result_desc)[:255],
+    )
