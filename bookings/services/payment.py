@@ -10,7 +10,11 @@ from django.utils import timezone
 from bookings.exceptions import BookingNotPayable
 from bookings.models import Booking
 from bookings.selectors import booking_holding_overlaps
-from bookings.services.transitions import booking_transition, expire_stale_holds
+from bookings.services.transitions import (
+    booking_confirm_if_awaiting_payment,
+    booking_transition,
+    expire_stale_holds,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -97,31 +101,6 @@ def _reconfirm_expired(*, booking: Booking) -> bool:
     return True
 
 
-def _confirm_if_awaiting_payment(*, booking_id: int) -> bool:
-    """The common case in one guarded UPDATE: pending + unpaid -> confirmed + paid.
-
-    The WHERE clause is the transition's guard (an allowed move in
-    ``Booking.ALLOWED_TRANSITIONS``), so no separate locking read is needed;
-    every other case takes the locked path in ``booking_mark_paid``.
-    """
-    updated = Booking.objects.filter(
-        pk=booking_id,
-        status=Status.PENDING_PAYMENT,
-        payment_status=PaymentStatus.UNPAID,
-    ).update(
-        status=Status.CONFIRMED,
-        payment_status=PaymentStatus.PAID,
-        updated_at=timezone.now(),
-    )
-    if updated:
-        logger.info(
-            "Booking %s now confirmed/paid",
-            booking_id,
-            extra={"booking_id": booking_id},
-        )
-    return bool(updated)
-
-
 def booking_mark_paid(*, booking_id: int) -> BookingPaymentOutcome:
     """Record a successful payment; call inside the payment's transaction.
 
@@ -131,7 +110,7 @@ def booking_mark_paid(*, booking_id: int) -> BookingPaymentOutcome:
     (cancelled, done, or expired with the slot gone), so its payment
     status becomes refund_due. Never raises for these cases.
     """
-    if _confirm_if_awaiting_payment(booking_id=booking_id):
+    if booking_confirm_if_awaiting_payment(booking_id=booking_id):
         return BookingPaymentOutcome.CONFIRMED
     with transaction.atomic():
         booking = Booking.objects.select_for_update().get(pk=booking_id)

@@ -1,4 +1,9 @@
-"""The one place that changes a booking's ``status`` or ``payment_status``."""
+"""The one place that changes a booking's ``status`` or ``payment_status``.
+
+``booking_transition`` locks the row and checks both transition tables;
+``booking_confirm_if_awaiting_payment`` is its one-statement fast path for
+the commonest move. Every other booking service calls one of them.
+"""
 
 import logging
 from datetime import datetime
@@ -59,6 +64,35 @@ def booking_transition(
         extra={"booking_id": booking_id},
     )
     return booking
+
+
+# The fast path's move, checked against the tables once at import.
+_AWAITING = (Status.PENDING_PAYMENT, Booking.PaymentStatus.UNPAID)
+_CONFIRMED = (Status.CONFIRMED, Booking.PaymentStatus.PAID)
+assert Booking.can_transition(_AWAITING[0], _CONFIRMED[0])  # noqa: S101
+assert Booking.can_transition_payment(_AWAITING[1], _CONFIRMED[1])  # noqa: S101
+
+
+def booking_confirm_if_awaiting_payment(*, booking_id: int) -> bool:
+    """pending_payment + unpaid -> confirmed + paid in one guarded UPDATE.
+
+    The common case of a payment arriving, without a locking read: the
+    WHERE clause is the transition's guard (an allowed move in both
+    tables). False when the booking is in any other state; the caller then
+    takes ``booking_transition``'s locked path.
+    """
+    updated = Booking.objects.filter(
+        pk=booking_id, status=_AWAITING[0], payment_status=_AWAITING[1]
+    ).update(
+        status=_CONFIRMED[0], payment_status=_CONFIRMED[1], updated_at=timezone.now()
+    )
+    if updated:
+        logger.info(
+            "Booking %s now confirmed/paid",
+            booking_id,
+            extra={"booking_id": booking_id},
+        )
+    return bool(updated)
 
 
 def expire_stale_holds(*, advocate_id: int, start: datetime, end: datetime) -> None:
