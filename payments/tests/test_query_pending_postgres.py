@@ -67,12 +67,16 @@ def test_callback_during_query_settles_payment_once(fake_daraja, daraja_says):
     # when
     _query_pending()
 
-    # then
+    # then: completed once by the callback; a failure answer after that is
+    # a contradiction that goes to review (issue 11, point 3), the money kept
     payment.refresh_from_db()
-    assert payment.status == Status.COMPLETED
+    expected = Status.COMPLETED if daraja_says == "0" else Status.NEEDS_REVIEW
+    assert payment.status == expected
     assert payment.mpesa_receipt_number == f"NLJ{payment.pk:07d}"
     assert _completions(payment) == 1
     assert payment.booking.status == Booking.Status.CONFIRMED
+    if daraja_says == "1032":
+        assert payment.review_code == Payment.ReviewCode.FAILURE_AFTER_COMPLETION
 
 
 def test_query_pending_and_callbacks_racing_complete_each_payment_once(fake_daraja):
