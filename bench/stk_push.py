@@ -34,11 +34,11 @@ SIMULATOR = {
 def start_simulator(
     port: int, env: dict[str, str], *, callback_delay: float = 3600
 ) -> subprocess.Popen:
-    """``python -m payments.simulator`` in its own process (own GIL)."""
+    """``python -m daraja_simulator`` in its own process (own GIL)."""
     argv = [
         str(common.VENV_BIN / "python"),
         "-m",
-        "payments.simulator",
+        "daraja_simulator",
         f"--port={port}",
         "--response-delay=0",
         f"--callback-delay={callback_delay}",

@@ -1,7 +1,7 @@
 """The product's real processes, started on free ports for end-to-end tests.
 
 ``start_stack`` runs, each in its own process group: the Daraja simulator
-(``python -m payments.simulator``), the web server (``runserver
+(``python -m daraja_simulator``), the web server (``runserver
 --noreload``), a Celery worker (threads pool) and Celery beat. They share a
 private ``VAR_DIR`` under a temporary folder: their own SQLite file (or
 their own PostgreSQL database when ``DATABASE_URL`` points at PostgreSQL),
@@ -251,7 +251,7 @@ def _start_all(stack: Stack, env: dict[str, str], *, sim_port: int, web_port: in
     celery = [python, "-m", "celery", "-A", "hakiyetu"]
     commands = {
         "simulator": [
-            *(python, "-m", "payments.simulator", "--port", str(sim_port)),
+            *(python, "-m", "daraja_simulator", "--port", str(sim_port)),
             *("--callback-delay", "1", "--stk-lifetime", "10", "--seed", "7"),
         ],
         "web": [

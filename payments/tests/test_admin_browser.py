@@ -13,11 +13,11 @@ from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 
 from bookings.tests.factories import UserFactory
+from daraja_simulator import SimulatorServer
+from daraja_simulator.tests.fixtures import start_simulator, use_simulator
 from payments.daraja.client import get_client
 from payments.models import Payment, PaymentEvent
-from payments.simulator import SimulatorServer
 from payments.tests.factories import PaymentEventFactory, PaymentFactory
-from payments.tests.test_simulator_fixtures import start_simulator, use_simulator
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CHROMIUM = "/usr/bin/chromium"

@@ -14,10 +14,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from bookings.tests.factories import BookingFactory
+from daraja_simulator import SimulatorConfig, SimulatorServer
 from hakiyetu.logging_filters import MaskPhoneNumbers
 from payments.models import Payment
 from payments.services.reconciliation import payment_query
-from payments.simulator import SimulatorConfig, SimulatorServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 KEY, SECRET, PASSKEY = "key-f00d1e", "consumer-secret-9a8b7c", "passkey-5e5e5e"

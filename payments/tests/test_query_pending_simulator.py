@@ -10,11 +10,11 @@ import pytest
 import requests
 from django.core.management import call_command
 
+from daraja_simulator import SimulatorServer
+from daraja_simulator.tests.fixtures import start_simulator, use_simulator
 from payments.daraja.client import get_client
 from payments.models import Payment
-from payments.simulator import SimulatorServer
 from payments.tests.factories import PaymentFactory
-from payments.tests.test_simulator_fixtures import start_simulator, use_simulator
 
 pytestmark = pytest.mark.django_db
 Status = Payment.Status

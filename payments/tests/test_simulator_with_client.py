@@ -6,14 +6,7 @@ import pytest
 import requests
 from django.core.cache.backends.locmem import LocMemCache
 
-from payments.daraja.client import DarajaClient
-from payments.daraja.exceptions import (
-    DarajaOutcomeUnknown,
-    DarajaRejected,
-    DarajaUnavailable,
-)
-from payments.daraja.types import DarajaConfig
-from payments.tests.test_simulator_fixtures import (  # noqa: F401 - fixtures
+from daraja_simulator.tests.fixtures import (  # noqa: F401 - fixtures
     KEY,
     OAUTH_PATH,
     PASSKEY,
@@ -26,6 +19,13 @@ from payments.tests.test_simulator_fixtures import (  # noqa: F401 - fixtures
     simulator_fixture,
     wait_until,
 )
+from payments.daraja.client import DarajaClient
+from payments.daraja.exceptions import (
+    DarajaOutcomeUnknown,
+    DarajaRejected,
+    DarajaUnavailable,
+)
+from payments.daraja.types import DarajaConfig
 
 
 def _client(simulator, receiver, read_timeout=5.0):

@@ -11,12 +11,12 @@ import logging
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from payments.simulator.config import (
+from daraja_simulator.config import (
     add_arguments,
     config_from_arguments,
     production_refusal,
 )
-from payments.simulator.server import SimulatorServer
+from daraja_simulator.server import SimulatorServer
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class Command(BaseCommand):
         )
         if refusal:
             raise CommandError(refusal)
-        logging.getLogger("payments.simulator").setLevel(logging.INFO)
+        logging.getLogger("daraja_simulator").setLevel(logging.INFO)
         config = config_from_arguments(options)
         self.stdout.write(
             f"Daraja simulator on http://{config.host}:{config.port}/ "

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from payments.tests.test_simulator_fixtures import (  # noqa: F401 - fixtures
+from daraja_simulator.tests.fixtures import (  # noqa: F401 - fixtures
     SUCCESS_PHONE,
     daraja_fixture,
     receiver_fixture,

@@ -1,4 +1,4 @@
-"""``python -m payments.simulator --port 8765``: run without Django.
+"""``python -m daraja_simulator --port 8765``: run without Django.
 
 Credentials default to the ``MPESA_*`` environment variables, then to the
 public sandbox shortcode and passkey. Refused unless ``DEBUG=1`` is in the
@@ -22,7 +22,7 @@ from .server import SimulatorServer
 def main(argv: list[str] | None = None) -> None:
     """Parse the command line and serve until Ctrl-C."""
     parser = argparse.ArgumentParser(
-        prog="python -m payments.simulator", description="Local Daraja simulator"
+        prog="python -m daraja_simulator", description="Local Daraja simulator"
     )
     add_arguments(parser, env_defaults())
     parser.add_argument("--log-level", default="INFO")

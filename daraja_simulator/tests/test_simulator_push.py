@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from payments.tests.test_simulator_fixtures import (  # noqa: F401 - fixtures
+from daraja_simulator.tests.fixtures import (  # noqa: F401 - fixtures
     PUSH_PATH,
     SUCCESS_PHONE,
     daraja_fixture,

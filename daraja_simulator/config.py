@@ -1,6 +1,6 @@
 """Settings of one simulator instance, and their command-line form.
 
-The same arguments serve ``python -m payments.simulator`` and
+The same arguments serve ``python -m daraja_simulator`` and
 ``python manage.py daraja_simulator``; only the source of the credential
 defaults differs (environment variables or Django settings).
 """

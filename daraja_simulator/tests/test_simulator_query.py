@@ -1,6 +1,6 @@
 """Simulator: STK Push Query, from "being processed" to the final result."""
 
-from payments.tests.test_simulator_fixtures import (  # noqa: F401 - fixtures
+from daraja_simulator.tests.fixtures import (  # noqa: F401 - fixtures
     daraja_fixture,
     receiver_fixture,
     simulator_fixture,

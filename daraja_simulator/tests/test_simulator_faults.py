@@ -5,8 +5,8 @@ import time
 import pytest
 import requests
 
-from payments.simulator import SimulatorConfig, SimulatorServer
-from payments.tests.test_simulator_fixtures import (  # noqa: F401 - fixtures
+from daraja_simulator import SimulatorConfig, SimulatorServer
+from daraja_simulator.tests.fixtures import (  # noqa: F401 - fixtures
     KEY,
     PASSKEY,
     PUSH_PATH,

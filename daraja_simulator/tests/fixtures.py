@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from payments.simulator import SimulatorConfig, SimulatorServer
+from daraja_simulator import SimulatorConfig, SimulatorServer
 
 KEY, SECRET = "test-key", "test-secret"
 SHORT_CODE = "174379"

@@ -4,11 +4,10 @@ import argparse
 
 import pytest
 import requests
-from django.core.management import CommandError, call_command
 
-from payments.simulator import config as simulator_config
-from payments.simulator.server import SimulatorServer
-from payments.tests.test_simulator_fixtures import (  # noqa: F401 - fixtures
+from daraja_simulator import config as simulator_config
+from daraja_simulator.server import SimulatorServer
+from daraja_simulator.tests.fixtures import (  # noqa: F401 - fixtures
     OAUTH_PATH,
     PUSH_PATH,
     daraja_fixture,
@@ -227,26 +226,6 @@ def test_cli_reads_environment_defaults():
     assert config.callback_delay == 0.2
 
 
-@pytest.mark.django_db(databases=[])
-def test_management_command_uses_django_settings(monkeypatch, settings):
-    # given
-    settings.DEBUG = True
-    settings.MPESA_CONSUMER_KEY = "from-settings"
-    settings.MPESA_BUSINESS_SHORT_CODE = "600123"
-    seen = {}
-    monkeypatch.setattr(
-        SimulatorServer, "serve_forever", lambda self: seen.update(config=self.config)
-    )
-
-    # when
-    call_command("daraja_simulator", "--port", "0", "--seed", "3")
-
-    # then
-    assert seen["config"].consumer_key == "from-settings"
-    assert seen["config"].short_code == "600123"
-    assert seen["config"].seed == 3
-
-
 def test_control_endpoints_never_echo_credentials(daraja, receiver):
     # given: a push and its delivered callback (the URL ends in "t0k")
     stamp = daraja.timestamp()
@@ -279,30 +258,10 @@ def served(monkeypatch) -> dict:
     return seen
 
 
-@pytest.mark.django_db(databases=[])
-def test_management_command_refuses_to_start_with_debug_off(settings, served):
-    # given
-    settings.DEBUG = False
-    # when / then
-    with pytest.raises(CommandError, match="--allow-production"):
-        call_command("daraja_simulator", "--port", "0")
-    assert served == {}
-
-
-@pytest.mark.django_db(databases=[])
-def test_management_command_starts_with_debug_off_when_allowed(settings, served):
-    # given
-    settings.DEBUG = False
-    # when
-    call_command("daraja_simulator", "--port", "0", "--allow-production")
-    # then
-    assert "config" in served
-
-
 @pytest.mark.parametrize("debug", ["0", ""])
 def test_cli_refuses_to_start_with_debug_off(monkeypatch, served, capsys, debug):
     # given
-    from payments.simulator.__main__ import main
+    from daraja_simulator.__main__ import main
 
     monkeypatch.setenv("DEBUG", debug)
     # when / then
@@ -315,7 +274,7 @@ def test_cli_refuses_to_start_with_debug_off(monkeypatch, served, capsys, debug)
 @pytest.mark.parametrize(("debug", "argv"), [("1", []), ("0", ["--allow-production"])])
 def test_cli_starts_with_debug_on_or_when_allowed(monkeypatch, served, debug, argv):
     # given
-    from payments.simulator.__main__ import main
+    from daraja_simulator.__main__ import main
 
     monkeypatch.setenv("DEBUG", debug)
     # when

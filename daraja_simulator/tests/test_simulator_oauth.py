@@ -2,7 +2,7 @@
 
 import requests
 
-from payments.tests.test_simulator_fixtures import (  # noqa: F401 - fixtures
+from daraja_simulator.tests.fixtures import (  # noqa: F401 - fixtures
     KEY,
     OAUTH_PATH,
     SECRET,

@@ -1,0 +1,1 @@
+"""Tests of the simulator on its own: no database, no project code."""
