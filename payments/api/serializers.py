@@ -36,11 +36,14 @@ class InputStkPushSerializer(serializers.Serializer):
 
 
 class OutputStkPushSerializer(serializers.Serializer):
-    MerchantRequestID = serializers.CharField()
-    CheckoutRequestID = serializers.CharField()
-    ResponseCode = serializers.CharField()
-    ResponseDescription = serializers.CharField()
-    CustomerMessage = serializers.CharField()
+    """The 201 answer to a push (the seed guide's Daraja-cased keys), built
+    from the service's ``PushAccepted``; the schema documents the same."""
+
+    MerchantRequestID = serializers.CharField(source="merchant_request_id")
+    CheckoutRequestID = serializers.CharField(source="checkout_request_id")
+    ResponseCode = serializers.CharField(source="response_code")
+    ResponseDescription = serializers.CharField(source="response_description")
+    CustomerMessage = serializers.CharField(source="customer_message")
     payment_id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=Payment.Status.choices)
 

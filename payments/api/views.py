@@ -86,14 +86,16 @@ class PaymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         """Prompt the customer's phone to pay a booking (STK Push)."""
         data = InputStkPushSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        answer = payment_initiate(
+        accepted = payment_initiate(
             user=request.user,
             idempotency_key=request.headers.get("Idempotency-Key") or None,
             phone_throttle=stk_push_phone_throttle,
             **data.validated_data,
         )
-        response = Response(answer.body, status=answer.http_status)
-        if answer.replayed:
+        response = Response(
+            OutputStkPushSerializer(accepted).data, status=status.HTTP_201_CREATED
+        )
+        if accepted.replayed:
             response["Idempotent-Replayed"] = "true"
         return response
 

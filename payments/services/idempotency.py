@@ -1,56 +1,115 @@
-"""Idempotency-Key for STK pushes: the stored answer and its replay.
+"""Idempotency-Key for STK pushes: the stored outcome and its replay.
 
-A push with a key stores the API's answer on the payment; the same key
-from the same user replays it (for the same booking only) instead of
-prompting the phone twice.
+A push with a key stores its outcome on the payment (what Daraja accepted,
+or the error the push ended in); the same key from the same user replays
+it, for the same booking only, instead of prompting the phone twice. The
+API layer turns a replayed outcome into the same HTTP answer as the first.
 """
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
-from payments.exceptions import IdempotencyKeyReused, PaymentAlreadyInProgress
+from payments.exceptions import (
+    IdempotencyKeyReused,
+    PaymentAlreadyInProgress,
+    PaymentError,
+)
 from payments.models import Payment
+
+ACCEPTED_STATUS = 201
 
 
 @dataclass(frozen=True, slots=True)
-class InitiationAnswer:
-    """The API's answer to a push; stored for Idempotency-Key replays."""
+class PushAccepted:
+    """Daraja accepted the push: the payment is pending a callback."""
 
     payment_id: int
-    http_status: int
-    body: dict
+    status: str
+    merchant_request_id: str
+    checkout_request_id: str
+    response_code: str
+    response_description: str
+    customer_message: str
     replayed: bool = False
 
 
-def payment_replay_answer(
-    *, user, key: str, booking_id: int
-) -> InitiationAnswer | None:
-    """The stored answer for this user's key, or None for a new key.
+class ReplayedPaymentError(PaymentError):
+    """The push with this Idempotency-Key ended in this error: the same
+    answer again (status, code, message and ids as first sent)."""
 
-    Raises ``IdempotencyKeyReused`` for another booking and
-    ``PaymentAlreadyInProgress`` while the first request is unanswered.
+    def __init__(self, *, status_code: int, body: dict) -> None:
+        error = dict(body.get("error") or {})
+        self.status_code = status_code
+        self.code = str(error.pop("code", "error"))
+        message = str(error.pop("message", self.default_message))
+        fields = error.pop("fields", None)
+        super().__init__(message, **error)
+        self._fields = fields
+
+    @property
+    def fields(self) -> dict | None:
+        return self._fields
+
+    def headers(self) -> dict[str, str]:
+        return {"Idempotent-Replayed": "true"}
+
+
+def payment_replay_outcome(*, user, key: str, booking_id: int) -> PushAccepted | None:
+    """The stored outcome for this user's key, or None for a new key.
+
+    Returns the accepted push (``replayed``) or raises the stored error as
+    ``ReplayedPaymentError``. Raises ``IdempotencyKeyReused`` for another
+    booking and ``PaymentAlreadyInProgress`` while the first request is
+    unanswered.
     """
     payment = Payment.objects.filter(initiated_by=user, idempotency_key=key).first()
     if payment is None:
         return None
     if payment.booking_id != booking_id:
         raise IdempotencyKeyReused()
-    if payment.idempotent_response is None:
+    stored = payment.idempotent_response
+    if stored is None:
         # The first request with this key is still being processed.
         raise PaymentAlreadyInProgress(
             payment_id=payment.pk, checkout_request_id=payment.checkout_request_id
         )
-    return InitiationAnswer(
-        payment_id=payment.pk,
-        http_status=payment.idempotent_status_code,
-        body=payment.idempotent_response,
-        replayed=True,
-    )
+    if payment.idempotent_status_code != ACCEPTED_STATUS:
+        raise ReplayedPaymentError(
+            status_code=payment.idempotent_status_code, body=stored
+        )
+    return _accepted_from(stored)
 
 
-def payment_store_answer(payment: Payment, http_status: int, body: dict) -> None:
-    """Keep the answer on a locked payment pushed with an Idempotency-Key."""
+def payment_store_accepted(payment: Payment, accepted: PushAccepted) -> None:
+    """Keep an accepted push on a locked payment pushed with a key."""
+    outcome = asdict(accepted)
+    outcome.pop("replayed")
+    _store(payment, ACCEPTED_STATUS, outcome)
+
+
+def payment_store_error(payment: Payment, error: PaymentError) -> None:
+    """Keep the error a push ended in, on a payment pushed with a key."""
+    _store(payment, error.status_code, error.as_body())
+
+
+def _store(payment: Payment, status_code: int, outcome: dict) -> None:
     if not payment.idempotency_key:
         return
-    payment.idempotent_status_code = http_status
-    payment.idempotent_response = body
+    payment.idempotent_status_code = status_code
+    payment.idempotent_response = outcome
     payment.save(update_fields=["idempotent_status_code", "idempotent_response"])
+
+
+# Answers stored before outcomes were (Daraja-cased API bodies): replays
+# across an upgrade still work.
+_LEGACY_KEYS = {
+    "MerchantRequestID": "merchant_request_id",
+    "CheckoutRequestID": "checkout_request_id",
+    "ResponseCode": "response_code",
+    "ResponseDescription": "response_description",
+    "CustomerMessage": "customer_message",
+}
+
+
+def _accepted_from(stored: dict) -> PushAccepted:
+    fields = {_LEGACY_KEYS.get(key, key): value for key, value in stored.items()}
+    return PushAccepted(**fields, replayed=True)

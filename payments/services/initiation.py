@@ -40,9 +40,9 @@ from payments.models import Payment, PaymentEvent
 from payments.services.callbacks import payment_apply_stored_callback
 from payments.services.events import event_record, exchange_recorder
 from payments.services.idempotency import (
-    InitiationAnswer,
-    payment_replay_answer,
-    payment_store_answer,
+    PushAccepted,
+    payment_replay_outcome,
+    payment_store_accepted,
 )
 from payments.services.push_failure import payment_record_push_failure
 from payments.services.transitions import payment_accept_push
@@ -62,8 +62,9 @@ def payment_initiate(
     transaction_desc: str | None = None,
     client: DarajaClient | None = None,
     phone_throttle: Callable[[str], None] | None = None,
-) -> InitiationAnswer:
-    """Send an STK Push for the booking's outstanding amount.
+) -> PushAccepted:
+    """Send an STK Push for the booking's outstanding amount; returns what
+    Daraja accepted (``replayed`` for a repeated Idempotency-Key).
 
     Side effects: a Payment row, events for every exchange, the booking's
     hold extended, a follow-up query scheduled. Raises a ``PaymentError``
@@ -79,7 +80,7 @@ def payment_initiate(
     _check_idempotency_key(idempotency_key)
     _refuse_without_usable_callback_url()
     if idempotency_key:
-        replay = payment_replay_answer(
+        replay = payment_replay_outcome(
             user=user, key=idempotency_key, booking_id=booking_id
         )
         if replay:
@@ -170,7 +171,7 @@ def _create_payment(
     except IntegrityError:
         # Lost a race: another push for this booking or with this key.
         if idempotency_key:
-            replay = payment_replay_answer(
+            replay = payment_replay_outcome(
                 user=user, key=idempotency_key, booking_id=booking.pk
             )
             if replay:
@@ -214,9 +215,9 @@ def _refuse_while_open_or_recently_failed(booking_id: int) -> None:
         raise PaymentRetryTooSoon(retry_after=max(1, math.ceil(remaining)))
 
 
-def _accept(payment: Payment, push: StkPushResult) -> InitiationAnswer:
+def _accept(payment: Payment, push: StkPushResult) -> PushAccepted:
     """Daraja accepted the push: pending (hold extended, query scheduled,
-    by the owner), and the answer stored for Idempotency-Key replays."""
+    by the owner), and the outcome stored for Idempotency-Key replays."""
     with transaction.atomic():
         change = payment_accept_push(
             payment_id=payment.pk,
@@ -224,19 +225,18 @@ def _accept(payment: Payment, push: StkPushResult) -> InitiationAnswer:
             checkout_request_id=push.checkout_request_id,
             accepted_at=timezone.now(),
         )
-        accepted = change.payment
-        body = {
-            "MerchantRequestID": push.merchant_request_id,
-            "CheckoutRequestID": push.checkout_request_id,
-            "ResponseCode": push.response_code,
-            "ResponseDescription": push.response_description,
-            "CustomerMessage": push.customer_message,
-            "payment_id": accepted.pk,
-            "status": accepted.status,
-        }
-        payment_store_answer(accepted, 201, body)
-    _apply_early_callbacks(accepted)
-    return InitiationAnswer(payment_id=accepted.pk, http_status=201, body=body)
+        accepted = PushAccepted(
+            payment_id=change.payment.pk,
+            status=change.payment.status,
+            merchant_request_id=push.merchant_request_id,
+            checkout_request_id=push.checkout_request_id,
+            response_code=push.response_code,
+            response_description=push.response_description,
+            customer_message=push.customer_message,
+        )
+        payment_store_accepted(change.payment, accepted)
+    _apply_early_callbacks(change.payment)
+    return accepted
 
 
 def _apply_early_callbacks(payment: Payment) -> None:

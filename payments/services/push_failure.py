@@ -23,7 +23,7 @@ from payments.exceptions import (
 )
 from payments.models import Payment, PaymentEvent
 from payments.services.events import event_record
-from payments.services.idempotency import payment_store_answer
+from payments.services.idempotency import payment_store_error
 from payments.services.transitions import payment_fail_push
 
 logger = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def payment_record_push_failure(*, payment_id: int, exc: DarajaError) -> Payment
             )
             error = PaymentProviderUnavailable(payment_id=payment_id)
         payment = Payment.objects.get(pk=payment_id)
-        payment_store_answer(payment, error.status_code, error.as_body())
+        payment_store_error(payment, error)
     return error
 
 

@@ -177,6 +177,27 @@ def test_stk_push_with_the_same_idempotency_key_replays_the_first_answer(
     assert len(fake_daraja.pushes) == 1
 
 
+def test_stk_push_replays_a_refused_push_as_the_same_error(
+    client_of, booking, fake_daraja
+):
+    # given: Daraja refused the first push with this key
+    fake_daraja.push_result = DarajaRejected(
+        "400.002.02", "Bad Request - Invalid PhoneNumber", http_status=400
+    )
+    client = client_of(booking.client)
+    headers = {"Idempotency-Key": "spa-attempt-refused"}
+    body = {"phone_number": "254708374149", "booking_id": booking.pk}
+    # when
+    first = client.post(URL, body, format="json", headers=headers)
+    second = client.post(URL, body, format="json", headers=headers)
+    # then: the same status and body, marked replayed, Daraja asked once
+    assert first.status_code == second.status_code == 502
+    assert first.json() == second.json()
+    assert second.json()["error"]["code"] == "provider_rejected"
+    assert second["Idempotent-Replayed"] == "true"
+    assert len(fake_daraja.pushes) == 1
+
+
 def test_stk_push_idempotency_key_reused_for_another_booking_is_422(
     client_of, booking, fake_daraja
 ):
