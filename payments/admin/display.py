@@ -12,8 +12,8 @@ from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 
 from hakiyetu.logging_filters import redact_secrets
-from payments.daraja.phone import mask_phone
 from payments.models import Payment
+from payments.phone import mask_phone
 
 Status = Payment.Status
 

@@ -10,8 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from bookings.models import Booking
-from payments.daraja.exceptions import DarajaValidationError
-from payments.daraja.phone import normalise_phone
+from payments.phone import InvalidPhoneNumber, normalise_phone
 
 # Ids are bigints; longer digit strings are phone numbers or nothing.
 _MAX_ID_DIGITS = 18
@@ -67,5 +66,5 @@ def _bookings_of_clients_named(term: str) -> list[int]:
 def _phone_or_none(term: str) -> str | None:
     try:
         return normalise_phone(term)
-    except DarajaValidationError:
+    except InvalidPhoneNumber:
         return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from payments.daraja.credentials import daraja_timestamp, stk_password
-from payments.daraja.phone import normalise_phone
+from payments.daraja.exceptions import DarajaValidationError
 from payments.daraja.types import DarajaConfig
 from payments.daraja.validation import (
     shorten_description,
@@ -11,6 +11,7 @@ from payments.daraja.validation import (
     validate_amount,
     validate_callback_url,
 )
+from payments.phone import InvalidPhoneNumber, normalise_phone
 
 
 def push_body(
@@ -30,7 +31,7 @@ def push_body(
     Raises:
         DarajaValidationError: the first input refused.
     """
-    phone = normalise_phone(phone_number)
+    phone = _msisdn(phone_number)
     whole_amount = validate_amount(amount)
     reference = validate_account_reference(account_reference)
     description = shorten_description(transaction_desc)
@@ -64,6 +65,14 @@ def query_body(config: DarajaConfig, checkout_request_id: str) -> dict:
         "Timestamp": timestamp,
         "CheckoutRequestID": checkout_request_id,
     }
+
+
+def _msisdn(phone_number: str | int) -> str:
+    # The domain rule, reported as the adapter's own validation error.
+    try:
+        return normalise_phone(phone_number)
+    except InvalidPhoneNumber as exc:
+        raise DarajaValidationError(exc.field, exc.message) from exc
 
 
 def _numeric(value: str) -> int | str:

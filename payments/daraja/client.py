@@ -23,7 +23,6 @@ from django.core.cache.backends.base import BaseCache
 from payments.daraja import answers, bodies, parsing
 from payments.daraja.config import config_from_settings
 from payments.daraja.exceptions import DarajaError
-from payments.daraja.phone import mask_phone
 from payments.daraja.retry import call_with_retries
 from payments.daraja.tokens import TokenStore
 from payments.daraja.transport import (
@@ -34,6 +33,7 @@ from payments.daraja.transport import (
 )
 from payments.daraja.transport import send as http_send
 from payments.daraja.types import DarajaConfig, StkPushResult, StkQueryResult
+from payments.phone import mask_phone
 
 logger = logging.getLogger(__name__)
 
