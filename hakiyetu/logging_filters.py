@@ -54,7 +54,7 @@ def _configured_callback_secret() -> str:
 class MaskPhoneNumbers(logging.Filter):
     """Defence in depth: mask phone numbers and the callback secret.
 
-    Code masks numbers itself (``payments.daraja.phone.mask_phone``); this
+    Code masks numbers itself (``payments.phone.mask_phone``); this
     catches anything that slipped through, e.g. a raw payload in an error,
     or a request line in an access log that carries the callback secret.
     """

@@ -13,8 +13,8 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from payments.daraja.phone import mask_phone
 from payments.models import Payment, PaymentEvent
+from payments.phone import mask_phone
 from payments.result_codes import FAILURE_REASONS
 
 NAIROBI = ZoneInfo("Africa/Nairobi")

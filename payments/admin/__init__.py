@@ -7,8 +7,7 @@ and adds the payments inline to the bookings admin.
 
 from bookings.admin import BookingAdmin
 from payments.admin.events import PaymentEventAdmin, PaymentEventInline
-from payments.admin.inlines import BookingPaymentInline
-from payments.admin.payment import PaymentAdmin
+from payments.admin.payment import BookingPaymentInline, PaymentAdmin
 
 if BookingPaymentInline not in BookingAdmin.inlines:
     BookingAdmin.inlines = (*BookingAdmin.inlines, BookingPaymentInline)

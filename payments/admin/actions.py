@@ -1,11 +1,13 @@
 """Admin actions on payments. Each calls a service; none writes itself.
 
 Permissions: ``requery`` (Finance, Support), ``resolve`` and ``export``
-(Finance); see ``PaymentAdmin.has_<name>_permission``.
+(Finance); see ``PaymentAdmin.has_<name>_permission``. ``ResolveForm`` is
+the intermediate form of "Resolve manually".
 """
 
 import csv
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ImproperlyConfigured
@@ -14,12 +16,20 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from payments.admin.forms import ResolveForm
-from payments.exceptions import PaymentError, PaymentProviderUnavailable
+from payments.exceptions import (
+    InvalidPaymentInput,
+    PaymentError,
+    PaymentProviderUnavailable,
+)
 from payments.models import Payment
 from payments.reporting import payment_csv_rows
 from payments.services.reconciliation import QueryOutcome, payment_query
-from payments.services.staff import payment_allowed_targets, payment_resolve_manually
+from payments.services.staff import (
+    payment_allowed_targets,
+    payment_resolve_manually,
+    receipt_held_elsewhere,
+    receipt_normalise,
+)
 
 # Each re-query is an HTTP call made while the staff member waits.
 MAX_REQUERY = 20
@@ -161,3 +171,60 @@ def csv_response(payments: QuerySet[Payment]) -> StreamingHttpResponse:
 def export_csv(modeladmin, request: HttpRequest, queryset: QuerySet):
     """The selected payments (or the whole filtered list) as CSV."""
     return csv_response(queryset)
+
+
+Status = Payment.Status
+
+
+class ResolveForm(forms.Form):
+    """Target status (from the allowed transitions, none chosen at first),
+    a required note and, to complete, the M-Pesa receipt number."""
+
+    to = forms.ChoiceField(label="New status")
+    note = forms.CharField(
+        label="Note",
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        max_length=1000,
+        help_text="Why, and the evidence (M-Pesa statement line, call with "
+        "the client...). Recorded with your name in the payment's history.",
+    )
+    mpesa_receipt_number = forms.CharField(
+        label="M-Pesa receipt number",
+        required=False,
+        max_length=64,
+        help_text="Required to complete: the receipt on the M-Pesa statement, "
+        "e.g. NLJ7RT61SV.",
+    )
+
+    def __init__(
+        self, *args, targets: list[str], payments: list[Payment], **kwargs
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.payments = payments
+        self.fields["to"].choices = [("", "---------")] + [
+            (target, Status(target).label) for target in targets
+        ]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("to") != Status.COMPLETED:
+            data["mpesa_receipt_number"] = None
+            return data
+        if len(self.payments) != 1:
+            self.add_error(
+                "to",
+                "Complete one payment at a time: each needs its own receipt.",
+            )
+            return data
+        try:
+            receipt = receipt_normalise(data.get("mpesa_receipt_number"))
+        except InvalidPaymentInput as exc:
+            self.add_error("mpesa_receipt_number", exc.message)
+            return data
+        if receipt_held_elsewhere(receipt=receipt, payment_id=self.payments[0].pk):
+            self.add_error(
+                "mpesa_receipt_number",
+                f"Receipt {receipt} is already on another payment.",
+            )
+        data["mpesa_receipt_number"] = receipt
+        return data

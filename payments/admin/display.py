@@ -1,4 +1,8 @@
-"""Read-only renderings shared by the payment admin pages and inlines."""
+"""Read-only pieces shared by the payment admin pages and inlines.
+
+The read-only mixin, status badges, links, and the masking of phone
+numbers on screen (``payments.view_full_phone`` shows them in full).
+"""
 
 import json
 import re
@@ -12,10 +16,25 @@ from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 
 from hakiyetu.logging_filters import redact_secrets
-from payments.daraja.phone import mask_phone
 from payments.models import Payment
+from payments.phone import mask_phone
 
 Status = Payment.Status
+
+
+class ReadOnlyMixin:
+    """Nobody adds, changes or deletes through the admin (events are
+    append-only; payments change only through services)."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
 
 STATUS_COLOURS = {
     Status.INITIATED: "#6c757d",

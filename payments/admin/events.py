@@ -8,6 +8,7 @@ from django.utils.safestring import SafeString
 
 from hakiyetu.logging_filters import redact_secrets
 from payments.admin.display import (
+    ReadOnlyMixin,
     fields_for,
     mask_phones,
     mask_phones_in_text,
@@ -15,20 +16,6 @@ from payments.admin.display import (
     pretty_json,
 )
 from payments.models import PaymentEvent
-
-
-class ReadOnlyMixin:
-    """Nobody adds, changes or deletes through the admin (events are
-    append-only; payments change only through services)."""
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 def event_transition(event: PaymentEvent) -> str:

@@ -1,4 +1,10 @@
-"""The payments changelist and payment page: read-only, with actions."""
+"""Payments in the admin: the changelist and payment page (read-only, with
+actions), and the payments inline on the booking page.
+
+The inline is attached to ``bookings.admin.BookingAdmin`` from the payments
+side (see ``payments/admin/__init__.py``) so bookings never depends on
+payments.
+"""
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -10,10 +16,9 @@ from django.utils.safestring import SafeString
 
 from hakiyetu.money import format_kes
 from payments.admin import actions, display
-from payments.admin.events import PaymentEventInline, ReadOnlyMixin
-from payments.admin.filters import ResultCodeFilter, StuckFilter
+from payments.admin.events import PaymentEventInline
 from payments.admin.reconciliation import reconciliation_view
-from payments.admin.search import payment_search_q
+from payments.admin.search import ResultCodeFilter, StuckFilter, payment_search_q
 from payments.models import Payment
 
 PERMISSION = "payments.{}_payment"
@@ -23,7 +28,7 @@ FULL_PHONE_FIELDS = {"phone": "phone_full", "paid_phone": "paid_phone_full"}
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PaymentAdmin(display.ReadOnlyMixin, admin.ModelAdmin):
     """Find, inspect, re-query and resolve payments; never edit them."""
 
     # Who, how much and where it stands first: at 1280 px the last columns
@@ -247,3 +252,48 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.display(description="idempotent response")
     def idempotent_response_pretty(self, payment: Payment) -> SafeString | str:
         return display.pretty_json(payment.idempotent_response)
+
+
+class BookingPaymentInline(display.ReadOnlyMixin, admin.TabularInline):
+    """A booking's payments, shown read-only on the booking page."""
+
+    model = Payment
+    fk_name = "booking"
+    extra = 0
+    can_delete = False
+    ordering = ("-created_at", "-id")
+    fields = (
+        "link",
+        "created_at",
+        "amount_column",
+        "status_column",
+        "phone",
+        "result_code",
+        "failure_reason",
+        "mpesa_receipt_number",
+    )
+    readonly_fields = (*fields, "phone_full")
+    verbose_name_plural = "Payments"
+
+    def get_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return display.fields_for(request, self.fields, {"phone": "phone_full"})
+
+    @admin.display(description="payment")
+    def link(self, payment: Payment) -> SafeString:
+        return display.payment_link(payment.pk)
+
+    @admin.display(description="amount")
+    def amount_column(self, payment: Payment) -> str:
+        return format_kes(payment.amount)
+
+    @admin.display(description="status")
+    def status_column(self, payment: Payment) -> SafeString:
+        return display.status_badge(payment.status)
+
+    @admin.display(description="phone")
+    def phone(self, payment: Payment) -> str:
+        return display.masked_phone(payment.phone_number)
+
+    @admin.display(description="phone")
+    def phone_full(self, payment: Payment) -> str:
+        return display.full_phone(payment.phone_number)

@@ -1,16 +1,22 @@
 """Adapter for Safaricom's Daraja API (M-Pesa Express / STK Push).
 
-A pure adapter: it imports ``requests``, the standard library and Django's
-cache, and reads settings only inside ``client.get_client()``.
+A pure adapter: it imports ``requests``, the standard library, Django's
+cache and one small pure-stdlib domain module, ``payments.phone`` (the phone
+rule it applies before sending), and reads settings only inside
+``client.get_client()``.
 
 - ``client``: ``DarajaClient`` (``stk_push``, ``stk_query``,
-  ``access_token``) and ``get_client()``.
-- ``types``: ``DarajaConfig``, ``DarajaEnvironment``, ``StkPushResult``,
-  ``StkQueryResult``, ``DarajaExchange`` (what ``on_exchange`` receives).
+  ``access_token``), ``get_client()`` and the retries of idempotent calls.
+- ``types``: ``DarajaConfig`` (and ``config_from_settings``),
+  ``DarajaEnvironment``, ``StkPushResult``, ``StkQueryResult``,
+  ``DarajaExchange`` (what ``on_exchange`` receives).
 - ``exceptions``: ``DarajaError`` and its subclasses.
+- ``validation``: the input checks, the Nairobi timestamp, the password
+  and the STK request bodies (the phone rule comes from ``payments.phone``).
+- ``transport``: one HTTP exchange, its redaction and transport errors.
+- ``answers``: one HTTP answer read into an exception or a result.
+- ``tokens``: the OAuth token shared through Django's cache.
 - ``callbacks``: ``parse_stk_callback()`` and ``StkCallback``.
-- ``phone``, ``validation``, ``credentials``: the input rules, the
-  Nairobi timestamp and the password.
 
 What a push failure means for the caller:
 

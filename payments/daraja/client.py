@@ -6,11 +6,16 @@ Usage::
     result = client.stk_push(phone_number="0712 345 678", amount=1500,
                              account_reference="BK1042",
                              transaction_desc="Consultation")
+
+Idempotent calls (OAuth, STK query) are retried here with bounded
+exponential backoff and full jitter; an STK push never is, since a resent
+push can prompt the customer twice.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Callable
 from functools import partial
@@ -20,11 +25,8 @@ import requests
 from django.core.cache import cache as default_cache
 from django.core.cache.backends.base import BaseCache
 
-from payments.daraja import answers, bodies, parsing
-from payments.daraja.config import config_from_settings
-from payments.daraja.exceptions import DarajaError
-from payments.daraja.phone import mask_phone
-from payments.daraja.retry import call_with_retries
+from payments.daraja import answers, validation
+from payments.daraja.exceptions import DarajaError, DarajaUnavailable
 from payments.daraja.tokens import TokenStore
 from payments.daraja.transport import (
     ExchangeHook,
@@ -33,7 +35,13 @@ from payments.daraja.transport import (
     shared_session,
 )
 from payments.daraja.transport import send as http_send
-from payments.daraja.types import DarajaConfig, StkPushResult, StkQueryResult
+from payments.daraja.types import (
+    DarajaConfig,
+    StkPushResult,
+    StkQueryResult,
+    config_from_settings,
+)
+from payments.phone import mask_phone
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +118,7 @@ class DarajaClient:
             DarajaUnavailable: not sent, or refused unprocessed (throttled).
             DarajaOutcomeUnknown: sent, but no usable answer came back.
         """
-        body = bodies.push_body(
+        body = validation.push_body(
             self.config,
             phone_number=phone_number,
             amount=amount,
@@ -122,7 +130,7 @@ class DarajaClient:
         try:
             answer = self._call_api("stk_push", STK_PUSH_PATH, body, on_exchange)
             answers.raise_for_answer("stk_push", answer)
-            result = parsing.push_result(answer)
+            result = answers.push_result(answer)
         except DarajaError as exc:
             logger.warning(
                 "STK push to %s for KES %s failed: %s", masked, body["Amount"], exc
@@ -151,7 +159,7 @@ class DarajaClient:
             DarajaValidationError: empty ``checkout_request_id``.
             DarajaRejected, DarajaAuthError, DarajaUnavailable.
         """
-        checkout_request_id = parsing.require_checkout_id(checkout_request_id)
+        checkout_request_id = answers.require_checkout_id(checkout_request_id)
         result = self._retrying(
             "stk_query", partial(self._query_once, checkout_request_id, on_exchange)
         )
@@ -169,13 +177,13 @@ class DarajaClient:
     def _query_once(
         self, checkout_request_id: str, on_exchange: ExchangeHook | None
     ) -> StkQueryResult:
-        body = bodies.query_body(self.config, checkout_request_id)
+        body = validation.query_body(self.config, checkout_request_id)
         answer = self._call_api("stk_query", STK_QUERY_PATH, body, on_exchange)
-        processing = parsing.processing_result(answer)
+        processing = answers.processing_result(answer)
         if processing is not None:
             return processing
         answers.raise_for_answer("stk_query", answer)
-        return parsing.query_result(answer)
+        return answers.query_result(answer)
 
     def _call_api(
         self, operation: str, path: str, body: dict, on_exchange: ExchangeHook | None
@@ -230,7 +238,7 @@ class DarajaClient:
         )
         answer = http_send(self._session, request, on_exchange)
         answers.raise_for_answer("oauth", answer)
-        return parsing.token_answer(answer)
+        return answers.token_answer(answer)
 
     def _retrying(self, operation: str, call: Callable[[], T]) -> T:
         config = self.config
@@ -253,3 +261,62 @@ def get_client() -> DarajaClient:
     from django.conf import settings
 
     return DarajaClient(config_from_settings(settings))
+
+
+# --- Retries of idempotent calls ----------------------------------------------
+
+
+def backoff_delay(
+    attempt: int, *, base: float, cap: float, retry_after: float | None = None
+) -> float:
+    """Seconds to wait after failed ``attempt`` (1-based).
+
+    Full jitter (uniform in ``[0, min(cap, base * 2**(attempt-1))]``) spreads
+    the retries of many workers; ``Retry-After``, when sent, is a floor.
+    """
+    ceiling = min(cap, base * 2 ** (attempt - 1))
+    delay = random.uniform(0, ceiling)  # noqa: S311 - jitter, not security
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return delay
+
+
+def call_with_retries(
+    call: Callable[[], T],
+    *,
+    operation: str,
+    max_attempts: int,
+    base: float,
+    cap: float,
+    sleep: Callable[[float], object],
+) -> T:
+    """Return ``call()``, retrying ``DarajaUnavailable`` at most
+    ``max_attempts`` times in all.
+
+    A ``Retry-After`` longer than ``cap`` is not slept through: the error is
+    raised at once with its ``retry_after`` so the caller (a Celery task)
+    can reschedule instead of holding a worker.
+
+    Raises:
+        DarajaUnavailable: the last attempt's error.
+    """
+    attempt = 1
+    while True:
+        try:
+            return call()
+        except DarajaUnavailable as exc:
+            if attempt >= max_attempts or (exc.retry_after or 0) > cap:
+                raise
+            delay = backoff_delay(
+                attempt, base=base, cap=cap, retry_after=exc.retry_after
+            )
+            logger.warning(
+                "Daraja %s unavailable (attempt %s of %s: %s); retrying in %.2f s",
+                operation,
+                attempt,
+                max_attempts,
+                exc.message,
+                delay,
+            )
+            sleep(delay)
+            attempt += 1

@@ -1,15 +1,26 @@
-"""Checks on STK push inputs, run before anything is sent to Daraja."""
+"""Everything checked or computed before a request is sent to Daraja.
+
+The checks on STK push inputs (amount, account reference, description,
+callback URL; the phone number through the domain rule in
+``payments.phone``, the one project module the adapter imports), the
+``Timestamp`` and ``Password`` (daraja.md section 2), and the request
+bodies of STK Push and STK Push Query built from them.
+"""
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import logging
 import re
+from datetime import datetime
 from decimal import Decimal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from payments.daraja.exceptions import DarajaValidationError
-from payments.daraja.types import DarajaEnvironment
+from payments.daraja.types import DarajaConfig, DarajaEnvironment
+from payments.phone import InvalidPhoneNumber, normalise_phone
 
 logger = logging.getLogger(__name__)
 
@@ -138,3 +149,98 @@ def _is_private_ip(host: str) -> bool:
     except ValueError:
         return False
     return not address.is_global
+
+
+# --- Timestamp and password ------------------------------------------------
+
+# Daraja reads the timestamp as Kenyan wall-clock time (EAT, UTC+3, no DST).
+# Django sets os.environ["TZ"], so a naive now() is the wrong clock.
+NAIROBI = ZoneInfo("Africa/Nairobi")
+TIMESTAMP_FORMAT = "%Y%m%d%H%M%S"
+
+
+def daraja_timestamp(now: datetime | None = None) -> str:
+    """Return ``YYYYMMDDHHMMSS`` in Africa/Nairobi time, whatever the TZ.
+
+    Raises:
+        ValueError: ``now`` is naive (its zone would be a guess).
+    """
+    if now is None:
+        now = datetime.now(tz=NAIROBI)
+    elif now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("daraja_timestamp() needs an aware datetime")
+    return now.astimezone(NAIROBI).strftime(TIMESTAMP_FORMAT)
+
+
+def stk_password(shortcode: str, passkey: str, timestamp: str) -> str:
+    """Return ``base64(shortcode + passkey + timestamp)`` (no hashing)."""
+    raw = f"{shortcode}{passkey}{timestamp}".encode()
+    return base64.b64encode(raw).decode("ascii")
+
+
+# --- Request bodies -----------------------------------------------------------
+
+
+def push_body(
+    config: DarajaConfig,
+    *,
+    phone_number: str | int,
+    amount: object,
+    account_reference: str,
+    transaction_desc: str | None,
+    callback_url: str | None,
+) -> dict:
+    """Return the ``processrequest`` body, every input checked first.
+
+    Paybill: ``PartyB`` is the shortcode. Till: ``BusinessShortCode`` is the
+    store number and ``PartyB`` the till (``config.party_b``).
+
+    Raises:
+        DarajaValidationError: the first input refused.
+    """
+    phone = _msisdn(phone_number)
+    whole_amount = validate_amount(amount)
+    reference = validate_account_reference(account_reference)
+    description = shorten_description(transaction_desc)
+    url = validate_callback_url(
+        callback_url or config.callback_url, environment=config.environment
+    )
+    # One timestamp for Password and body: a mismatch is "Wrong credentials".
+    timestamp = daraja_timestamp()
+    # Numbers where Daraja's official sample has numbers.
+    return {
+        "BusinessShortCode": _numeric(config.business_short_code),
+        "Password": stk_password(config.business_short_code, config.passkey, timestamp),
+        "Timestamp": timestamp,
+        "TransactionType": config.transaction_type,
+        "Amount": whole_amount,
+        "PartyA": _numeric(phone),
+        "PartyB": _numeric(config.credit_party),
+        "PhoneNumber": _numeric(phone),
+        "CallBackURL": url,
+        "AccountReference": reference,
+        "TransactionDesc": description,
+    }
+
+
+def query_body(config: DarajaConfig, checkout_request_id: str) -> dict:
+    """Return the ``stkpushquery`` body, with a fresh timestamp."""
+    timestamp = daraja_timestamp()
+    return {
+        "BusinessShortCode": _numeric(config.business_short_code),
+        "Password": stk_password(config.business_short_code, config.passkey, timestamp),
+        "Timestamp": timestamp,
+        "CheckoutRequestID": checkout_request_id,
+    }
+
+
+def _msisdn(phone_number: str | int) -> str:
+    # The domain rule, reported as the adapter's own validation error.
+    try:
+        return normalise_phone(phone_number)
+    except InvalidPhoneNumber as exc:
+        raise DarajaValidationError(exc.field, exc.message) from exc
+
+
+def _numeric(value: str) -> int | str:
+    return int(value) if value.isdigit() else value

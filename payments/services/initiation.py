@@ -26,7 +26,6 @@ from payments.daraja.exceptions import (
     DarajaError,
     DarajaValidationError,
 )
-from payments.daraja.phone import mask_phone, normalise_phone
 from payments.daraja.types import StkPushResult
 from payments.daraja.validation import shorten_description, validate_account_reference
 from payments.exceptions import (
@@ -37,6 +36,7 @@ from payments.exceptions import (
     PaymentRetryTooSoon,
 )
 from payments.models import Payment, PaymentEvent
+from payments.phone import InvalidPhoneNumber, mask_phone, normalise_phone
 from payments.services.callbacks import payment_apply_stored_callback
 from payments.services.events import event_record, exchange_recorder
 from payments.services.idempotency import (
@@ -126,7 +126,7 @@ def _refuse_without_usable_callback_url() -> None:
 def _normalise(phone_number: str) -> str:
     try:
         return normalise_phone(phone_number)
-    except DarajaValidationError as exc:
+    except InvalidPhoneNumber as exc:
         raise InvalidPaymentInput(exc.message, field="phone_number") from exc
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 import time_machine
 
-from payments.daraja.credentials import daraja_timestamp, stk_password
+from payments.daraja.validation import daraja_timestamp, stk_password
 from payments.tests.test_daraja_support import PASSKEY, SHORTCODE
 
 

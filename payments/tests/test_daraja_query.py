@@ -7,12 +7,12 @@ import pytest
 import requests
 import responses
 
+from payments.daraja.client import backoff_delay
 from payments.daraja.exceptions import (
     DarajaRejected,
     DarajaUnavailable,
     DarajaValidationError,
 )
-from payments.daraja.retry import backoff_delay
 from payments.tests.test_daraja_support import (
     PASSKEY,
     QUERY_URL,

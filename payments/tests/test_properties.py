@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from payments.daraja.callbacks import parse_stk_callback
 from payments.daraja.exceptions import CallbackParseError, DarajaValidationError
-from payments.daraja.phone import normalise_phone
 from payments.daraja.validation import MAX_AMOUNT, validate_amount
+from payments.phone import InvalidPhoneNumber, normalise_phone
 from payments.tests.conftest import callback_url
 from payments.tests.factories import PaymentFactory
 from payments.tests.payloads import success_callback
@@ -133,10 +133,10 @@ def test_normalise_phone_accepts_the_number_as_an_int(national):
     assert normalised == "254" + national
 
 
-def _normalised_or_refused(value: object) -> str | DarajaValidationError:
+def _normalised_or_refused(value: object) -> str | InvalidPhoneNumber:
     try:
         return normalise_phone(value)
-    except DarajaValidationError as exc:
+    except InvalidPhoneNumber as exc:
         return exc
 
 
@@ -146,7 +146,7 @@ def test_normalise_phone_returns_a_12_digit_kenyan_mobile_or_refuses(value):
     # when
     normalised = _normalised_or_refused(value)
     # then
-    if isinstance(normalised, DarajaValidationError):
+    if isinstance(normalised, InvalidPhoneNumber):
         assert normalised.field == "phone_number"
         return
     assert len(normalised) == 12
@@ -159,7 +159,7 @@ def test_normalise_phone_returns_a_12_digit_kenyan_mobile_or_refuses(value):
 @given(value=json_values | st.binary() | st.decimals() | st.complex_numbers())
 def test_normalise_phone_refuses_other_types_with_a_validation_error(value):
     # when / then
-    with contextlib.suppress(DarajaValidationError):
+    with contextlib.suppress(InvalidPhoneNumber):
         normalise_phone(value)
 
 

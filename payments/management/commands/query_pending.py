@@ -22,7 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from django.db import DatabaseError
 
-from payments.daraja.config import config_from_settings
+from payments.daraja.types import config_from_settings
 from payments.services.batch import ReconciliationSummary, payment_reconcile_pending
 from payments.services.reconciliation import QueryOutcome
 

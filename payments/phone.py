@@ -1,10 +1,15 @@
-"""Kenyan mobile numbers: normalisation to Daraja's MSISDN form and masking."""
+"""Kenyan mobile numbers: the domain rule for normalising and masking them.
+
+``normalise_phone`` turns what a customer or staff member types into the
+MSISDN form Daraja expects (``2547XXXXXXXX``); ``mask_phone`` hides the
+middle digits for logs and screens. Pure standard library, so every layer
+may import it: the API, the admin, the services and the Daraja adapter
+(which normalises again before sending).
+"""
 
 from __future__ import annotations
 
 import re
-
-from payments.daraja.exceptions import DarajaValidationError
 
 # Nine national digits after the country code: 7XXXXXXXX or 1XXXXXXXX (the
 # 01x ranges exist since 2019, so no hard-coded 2547: SmoDav/mpesa#49).
@@ -15,6 +20,18 @@ _SEPARATORS = re.compile(r"[\s\-]+")
 _FIELD = "phone_number"
 
 
+class InvalidPhoneNumber(ValueError):
+    """A value that is not a Kenyan mobile number.
+
+    ``field`` is always ``"phone_number"``; ``message`` is shown to people.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
 def normalise_phone(value: str | int) -> str:
     """Return ``value`` as an MSISDN: ``2547XXXXXXXX`` or ``2541XXXXXXXX``.
 
@@ -22,20 +39,20 @@ def normalise_phone(value: str | int) -> str:
     spaces or dashes, as a string or an int.
 
     Raises:
-        DarajaValidationError: (field ``phone_number``) for anything that is
+        InvalidPhoneNumber: (field ``phone_number``) for anything that is
             not a Kenyan mobile number: landlines, wrong length, letters,
             other countries, other types.
     """
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise DarajaValidationError(_FIELD, "Enter the phone number as text.")
+        raise InvalidPhoneNumber(_FIELD, "Enter the phone number as text.")
     if isinstance(value, int) and value < 0:
-        raise DarajaValidationError(
+        raise InvalidPhoneNumber(
             _FIELD, "Enter a Kenyan mobile number, e.g. 0712 345 678."
         )
     text = _SEPARATORS.sub("", str(value))
     match = _PHONE.fullmatch(text)
     if match is None:
-        raise DarajaValidationError(
+        raise InvalidPhoneNumber(
             _FIELD, "Enter a Kenyan mobile number, e.g. 0712 345 678."
         )
     return "254" + match["national"]

@@ -2,8 +2,7 @@
 
 import pytest
 
-from payments.daraja.exceptions import DarajaValidationError
-from payments.daraja.phone import mask_phone, normalise_phone
+from payments.phone import InvalidPhoneNumber, mask_phone, normalise_phone
 
 
 @pytest.mark.parametrize(
@@ -58,7 +57,7 @@ def test_normalise_phone_accepts_kenyan_mobile_forms(value, expected):
 def test_normalise_phone_refuses_non_kenyan_mobile_numbers(value):
     # given something that is not a Kenyan mobile number
     # when it is normalised
-    with pytest.raises(DarajaValidationError) as excinfo:
+    with pytest.raises(InvalidPhoneNumber) as excinfo:
         normalise_phone(value)
 
     # then the error names the phone field
@@ -69,7 +68,7 @@ def test_normalise_phone_refuses_non_kenyan_mobile_numbers(value):
 def test_normalise_phone_refuses_other_types(value):
     # given a value of the wrong type
     # when it is normalised
-    with pytest.raises(DarajaValidationError) as excinfo:
+    with pytest.raises(InvalidPhoneNumber) as excinfo:
         normalise_phone(value)
 
     # then it is a validation error, not a TypeError

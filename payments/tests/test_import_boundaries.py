@@ -1,0 +1,96 @@
+"""Who may import what: the Daraja adapter stays pure, the API, the admin
+and bookings never reach into it, and the phone rule depends on nothing."""
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# style.md section 4, plus what the adapter has always used (urllib3's
+# exceptions, ImproperlyConfigured and, inside get_client() only,
+# django.conf.settings) and the one domain module it applies before
+# sending, payments.phone.
+ADAPTER_MAY_IMPORT = (
+    "requests",
+    "urllib3",
+    "django.core.cache",
+    "django.core.exceptions",
+    "django.conf",
+    "payments.daraja",
+    "payments.phone",
+)
+
+
+def _imported_names(path: Path) -> set[str]:
+    """Every module ``path`` imports, at any depth (functions included)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _is_within(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == prefix or name.startswith(prefix + ".") for prefix in prefixes)
+
+
+def _is_stdlib(name: str) -> bool:
+    return name.split(".")[0] in sys.stdlib_module_names
+
+
+def _relative(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def _modules(*folders: str) -> list[Path]:
+    return sorted(
+        path
+        for folder in folders
+        for path in (ROOT / folder).rglob("*.py")
+        if "tests" not in path.relative_to(ROOT).parts
+        and "migrations" not in path.relative_to(ROOT).parts
+    )
+
+
+@pytest.mark.parametrize("path", _modules("payments/daraja"), ids=_relative)
+def test_daraja_adapter_imports_only_the_stdlib_requests_and_django_cache(path):
+    # given a module of the adapter
+    # when its imports are read
+    names = _imported_names(path)
+
+    # then each is the standard library or one of the few allowed packages
+    foreign = {
+        name
+        for name in names
+        if not _is_stdlib(name)
+        and name != "__future__"
+        and not _is_within(name, ADAPTER_MAY_IMPORT)
+    }
+    assert foreign == set()
+
+
+@pytest.mark.parametrize(
+    "path", _modules("payments/api", "payments/admin", "bookings"), ids=_relative
+)
+def test_api_admin_and_bookings_import_no_daraja_module(path):
+    # given a module of the API, the admin or bookings
+    # when its imports are read
+    names = _imported_names(path)
+
+    # then none of them is the Daraja adapter
+    assert {n for n in names if _is_within(n, ("payments.daraja",))} == set()
+
+
+def test_phone_rule_imports_only_the_standard_library():
+    # given the domain module for phone numbers
+    # when its imports are read
+    names = _imported_names(ROOT / "payments" / "phone.py")
+
+    # then it depends on nothing but the standard library
+    assert {n for n in names if not _is_stdlib(n) and n != "__future__"} == set()
