@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from hakiyetu.money import format_kes
+from core.money import format_kes
 
 
 class TimeStampedModel(models.Model):

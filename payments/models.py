@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from hakiyetu.money import format_kes
+from core.money import format_kes
 from payments.exceptions import AppendOnlyError
 
 

@@ -19,7 +19,7 @@ from bookings.selectors import (
     booking_list_for_user,
 )
 from bookings.services import booking_cancel, booking_create
-from hakiyetu.api_errors import INVALID_PAGE, NOT_FOUND, error_response
+from core.api_errors import INVALID_PAGE, NOT_FOUND, error_response
 
 ERROR_EXAMPLE = OpenApiExample(
     "Error",

@@ -12,7 +12,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from hakiyetu.api_errors import INVALID_PAGE, NOT_FOUND, error_response
+from core.api_errors import INVALID_PAGE, NOT_FOUND, error_response
 from payments.api.callback_security import (
     callback_ip_allowed,
     callback_secret_matches,

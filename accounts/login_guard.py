@@ -18,7 +18,7 @@ from django.core.cache import cache
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from hakiyetu.client_ip import client_ip
+from core.client_ip import client_ip
 
 logger = logging.getLogger(__name__)
 

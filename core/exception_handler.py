@@ -3,7 +3,7 @@
 Every error response is ``{"error": {"code": str, "message": str,
 "fields": {field: [messages]}}}``; ``fields`` is present (possibly empty)
 for validation errors only. Domain errors carry their own ``status_code``
-and ``code`` (see ``hakiyetu.errors.DomainError``); their context (ids the
+and ``code`` (see ``core.errors.DomainError``); their context (ids the
 client needs, e.g. ``payment_id``) is added beside ``code`` and ``message``.
 """
 
@@ -17,12 +17,12 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from hakiyetu.api_errors import (
+from core.api_errors import (
     DATABASE_DOWN_ERRORS,
     DATABASE_DOWN_RETRY_AFTER,
     database_down_body,
 )
-from hakiyetu.errors import DomainError
+from core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 

@@ -80,7 +80,7 @@ class ApiDatabaseDownMiddleware:
     """Under /api/, a 500 caused by a lost database connection outside DRF
     (session or authentication middleware, rendering) answers the API's
     JSON 503 instead of Django's HTML page. DRF views answer it themselves
-    (``hakiyetu.exception_handler``)."""
+    (``core.exception_handler``)."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
