@@ -19,7 +19,7 @@ from bookings.models import (
     PracticeArea,
     WeeklyAvailability,
 )
-from hakiyetu.money import format_kes
+from core.money import format_kes
 
 
 class ConsultationTypeInline(admin.TabularInline):

@@ -8,15 +8,15 @@ no busy interval (half-open: a booking ending at 10:00 leaves 10:00 free).
 
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-LOCAL_TZ = ZoneInfo("Africa/Nairobi")
+from core.time import NAIROBI
+
 SLOT_STEP = timedelta(minutes=30)
 
 
 def local_datetime(day: date, at: time) -> datetime:
     """The aware datetime of ``at`` on ``day`` in Africa/Nairobi."""
-    return datetime.combine(day, at, tzinfo=LOCAL_TZ)
+    return datetime.combine(day, at, tzinfo=NAIROBI)
 
 
 def local_day_bounds(day: date) -> tuple[datetime, datetime]:

@@ -9,15 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from hakiyetu.money import format_kes
-
-
-class TimeStampedModel(models.Model):
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        abstract = True
+from core.models import TimeStampedModel
+from core.money import format_kes
 
 
 class PracticeArea(TimeStampedModel):

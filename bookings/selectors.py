@@ -7,7 +7,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import CharField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
-from bookings.availability import LOCAL_TZ, free_slots, local_day_bounds, slot_grid
+from bookings.availability import free_slots, local_day_bounds, slot_grid
 from bookings.exceptions import (
     AdvocateNotFound,
     BookingNotFound,
@@ -16,6 +16,7 @@ from bookings.exceptions import (
     SlotTooFarAhead,
 )
 from bookings.models import Advocate, Booking, ConsultationType
+from core.time import NAIROBI
 
 
 def advocate_list_active() -> QuerySet[Advocate]:
@@ -58,7 +59,7 @@ def booking_assert_day_bookable(*, day: date, now: datetime | None = None) -> No
     9999 would overflow it. Raises ``SlotInPast`` or ``SlotTooFarAhead``,
     both on the field ``date``.
     """
-    today = timezone.localtime(now or timezone.now(), LOCAL_TZ).date()
+    today = timezone.localtime(now or timezone.now(), NAIROBI).date()
     days_ahead = settings.BOOKING_MAX_DAYS_AHEAD
     if day < today:
         raise SlotInPast("This day has already passed.", field="date")

@@ -59,7 +59,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI / ReDoc files, served offline
     "django_celery_results",
-    "hakiyetu",
+    "core",
+    "accounts",
     "bookings",
     "payments",
 ]
@@ -69,13 +70,13 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     # Outside the middlewares that read the database: JSON 503 under /api/.
-    "hakiyetu.api_errors.ApiDatabaseDownMiddleware",
+    "core.api_errors.ApiDatabaseDownMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "hakiyetu.api_errors.ApiNotFoundMiddleware",
+    "core.api_errors.ApiNotFoundMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "hakiyetu.login_guard.LoginLockoutMiddleware",
+    "accounts.login_guard.LoginLockoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -83,9 +84,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "hakiyetu.urls"
 # The DEBUG error page and error e-mails blank the M-Pesa secrets, which
 # the callback's own path carries.
-DEFAULT_EXCEPTION_REPORTER = "hakiyetu.error_reports.SecretSafeExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER = "core.error_reports.SecretSafeExceptionReporter"
 DEFAULT_EXCEPTION_REPORTER_FILTER = (
-    "hakiyetu.error_reports.SecretSafeExceptionReporterFilter"
+    "core.error_reports.SecretSafeExceptionReporterFilter"
 )
 WSGI_APPLICATION = "hakiyetu.wsgi.application"
 
@@ -129,7 +130,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-ATOMIC_REQUESTS = False  # services open their own transactions
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache -------------------------------------------------------------------
@@ -170,8 +170,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Never chosen by DEBUG: collectstatic always writes the hashed files and
     # manifest a DEBUG=0 site needs; a name missing from the manifest falls
-    # back to its plain name instead of a 500 (hakiyetu/static_storage.py).
-    "staticfiles": {"BACKEND": "hakiyetu.static_storage.StaticFilesStorage"},
+    # back to its plain name instead of a 500 (core/static_storage.py).
+    "staticfiles": {"BACKEND": "core.static_storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
@@ -204,14 +204,14 @@ CORS_ALLOW_HEADERS = (
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "hakiyetu.authentication.CachedTokenAuthentication",
+        "accounts.authentication.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "hakiyetu.exception_handler.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.exception_handler.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "stk_push_user": env.str("STK_PUSH_RATE_PER_USER", default="10/min"),
         "stk_push_phone": env.str("STK_PUSH_RATE_PER_PHONE", default="5/min"),
@@ -354,7 +354,7 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"mask_phones": {"()": "hakiyetu.logging_filters.MaskPhoneNumbers"}},
+    "filters": {"mask_phones": {"()": "core.logging_filters.MaskPhoneNumbers"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },

@@ -8,9 +8,9 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
-from hakiyetu.auth_api import ObtainTokenView
-from hakiyetu.csp import DOCS_POLICY, with_policy
-from hakiyetu.health import healthz
+from accounts.auth_api import ObtainTokenView
+from core.csp import DOCS_POLICY, with_policy
+from core.health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -37,5 +37,5 @@ urlpatterns = [
     ),
     path("", include("bookings.api.urls")),
     path("", include("payments.api.urls")),
-    path("", include("hakiyetu.pages_urls")),
+    path("", include("core.pages_urls")),
 ]

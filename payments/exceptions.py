@@ -1,10 +1,10 @@
 """Payment domain errors, each with an HTTP status and a stable ``code``.
 
-The API renders them through ``hakiyetu.exception_handler`` as
+The API renders them through ``core.exception_handler`` as
 ``{"error": {"code", "message"}}`` (plus any ``extra`` fields).
 """
 
-from hakiyetu.errors import DomainError
+from core.errors import DomainError
 
 
 class PaymentError(DomainError):

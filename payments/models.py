@@ -10,11 +10,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from hakiyetu.money import format_kes
+from core.models import TimeStampedModel
+from core.money import format_kes
 from payments.exceptions import AppendOnlyError
 
 
-class Payment(models.Model):
+class Payment(TimeStampedModel):
     """One STK Push attempt to pay a booking."""
 
     class Status(models.TextChoices):
@@ -115,8 +116,6 @@ class Payment(models.Model):
 
     accepted_at = models.DateTimeField(null=True, blank=True)
     last_queried_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ("-created_at", "-id")

@@ -6,18 +6,17 @@ whatever the number of payments.
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.time import NAIROBI
 from payments.models import Payment, PaymentEvent
 from payments.phone import mask_phone
 from payments.result_codes import FAILURE_REASONS
 
-NAIROBI = ZoneInfo("Africa/Nairobi")
 Status = Payment.Status
 
 CSV_HEADER = (

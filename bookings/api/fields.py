@@ -17,7 +17,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from bookings.availability import LOCAL_TZ
+from core.time import NAIROBI
 
 _TIME_24H = re.compile(r"^(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?::00)?$")
 _TIME_12H = re.compile(r"^(?P<h>0?[1-9]|1[0-2]):(?P<m>[0-5]\d)\s*(?P<ampm>[AaPp][Mm])$")
@@ -38,7 +38,7 @@ def parse_local_date(value: str) -> date | None:
     if timezone.is_naive(moment):
         return moment.date()
     try:
-        return moment.astimezone(LOCAL_TZ).date()
+        return moment.astimezone(NAIROBI).date()
     except OverflowError:
         return None  # e.g. 9999-12-31T23:59:59-23:59: past the year 9999
 
@@ -90,4 +90,4 @@ class SlotTimeField(serializers.Field):
 
 def local_start(day: date, at: time) -> datetime:
     """The aware start datetime of a slot picked as day and time."""
-    return datetime.combine(day, at, tzinfo=LOCAL_TZ)
+    return datetime.combine(day, at, tzinfo=NAIROBI)

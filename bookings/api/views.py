@@ -19,13 +19,12 @@ from bookings.selectors import (
     booking_list_for_user,
 )
 from bookings.services import booking_cancel, booking_create
-from hakiyetu.api_errors import INVALID_PAGE, NOT_FOUND, error_response
+from core.api_errors import INVALID_PAGE, NOT_FOUND, error_response
+from core.errors import error_body
 
 ERROR_EXAMPLE = OpenApiExample(
     "Error",
-    value={
-        "error": {"code": "slot_taken", "message": "This slot has just been booked."}
-    },
+    value=error_body("slot_taken", "This slot has just been booked."),
     response_only=True,
 )
 

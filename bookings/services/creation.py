@@ -8,7 +8,6 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bookings.availability import LOCAL_TZ
 from bookings.exceptions import (
     SlotInPast,
     SlotNotAvailable,
@@ -25,6 +24,7 @@ from bookings.selectors import (
     consultation_type_get,
 )
 from bookings.services.transitions import expire_stale_holds
+from core.time import NAIROBI
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def _hold_until() -> datetime:
 
 def _local_day(start: datetime) -> date:
     try:
-        return timezone.localtime(start, LOCAL_TZ).date()
+        return timezone.localtime(start, NAIROBI).date()
     except OverflowError:
         raise SlotNotAvailable("This day cannot be booked.", field="date") from None
 
@@ -56,7 +56,7 @@ def _check_slot(*, advocate: Advocate, start: datetime, duration: int) -> None:
     """Raise ``SlotInPast`` or ``SlotNotAvailable`` unless ``start`` is bookable."""
     if start <= timezone.now():
         raise SlotInPast(field="time")
-    local_start = timezone.localtime(start, LOCAL_TZ)
+    local_start = timezone.localtime(start, NAIROBI)
     grid = advocate_slot_grid(
         advocate=advocate, day=local_start.date(), duration=duration
     )

@@ -5,7 +5,7 @@ from datetime import date, datetime
 import pytest
 from rest_framework.test import APIClient
 
-from bookings.availability import LOCAL_TZ
+from core.time import NAIROBI
 
 
 @pytest.fixture
@@ -14,7 +14,7 @@ def api_client() -> APIClient:
 
 
 # Tuesday 1 December 2026, 08:00 in Nairobi; "tomorrow" is a Wednesday.
-NOW = datetime(2026, 12, 1, 8, 0, tzinfo=LOCAL_TZ)
+NOW = datetime(2026, 12, 1, 8, 0, tzinfo=NAIROBI)
 TOMORROW = date(2026, 12, 2)
 
 

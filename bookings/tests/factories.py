@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from bookings.availability import LOCAL_TZ, local_datetime
+from bookings.availability import local_datetime
 from bookings.models import (
     Advocate,
     Booking,
@@ -18,6 +18,7 @@ from bookings.models import (
     PracticeArea,
     WeeklyAvailability,
 )
+from core.time import NAIROBI
 
 Status = Booking.Status
 PaymentStatus = Booking.PaymentStatus
@@ -25,7 +26,7 @@ PaymentStatus = Booking.PaymentStatus
 
 def tomorrow_at(hour: int, minute: int = 0):
     """Tomorrow at ``hour:minute`` in Africa/Nairobi, as an aware datetime."""
-    today = timezone.localtime(timezone.now(), LOCAL_TZ).date()
+    today = timezone.localtime(timezone.now(), NAIROBI).date()
     return local_datetime(today + timedelta(days=1), time(hour, minute))
 
 

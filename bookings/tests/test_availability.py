@@ -1,6 +1,7 @@
 from datetime import date, datetime, time, timedelta
 
-from bookings.availability import LOCAL_TZ, free_slots, local_datetime, slot_grid
+from bookings.availability import free_slots, local_datetime, slot_grid
+from core.time import NAIROBI
 
 DAY = date(2026, 12, 2)
 
@@ -30,7 +31,7 @@ def test_slot_grid_is_in_nairobi_time():
     grid = slot_grid(day=DAY, windows=[(time(9), time(9, 30))], duration=30)
     # then
     assert grid[0].utcoffset() == timedelta(hours=3)
-    assert grid[0].tzinfo == LOCAL_TZ
+    assert grid[0].tzinfo == NAIROBI
 
 
 def test_free_slots_skips_overlapping_busy_ranges():

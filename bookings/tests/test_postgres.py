@@ -15,7 +15,7 @@ from bookings.tests.factories import (
     UserFactory,
     WeeklyAvailabilityFactory,
 )
-from hakiyetu.tests.concurrency import run_at_once
+from core.tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.postgres
 

@@ -5,7 +5,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-PROJECT_PACKAGES = {"django", "rest_framework", "payments", "bookings", "hakiyetu"}
+PROJECT_PACKAGES = {
+    "django",
+    "rest_framework",
+    "payments",
+    "bookings",
+    "accounts",
+    "core",
+    "hakiyetu",
+}
 
 
 def test_simulator_imports_neither_django_nor_the_project():

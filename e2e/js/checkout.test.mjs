@@ -8,7 +8,7 @@ import {
   MESSAGES,
   createPaymentClient,
   normalisePhone,
-} from "../../hakiyetu/static/hakiyetu/checkout.js";
+} from "../../core/static/hakiyetu/checkout.js";
 
 function fakeServer(routes) {
   const calls = [];

@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 
-from hakiyetu.logging_filters import redact_secrets
+from core.logging_filters import redact_secrets
 from payments.models import Payment
 from payments.phone import mask_phone
 

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from hakiyetu.logging_filters import redact_secrets
+from core.logging_filters import redact_secrets
 from payments.admin.display import (
     ReadOnlyMixin,
     fields_for,

@@ -14,7 +14,7 @@ from django.urls import path
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
-from hakiyetu.money import format_kes
+from core.money import format_kes
 from payments.admin import actions, display
 from payments.admin.events import PaymentEventInline
 from payments.admin.reconciliation import reconciliation_view

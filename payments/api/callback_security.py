@@ -6,7 +6,7 @@ import logging
 
 from django.conf import settings
 
-from hakiyetu.client_ip import client_ip
+from core.client_ip import client_ip
 
 logger = logging.getLogger(__name__)
 

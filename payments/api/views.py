@@ -12,7 +12,8 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from hakiyetu.api_errors import INVALID_PAGE, NOT_FOUND, error_response
+from core.api_errors import INVALID_PAGE, NOT_FOUND, error_response
+from core.errors import error_body
 from payments.api.callback_security import (
     callback_ip_allowed,
     callback_secret_matches,
@@ -181,5 +182,5 @@ def _read_up_to(stream, limit: int) -> bytes:
 
 
 def _too_large() -> Response:
-    body = {"error": {"code": "too_large", "message": "The body is over 64 KiB."}}
+    body = error_body("too_large", "The body is over 64 KiB.")
     return Response(body, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)

@@ -1,9 +1,9 @@
 """Adapter for Safaricom's Daraja API (M-Pesa Express / STK Push).
 
 A pure adapter: it imports ``requests``, the standard library, Django's
-cache and one small pure-stdlib domain module, ``payments.phone`` (the phone
-rule it applies before sending), and reads settings only inside
-``client.get_client()``.
+cache and two small pure-stdlib project modules, ``payments.phone`` (the
+phone rule it applies before sending) and ``core.time`` (Kenyan time, for
+Daraja's timestamps), and reads settings only inside ``client.get_client()``.
 
 - ``client``: ``DarajaClient`` (``stk_push``, ``stk_query``,
   ``access_token``), ``get_client()`` and the retries of idempotent calls.

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from core.time import NAIROBI
 from payments.daraja.exceptions import CallbackParseError
-from payments.daraja.validation import NAIROBI, TIMESTAMP_FORMAT
+from payments.daraja.validation import TIMESTAMP_FORMAT
 
 # Daraja's ids are about 30 characters; a longer one is not Daraja's and
 # would not fit the columns that hold them (64).

@@ -2,8 +2,8 @@
 
 The checks on STK push inputs (amount, account reference, description,
 callback URL; the phone number through the domain rule in
-``payments.phone``, the one project module the adapter imports), the
-``Timestamp`` and ``Password`` (daraja.md section 2), and the request
+``payments.phone``), the ``Timestamp`` (Kenyan time, ``core.time``) and
+``Password`` (daraja.md section 2), and the request
 bodies of STK Push and STK Push Query built from them.
 """
 
@@ -16,8 +16,8 @@ import re
 from datetime import datetime
 from decimal import Decimal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
+from core.time import NAIROBI
 from payments.daraja.exceptions import DarajaValidationError
 from payments.daraja.types import DarajaConfig, DarajaEnvironment
 from payments.phone import InvalidPhoneNumber, normalise_phone
@@ -153,9 +153,8 @@ def _is_private_ip(host: str) -> bool:
 
 # --- Timestamp and password ------------------------------------------------
 
-# Daraja reads the timestamp as Kenyan wall-clock time (EAT, UTC+3, no DST).
+# Daraja reads the timestamp as Kenyan wall-clock time (NAIROBI, core.time).
 # Django sets os.environ["TZ"], so a naive now() is the wrong clock.
-NAIROBI = ZoneInfo("Africa/Nairobi")
 TIMESTAMP_FORMAT = "%Y%m%d%H%M%S"
 
 

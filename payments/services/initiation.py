@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from bookings.selectors import booking_get_to_pay
 from bookings.services import booking_assert_payable
-from hakiyetu.money import format_kes
+from core.money import format_kes
 from payments.callback_url import callback_url_problems
 from payments.daraja.client import DarajaClient, get_client
 from payments.daraja.exceptions import (

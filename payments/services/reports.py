@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from hakiyetu.money import format_kes
+from core.money import format_kes
 from payments.daraja.callbacks import StkCallback
 from payments.models import Payment
 

@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings.tests.factories import UserFactory
+from core.time import NAIROBI
 from payments.models import Payment, PaymentEvent
-from payments.reporting import NAIROBI, nairobi_day_start, payment_status_counts
+from payments.reporting import nairobi_day_start, payment_status_counts
 from payments.tests.factories import PaymentEventFactory, PaymentFactory
 from payments.tests.payloads import failure_callback
 

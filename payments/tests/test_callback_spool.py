@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.db import DataError, IntegrityError, OperationalError
 
-from hakiyetu.tests.outage import database_unreachable
+from core.tests.outage import database_unreachable
 from payments.models import Payment, PaymentEvent
 from payments.services import callbacks, spool
 from payments.tests.conftest import callback_url

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from bookings.models import Booking
 from bookings.tests.factories import BookingFactory
-from hakiyetu.tests.concurrency import run_at_once
+from core.tests.concurrency import run_at_once
 from payments.models import Payment, PaymentEvent
 from payments.services.reconciliation import payment_query
 from payments.tests.conftest import callback_url

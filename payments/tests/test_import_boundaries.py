@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # style.md section 4, plus what the adapter has always used (urllib3's
 # exceptions, ImproperlyConfigured and, inside get_client() only,
 # django.conf.settings) and the one domain module it applies before
-# sending, payments.phone.
+# sending, payments.phone, and the project's time zone, core.time.
 ADAPTER_MAY_IMPORT = (
     "requests",
     "urllib3",
@@ -21,6 +21,7 @@ ADAPTER_MAY_IMPORT = (
     "django.conf",
     "payments.daraja",
     "payments.phone",
+    "core.time",
 )
 
 
@@ -91,6 +92,15 @@ def test_phone_rule_imports_only_the_standard_library():
     # given the domain module for phone numbers
     # when its imports are read
     names = _imported_names(ROOT / "payments" / "phone.py")
+
+    # then it depends on nothing but the standard library
+    assert {n for n in names if not _is_stdlib(n) and n != "__future__"} == set()
+
+
+def test_time_zone_module_imports_only_the_standard_library():
+    # given the module of the project's one time zone (the adapter uses it)
+    # when its imports are read
+    names = _imported_names(ROOT / "core" / "time.py")
 
     # then it depends on nothing but the standard library
     assert {n for n in names if not _is_stdlib(n) and n != "__future__"} == set()

@@ -14,8 +14,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from bookings.tests.factories import BookingFactory
+from core.logging_filters import MaskPhoneNumbers
 from daraja_simulator import SimulatorConfig, SimulatorServer
-from hakiyetu.logging_filters import MaskPhoneNumbers
 from payments.models import Payment
 from payments.services.reconciliation import payment_query
 

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from bookings.models import Booking
-from hakiyetu.tests.concurrency import run_at_once
+from core.tests.concurrency import run_at_once
 from payments.models import Payment, PaymentEvent
 from payments.tests.conftest import callback_url
 from payments.tests.factories import PaymentFactory

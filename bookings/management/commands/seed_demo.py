@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from bookings.demo_accounts import DEMO_PASSWORD, DEMO_USERS
 from bookings.models import (
     Advocate,
     ConsultationKind,
@@ -20,11 +21,6 @@ from bookings.models import (
     WeeklyAvailability,
 )
 
-DEMO_PASSWORD = "hakiyetu-demo"  # noqa: S105 - local demo only, see docstring
-DEMO_USERS = (
-    ("demo-client", {"is_staff": False, "is_superuser": False}),
-    ("demo-staff", {"is_staff": True, "is_superuser": True}),
-)
 EVERY_DAY = list(Weekday)
 WEEKDAYS = [d for d in Weekday if d <= Weekday.FRIDAY]
 # (name, practice areas, bio, days, hours, offers as (kind, minutes, KES)).

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from core.management.commands.run_local import _processes
 from hakiyetu.localenv import local_urls
-from hakiyetu.management.commands.run_local import _processes
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3t-callback-path-0123456789abcdef"

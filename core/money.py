@@ -1,7 +1,7 @@
 """How amounts read for people: ``KES 3,000``.
 
 One helper for the admin (both apps, through the ``kes`` template filter in
-``hakiyetu.templatetags.money``) and for API error messages. Amounts are
+``core.templatetags.money``) and for API error messages. Amounts are
 whole KES; a paid amount Daraja reported with cents keeps them.
 """
 

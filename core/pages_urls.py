@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from hakiyetu.pages import CheckoutLoginView, CheckoutLogoutView, checkout_page
+from core.pages import CheckoutLoginView, CheckoutLogoutView, checkout_page
 
 app_name = "pages"
 

@@ -1,4 +1,20 @@
-"""Base class for errors that the API reports with a stable code."""
+"""The API's error envelope: ``error_body`` builds every error answer, and
+``DomainError`` is the base of the errors reported with a stable code."""
+
+
+def error_body(
+    code: str, message: str, fields: dict | None = None, /, **extra: object
+) -> dict:
+    """``{"error": {"code", "message", "fields"?, **extra}}``: the one shape
+    of every error the API answers with; ``fields`` only when given.
+
+    The three are positional-only, so ``extra`` may carry any key (a
+    domain error's context is added as it is, after them)."""
+    body: dict[str, object] = {"code": code, "message": message}
+    if fields is not None:
+        body["fields"] = fields
+    body.update(extra)
+    return {"error": body}
 
 
 class DomainError(Exception):
@@ -25,11 +41,8 @@ class DomainError(Exception):
 
     def as_body(self) -> dict:
         """The API's error body for this error (see the exception handler)."""
-        body: dict[str, object] = {"code": self.code, "message": self.message}
-        if self.fields is not None:
-            body["fields"] = self.fields
-        body.update({k: v for k, v in self.context.items() if k != "field"})
-        return {"error": body}
+        extra = {k: v for k, v in self.context.items() if k != "field"}
+        return error_body(self.code, self.message, self.fields, **extra)
 
     def headers(self) -> dict[str, str]:
         """Extra HTTP headers for the error response (e.g. Retry-After)."""

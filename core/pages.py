@@ -19,9 +19,9 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
 from bookings.api.serializers import OutputAdvocateSerializer
-from bookings.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS
+from bookings.demo_accounts import DEMO_PASSWORD, DEMO_USERS
 from bookings.selectors import advocate_list_active
-from hakiyetu.csp import content_security_policy
+from core.csp import content_security_policy
 
 # The simulator's outcomes a newcomer can try (docs/simulator.md).
 TEST_PHONES = (

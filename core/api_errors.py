@@ -10,6 +10,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
+from core.errors import error_body
+
 ERROR_BODY = inline_serializer(
     name="Error",
     fields={
@@ -51,7 +53,7 @@ class ApiNotFoundMiddleware:
             and request.path.startswith("/api/")
             and not response.get("Content-Type", "").startswith("application/json")
         ):
-            body = {"error": {"code": "not_found", "message": "Not found."}}
+            body = error_body("not_found", "Not found.")
             return JsonResponse(body, status=404)
         return response
 
@@ -64,7 +66,7 @@ DATABASE_DOWN_RETRY_AFTER = "30"
 def database_down_body() -> dict:
     """The API's answer body while the database cannot be reached."""
     message = "The service is briefly unavailable; please try again shortly."
-    return {"error": {"code": "service_unavailable", "message": message}}
+    return error_body("service_unavailable", message)
 
 
 @receiver(got_request_exception)
@@ -80,7 +82,7 @@ class ApiDatabaseDownMiddleware:
     """Under /api/, a 500 caused by a lost database connection outside DRF
     (session or authentication middleware, rendering) answers the API's
     JSON 503 instead of Django's HTML page. DRF views answer it themselves
-    (``hakiyetu.exception_handler``)."""
+    (``core.exception_handler``)."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response

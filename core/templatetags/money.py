@@ -2,7 +2,7 @@
 
 from django import template
 
-from hakiyetu.money import format_kes
+from core.money import format_kes
 
 register = template.Library()
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from hakiyetu.money import format_kes
+from core.money import format_kes
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,8 @@ from django.core.cache import cache
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from hakiyetu.client_ip import client_ip
+from core.client_ip import client_ip
+from core.errors import error_body
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ def _locked_out(request: HttpRequest) -> HttpResponse:
     message = "Too many failed sign-ins. Try again later."
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse(
-            {"error": {"code": "locked_out", "message": message}}, status=429
+            error_body("locked_out", message), status=429
         )
     else:
         response = HttpResponse(message, status=429, content_type="text/plain")

@@ -6,7 +6,7 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.throttling import AnonRateThrottle
 
-from hakiyetu.api_errors import error_response
+from core.api_errors import error_response
 
 
 class AuthTokenThrottle(AnonRateThrottle):

@@ -52,7 +52,7 @@ def test_public_api_endpoints_answer_503_json_while_the_database_is_down(
     outage_client, method, path, body
 ):
     # given
-    from hakiyetu.tests.outage import database_unreachable
+    from core.tests.outage import database_unreachable
 
     # when
     with database_unreachable():
@@ -75,7 +75,7 @@ def test_every_api_endpoint_answers_503_json_while_the_database_is_down(
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
 
-    from hakiyetu.tests.outage import database_unreachable
+    from core.tests.outage import database_unreachable
 
     user = get_user_model().objects.create_user("outage", password="x")
     headers = {}
@@ -95,10 +95,10 @@ def test_every_api_endpoint_answers_503_json_while_the_database_is_down(
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.urls("hakiyetu.tests.outage")
+@pytest.mark.urls("core.tests.outage")
 def test_database_down_outside_drf_is_a_json_503_under_the_api(outage_client):
     # given
-    from hakiyetu.tests.outage import database_unreachable
+    from core.tests.outage import database_unreachable
 
     # when: a plain Django view (no DRF exception handler) reads the database
     with database_unreachable():
@@ -109,10 +109,10 @@ def test_database_down_outside_drf_is_a_json_503_under_the_api(outage_client):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.urls("hakiyetu.tests.outage")
+@pytest.mark.urls("core.tests.outage")
 def test_database_down_outside_the_api_keeps_the_html_500(outage_client):
     # given
-    from hakiyetu.tests.outage import database_unreachable
+    from core.tests.outage import database_unreachable
 
     # when
     with database_unreachable():

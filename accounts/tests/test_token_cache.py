@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.authentication import token_cache_key
 from bookings.tests.factories import UserFactory
-from hakiyetu.authentication import token_cache_key
 from payments.tests.factories import PaymentFactory
 
 pytestmark = pytest.mark.django_db

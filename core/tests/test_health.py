@@ -16,7 +16,7 @@ def test_healthz_reports_each_dependency(client):
 
 def test_healthz_is_503_when_database_is_down(client, monkeypatch):
     # given
-    from hakiyetu import health
+    from core import health
 
     monkeypatch.setattr(health, "_database_ok", lambda: False)
     # when
@@ -32,8 +32,8 @@ def test_healthz_and_its_log_show_no_secret_when_the_broker_is_down(
     # given: the broker refuses, with its credentialed URL in the error
     import logging
 
-    from hakiyetu import health
-    from hakiyetu.logging_filters import MaskPhoneNumbers
+    from core import health
+    from core.logging_filters import MaskPhoneNumbers
 
     password = "Br0ker-pass-never-logged"
     settings.MPESA_CALLBACK_SECRET = "callback-secret-never-on-healthz-0123"
@@ -43,14 +43,14 @@ def test_healthz_and_its_log_show_no_secret_when_the_broker_is_down(
 
     monkeypatch.setattr(health.celery_app, "connection_for_write", _refuse)
     # when
-    with caplog.at_level(logging.ERROR, logger="hakiyetu.health"):
+    with caplog.at_level(logging.ERROR, logger="core.health"):
         response = client.get("/healthz")
     # then: degraded, and neither the page nor the masked log holds a secret
     assert response.json()["broker"] == "down"
     page = response.content.decode()
     assert password not in page
     assert settings.MPESA_CALLBACK_SECRET not in page
-    [record] = [r for r in caplog.records if r.name == "hakiyetu.health"]
+    [record] = [r for r in caplog.records if r.name == "core.health"]
     MaskPhoneNumbers().filter(record)
     logged = logging.Formatter().format(record)
     assert "amqp://hakiyetu:" in logged

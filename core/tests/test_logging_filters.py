@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from hakiyetu.logging_filters import MaskPhoneNumbers, redact
+from core.logging_filters import MaskPhoneNumbers, redact
 
 
 def test_redact_masks_every_phone_format():

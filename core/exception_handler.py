@@ -3,7 +3,7 @@
 Every error response is ``{"error": {"code": str, "message": str,
 "fields": {field: [messages]}}}``; ``fields`` is present (possibly empty)
 for validation errors only. Domain errors carry their own ``status_code``
-and ``code`` (see ``hakiyetu.errors.DomainError``); their context (ids the
+and ``code`` (see ``core.errors.DomainError``); their context (ids the
 client needs, e.g. ``payment_id``) is added beside ``code`` and ``message``.
 """
 
@@ -17,12 +17,12 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from hakiyetu.api_errors import (
+from core.api_errors import (
     DATABASE_DOWN_ERRORS,
     DATABASE_DOWN_RETRY_AFTER,
     database_down_body,
 )
-from hakiyetu.errors import DomainError
+from core.errors import DomainError, error_body
 
 logger = logging.getLogger(__name__)
 
@@ -36,18 +36,11 @@ def _flatten_message(detail: Any) -> str:
     return str(detail)
 
 
-def _error_body(code: str, message: str, fields: dict | None = None) -> dict:
-    body: dict[str, Any] = {"code": code, "message": message}
-    if fields is not None:
-        body["fields"] = fields
-    return {"error": body}
-
-
 def _validation_response(detail: Any) -> Response:
     fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
     message = _flatten_message(detail) or "Invalid input."
     return Response(
-        _error_body("invalid", message, fields), status=status.HTTP_400_BAD_REQUEST
+        error_body("invalid", message, fields), status=status.HTTP_400_BAD_REQUEST
     )
 
 
@@ -84,5 +77,5 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         return response
     codes = exc.get_codes()
     code = codes if isinstance(codes, str) else exc.default_code
-    response.data = _error_body(str(code), _flatten_message(exc.detail))
+    response.data = error_body(str(code), _flatten_message(exc.detail))
     return response

@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.checks import Error, Tags, Warning, register
 from django.db import DatabaseError
 
-from bookings.management.commands.seed_demo import DEMO_USERS
+from bookings.demo_accounts import DEMO_USERS
 
 
 @register(Tags.security, deploy=True)

@@ -1,0 +1,2 @@
+"""Accounts: API tokens (cached lookups, revoked on password change), the
+token endpoint and the login lockout."""
