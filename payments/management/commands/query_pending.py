@@ -24,7 +24,7 @@ from django.db import DatabaseError
 
 from payments.daraja.types import config_from_settings
 from payments.services.batch import ReconciliationSummary, payment_reconcile_pending
-from payments.services.reconciliation import QueryOutcome
+from payments.services.reconciliation import QueryAnswer, QueryOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -182,12 +182,16 @@ class Command(BaseCommand):
             )
 
 
+# Answers that name no status a payment would move to.
+_NOT_A_MOVE = (QueryAnswer.STILL_PENDING, QueryAnswer.ERROR, QueryAnswer.UNCHANGED)
+
+
 def describe(outcome: QueryOutcome, *, dry_run: bool = False) -> str:
     """One line per payment: its move (or would-be move) and Daraja's words."""
     detail = f"  ({outcome.detail})" if outcome.detail else ""
     if outcome.changed:
         move = f"{outcome.before} -> {outcome.after}"
-    elif dry_run and outcome.answer not in ("still_pending", "error", "unchanged"):
+    elif dry_run and outcome.answer not in _NOT_A_MOVE:
         move = f"{outcome.before} -> {outcome.answer} (not applied)"
     else:
         move = f"{outcome.after}, {outcome.answer.replace('_', ' ')}"
