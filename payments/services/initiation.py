@@ -14,9 +14,12 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from bookings.models import Booking
 from bookings.selectors import booking_get_to_pay
 from bookings.services import booking_assert_payable
 from hakiyetu.money import format_kes
@@ -53,7 +56,7 @@ Status = Payment.Status
 
 def payment_initiate(
     *,
-    user,
+    user: AbstractBaseUser | AnonymousUser,
     booking_id: int,
     phone_number: str,
     amount: int | None = None,
@@ -147,7 +150,11 @@ def _reference(value: str | None, *, booking_id: int) -> str:
 
 
 def _create_payment(
-    *, user, booking, phone: str, idempotency_key: str | None
+    *,
+    user: AbstractBaseUser | AnonymousUser,
+    booking: Booking,
+    phone: str,
+    idempotency_key: str | None,
 ) -> Payment:
     """Commit an ``initiated`` payment, refusing a second open one."""
     _refuse_while_open_or_recently_failed(booking.pk)

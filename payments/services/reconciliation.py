@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 
 from payments.daraja.client import DarajaClient, get_client
@@ -67,7 +68,7 @@ def payment_query(
     payment_id: int,
     client: DarajaClient | None = None,
     dry_run: bool = False,
-    actor=None,
+    actor: AbstractBaseUser | None = None,
 ) -> QueryOutcome:
     """Ask Daraja about one payment and apply the answer.
 
