@@ -1,12 +1,9 @@
-from datetime import date, datetime, time, timedelta
+from datetime import time, timedelta
 
-from bookings.availability import LOCAL_TZ, free_slots, local_datetime, slot_grid
+from bookings.availability import LOCAL_TZ, free_slots, slot_grid
+from bookings.tests.clock import TOMORROW, at
 
-DAY = date(2026, 12, 2)
-
-
-def at(hour: int, minute: int = 0) -> datetime:
-    return local_datetime(DAY, time(hour, minute))
+DAY = TOMORROW
 
 
 def test_slot_grid_fits_duration_inside_window():
