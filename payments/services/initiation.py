@@ -24,7 +24,7 @@ from bookings.selectors import booking_get_to_pay
 from bookings.services import booking_assert_payable
 from hakiyetu.money import format_kes
 from payments.callback_url import callback_url_problems
-from payments.daraja.client import DarajaClient, get_client
+from payments.daraja.client import DarajaClient
 from payments.daraja.exceptions import (
     DarajaError,
     DarajaValidationError,
@@ -40,6 +40,7 @@ from payments.exceptions import (
 )
 from payments.models import Payment, PaymentEvent
 from payments.phone import InvalidPhoneNumber, mask_phone, normalise_phone
+from payments.services import daraja_client
 from payments.services.callbacks import payment_apply_stored_callback
 from payments.services.events import event_record, exchange_recorder
 from payments.services.idempotency import (
@@ -102,7 +103,7 @@ def payment_initiate(
         user=user, booking=booking, phone=phone, idempotency_key=idempotency_key
     )
     try:
-        push = (client or get_client()).stk_push(
+        push = (client or daraja_client.daraja()).stk_push(
             phone_number=phone,
             amount=payment.amount,
             account_reference=reference,

@@ -10,10 +10,10 @@ CALLBACK_SECRET = "test-callback-secret-0123456789"
 
 @pytest.fixture
 def fake_daraja(monkeypatch) -> FakeDarajaClient:
-    """Every payments service gets this client instead of the real one."""
+    """Every payments service gets this client instead of the real one:
+    they all get theirs from ``payments.services.daraja_client.daraja``."""
     client = FakeDarajaClient()
-    for module in ("initiation", "reconciliation", "batch", "verification"):
-        monkeypatch.setattr(f"payments.services.{module}.get_client", lambda: client)
+    monkeypatch.setattr("payments.services.daraja_client.daraja", lambda: client)
     return client
 
 
