@@ -18,6 +18,19 @@ def fake_daraja(monkeypatch) -> FakeDarajaClient:
 
 
 @pytest.fixture
+def daraja_settings(settings):
+    """Complete sandbox credentials for shortcode 174379 (paybill), so that
+    ``get_client()`` builds a client; returns ``settings`` for more."""
+    settings.MPESA_ENVIRONMENT = "sandbox"
+    settings.MPESA_CONSUMER_KEY = "key"
+    settings.MPESA_CONSUMER_SECRET = "secret"
+    settings.MPESA_BUSINESS_SHORT_CODE = "174379"
+    settings.MPESA_PASSKEY = "passkey"
+    settings.MPESA_TRANSACTION_TYPE = "CustomerPayBillOnline"
+    return settings
+
+
+@pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
 
