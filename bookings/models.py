@@ -167,15 +167,20 @@ class BookingPaymentStatus(models.TextChoices):
     REFUNDED = "refunded", "Refunded"
 
 
+# Bookings in these statuses hold their time slot: the unique constraint of
+# ``Booking`` is built from this list, and the PostgreSQL exclusion constraint
+# of migration 0002 spells the same two values. Module level so that
+# ``Booking.Meta`` can use it.
+BOOKING_HOLDING_STATUSES = (BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED)
+
+
 class Booking(TimeStampedModel):
     """A client's consultation with an advocate, held while it is paid."""
 
     Status = BookingStatus
     PaymentStatus = BookingPaymentStatus
 
-    # Bookings in these statuses hold their time slot (both constraints
-    # below and the PostgreSQL exclusion constraint use this list).
-    HOLDING_STATUSES = (Status.PENDING_PAYMENT, Status.CONFIRMED)
+    HOLDING_STATUSES = BOOKING_HOLDING_STATUSES
 
     # An expired booking is confirmed again when a late payment arrives
     # and its slot is still free (see services.booking_mark_paid).
@@ -251,7 +256,7 @@ class Booking(TimeStampedModel):
             # same start.
             models.UniqueConstraint(
                 fields=["advocate", "start"],
-                condition=Q(status__in=["pending_payment", "confirmed"]),
+                condition=Q(status__in=[s.value for s in BOOKING_HOLDING_STATUSES]),
                 name="booking_one_holding_per_advocate_start",
             ),
         ]

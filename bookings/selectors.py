@@ -3,6 +3,7 @@
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import CharField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.utils import timezone
@@ -167,13 +168,13 @@ VIEW_ANY_BOOKING = "bookings.view_booking"
 CHANGE_ANY_BOOKING = "bookings.change_booking"
 
 
-def sees_every_booking(user) -> bool:
+def sees_every_booking(user: AbstractBaseUser) -> bool:
     """Whether ``user`` may read other clients' bookings: the view or the
     change permission (change implies view, as in the admin)."""
     return user.has_perm(VIEW_ANY_BOOKING) or user.has_perm(CHANGE_ANY_BOOKING)
 
 
-def booking_list_for_user(*, user) -> QuerySet[Booking]:
+def booking_list_for_user(*, user: AbstractBaseUser) -> QuerySet[Booking]:
     """The user's own bookings, newest first; every booking for a user with
     ``bookings.view_booking`` or ``change_booking`` (``is_staff`` alone
     grants nothing).
@@ -186,7 +187,7 @@ def booking_list_for_user(*, user) -> QuerySet[Booking]:
     return _with_latest_payment(queryset)
 
 
-def booking_get_for_user(*, booking_id: int, user) -> Booking:
+def booking_get_for_user(*, booking_id: int, user: AbstractBaseUser) -> Booking:
     """The booking if ``user`` owns it or has ``bookings.view_booking``.
 
     Raises ``BookingNotFound`` otherwise, so that other clients' bookings
@@ -198,7 +199,7 @@ def booking_get_for_user(*, booking_id: int, user) -> Booking:
     return booking
 
 
-def booking_get_to_pay(*, booking_id: int, user) -> Booking:
+def booking_get_to_pay(*, booking_id: int, user: AbstractBaseUser) -> Booking:
     """The booking ``user`` may pay, without the list's annotations: one
     indexed read on the push path. Only the booking's client pays it: no
     permission, staff flag or superuser prompts someone else's phone.

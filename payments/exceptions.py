@@ -27,12 +27,6 @@ class PaymentNotFound(PaymentError):
     default_message = "No such payment."
 
 
-class PaymentNotPayable(PaymentError):
-    status_code = 400
-    code = "not_payable"
-    default_message = "This booking cannot be paid."
-
-
 class AmountMismatch(PaymentError):
     status_code = 400
     code = "amount_mismatch"

@@ -15,16 +15,25 @@ from core.money import format_kes
 from payments.exceptions import AppendOnlyError
 
 
+class PaymentStatus(models.TextChoices):
+    """A payment's status; also ``Payment.Status``."""
+
+    INITIATED = "initiated", "Initiated"
+    PENDING = "pending", "Pending"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Expired"
+    NEEDS_REVIEW = "needs_review", "Needs review"
+
+
+# Module level so that ``Payment.Meta`` can build its constraints from it.
+PAYMENT_OPEN_STATUSES = (PaymentStatus.INITIATED, PaymentStatus.PENDING)
+
+
 class Payment(TimeStampedModel):
     """One STK Push attempt to pay a booking."""
 
-    class Status(models.TextChoices):
-        INITIATED = "initiated", "Initiated"
-        PENDING = "pending", "Pending"
-        COMPLETED = "completed", "Completed"
-        FAILED = "failed", "Failed"
-        EXPIRED = "expired", "Expired"
-        NEEDS_REVIEW = "needs_review", "Needs review"
+    Status = PaymentStatus
 
     class ReviewCode(models.TextChoices):
         """Why a payment went to ``needs_review`` (the reason text says more)."""
@@ -45,7 +54,7 @@ class Payment(TimeStampedModel):
         BOOKING_REFUND_DUE = "booking_refund_due", "Booking cannot be confirmed"
         OUTCOME_UNKNOWN = "outcome_unknown", "Push outcome unknown"
 
-    OPEN_STATUSES = (Status.INITIATED, Status.PENDING)
+    OPEN_STATUSES = PAYMENT_OPEN_STATUSES
 
     # Money that moved is never lost: a success after failed/expired still
     # completes (or goes to review); a completed payment only goes to review.
@@ -121,16 +130,7 @@ class Payment(TimeStampedModel):
         ordering = ("-created_at", "-id")
         constraints = [
             models.CheckConstraint(
-                condition=Q(
-                    status__in=[
-                        "initiated",
-                        "pending",
-                        "completed",
-                        "failed",
-                        "expired",
-                        "needs_review",
-                    ]
-                ),
+                condition=Q(status__in=PaymentStatus.values),
                 name="payment_status_valid",
             ),
             models.CheckConstraint(
@@ -138,7 +138,7 @@ class Payment(TimeStampedModel):
             ),
             models.UniqueConstraint(
                 fields=["booking"],
-                condition=Q(status__in=["initiated", "pending"]),
+                condition=Q(status__in=[s.value for s in PAYMENT_OPEN_STATUSES]),
                 name="payment_one_open_per_booking",
             ),
             models.UniqueConstraint(

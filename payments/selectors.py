@@ -3,6 +3,7 @@ bookings (or that they started); a user with ``payments.view_payment``
 (the Support and Finance groups) sees all. ``is_staff`` alone grants
 nothing here: it only lets a user into the admin."""
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
 from payments.daraja.callbacks import StkCallback, parse_stk_callback
@@ -13,20 +14,20 @@ from payments.models import Payment, PaymentEvent
 VIEW_ANY = "payments.view_payment"
 
 
-def _visible_to(user) -> QuerySet[Payment]:
+def _visible_to(user: AbstractBaseUser) -> QuerySet[Payment]:
     payments = Payment.objects.select_related("booking")
     if user.has_perm(VIEW_ANY):
         return payments
     return payments.filter(Q(booking__client=user) | Q(initiated_by=user))
 
 
-def _may_see(user, payment: Payment) -> bool:
+def _may_see(user: AbstractBaseUser, payment: Payment) -> bool:
     # Ownership first: the status poll of a client costs no permission query.
     owners = (payment.booking.client_id, payment.initiated_by_id)
     return user.pk in owners or user.has_perm(VIEW_ANY)
 
 
-def _get_visible(user, **lookup: object) -> Payment:
+def _get_visible(user: AbstractBaseUser, **lookup: object) -> Payment:
     """One payment by a unique lookup, if the user may see it: an indexed
     get with visibility checked on the row (no OR join, no ORDER BY)."""
     try:
@@ -38,19 +39,21 @@ def _get_visible(user, **lookup: object) -> Payment:
     return payment
 
 
-def payment_get_by_checkout_id(*, checkout_request_id: str, user) -> Payment:
+def payment_get_by_checkout_id(
+    *, checkout_request_id: str, user: AbstractBaseUser
+) -> Payment:
     """The payment with this CheckoutRequestID if the user may see it
     (the hot path of status polling)."""
     return _get_visible(user, checkout_request_id=checkout_request_id)
 
 
-def payment_get(*, payment_id: int, user) -> Payment:
+def payment_get(*, payment_id: int, user: AbstractBaseUser) -> Payment:
     """The payment with this id if the user may see it."""
     return _get_visible(user, pk=payment_id)
 
 
 def payment_list(
-    *, user, status: str | None = None, booking_id: int | None = None
+    *, user: AbstractBaseUser, status: str | None = None, booking_id: int | None = None
 ) -> QuerySet[Payment]:
     """The user's payments (all with ``view_payment``), newest first,
     optionally filtered."""

@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -40,7 +41,7 @@ def _local_day(start: datetime) -> date:
         raise SlotNotAvailable("This day cannot be booked.", field="date") from None
 
 
-def _check_unpaid_holds(*, client, now: datetime) -> None:
+def _check_unpaid_holds(*, client: AbstractBaseUser, now: datetime) -> None:
     """Raise ``TooManyUnpaidBookings`` at ``BOOKING_MAX_UNPAID_HOLDS``.
 
     Locks the client's user row first, so two bookings of one client are
@@ -70,7 +71,7 @@ def _check_slot(*, advocate: Advocate, start: datetime, duration: int) -> None:
 
 def booking_create(
     *,
-    client,
+    client: AbstractBaseUser,
     advocate_id: int,
     start: datetime,
     consultation_type_code: str,

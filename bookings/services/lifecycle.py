@@ -2,6 +2,7 @@
 
 import logging
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,7 +21,7 @@ Status = Booking.Status
 PaymentStatus = Booking.PaymentStatus
 
 
-def booking_cancel(*, booking_id: int, actor) -> Booking:
+def booking_cancel(*, booking_id: int, actor: AbstractBaseUser) -> Booking:
     """Cancel a booking as its client or with ``bookings.change_booking``.
 
     An unpaid booking is simply cancelled; a paid one becomes cancelled
@@ -51,7 +52,7 @@ def booking_cancel(*, booking_id: int, actor) -> Booking:
         )
 
 
-def _check_may_change(actor, booking: Booking) -> None:
+def _check_may_change(actor: AbstractBaseUser, booking: Booking) -> None:
     """Its client, or a user with the change permission (``is_staff``
     alone grants nothing)."""
     if booking.client_id == actor.pk or actor.has_perm(CHANGE_ANY_BOOKING):

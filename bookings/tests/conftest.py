@@ -1,21 +1,16 @@
 """Shallow fixtures for the bookings tests; data comes from factories."""
 
-from datetime import date, datetime
+from datetime import datetime
 
 import pytest
 from rest_framework.test import APIClient
 
-from core.time import NAIROBI
+from bookings.tests.clock import NOW
 
 
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
-
-
-# Tuesday 1 December 2026, 08:00 in Nairobi; "tomorrow" is a Wednesday.
-NOW = datetime(2026, 12, 1, 8, 0, tzinfo=NAIROBI)
-TOMORROW = date(2026, 12, 2)
 
 
 @pytest.fixture

@@ -4,9 +4,8 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 
-from bookings.availability import local_datetime
 from bookings.models import Booking
-from bookings.tests.conftest import NOW, TOMORROW
+from bookings.tests.clock import NOW, TOMORROW, at
 from bookings.tests.factories import (
     AdvocateFactory,
     BookingFactory,
@@ -19,10 +18,6 @@ from bookings.tests.factories import (
 pytestmark = pytest.mark.django_db
 
 BOOK_URL = "/api/documents/consultations/book"
-
-
-def at(hour: int, minute: int = 0):
-    return local_datetime(TOMORROW, time(hour, minute))
 
 
 def _offer(price: int = 3000):

@@ -1,13 +1,10 @@
-from datetime import date, datetime, time, timedelta
+from datetime import time, timedelta
 
-from bookings.availability import free_slots, local_datetime, slot_grid
+from bookings.availability import free_slots, slot_grid
+from bookings.tests.clock import TOMORROW, at
 from core.time import NAIROBI
 
-DAY = date(2026, 12, 2)
-
-
-def at(hour: int, minute: int = 0) -> datetime:
-    return local_datetime(DAY, time(hour, minute))
+DAY = TOMORROW
 
 
 def test_slot_grid_fits_duration_inside_window():

@@ -7,8 +7,7 @@ import pytest
 from django.db import IntegrityError
 from rest_framework.test import APIClient
 
-from bookings.availability import local_datetime
-from bookings.tests.conftest import TOMORROW
+from bookings.tests.clock import TOMORROW, at
 from bookings.tests.factories import (
     BookingFactory,
     ConsultationTypeFactory,
@@ -18,10 +17,6 @@ from bookings.tests.factories import (
 from core.tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.postgres
-
-
-def at(hour: int, minute: int = 0):
-    return local_datetime(TOMORROW, time(hour, minute))
 
 
 @pytest.mark.django_db

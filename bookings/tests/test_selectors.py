@@ -3,7 +3,6 @@ from datetime import time, timedelta
 import pytest
 from django.contrib.auth.models import Group
 
-from bookings.availability import local_datetime
 from bookings.exceptions import (
     AdvocateNotFound,
     BookingNotFound,
@@ -16,7 +15,7 @@ from bookings.selectors import (
     booking_get_to_pay,
     booking_list_for_user,
 )
-from bookings.tests.conftest import TOMORROW
+from bookings.tests.clock import TOMORROW, at
 from bookings.tests.factories import (
     AdvocateFactory,
     BookingFactory,
@@ -27,10 +26,6 @@ from bookings.tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def at(hour: int, minute: int = 0, day=TOMORROW):
-    return local_datetime(day, time(hour, minute))
 
 
 def _advocate_working(day=TOMORROW, start=time(9), end=time(11)):

@@ -2,7 +2,6 @@ from datetime import time, timedelta
 
 import pytest
 
-from bookings.availability import local_datetime
 from bookings.exceptions import (
     ConsultationNotOffered,
     SlotInPast,
@@ -12,7 +11,7 @@ from bookings.exceptions import (
 )
 from bookings.models import Booking
 from bookings.services import booking_create
-from bookings.tests.conftest import NOW, TOMORROW
+from bookings.tests.clock import NOW, TOMORROW, at
 from bookings.tests.factories import (
     BookingFactory,
     ConsultationTypeFactory,
@@ -22,10 +21,6 @@ from bookings.tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def at(hour: int, minute: int = 0, day=TOMORROW):
-    return local_datetime(day, time(hour, minute))
 
 
 def _offer(price: int = 3000, duration: int = 30):

@@ -1,8 +1,7 @@
-from datetime import time, timedelta
+from datetime import timedelta
 
 import pytest
 
-from bookings.availability import local_datetime
 from bookings.exceptions import BookingNotPayable
 from bookings.models import Booking
 from bookings.services import (
@@ -10,17 +9,13 @@ from bookings.services import (
     booking_assert_payable,
     booking_mark_paid,
 )
-from bookings.tests.conftest import TOMORROW
+from bookings.tests.clock import at
 from bookings.tests.factories import BookingFactory
 
 pytestmark = pytest.mark.django_db
 
 Status = Booking.Status
 PaymentStatus = Booking.PaymentStatus
-
-
-def at(hour: int, minute: int = 0):
-    return local_datetime(TOMORROW, time(hour, minute))
 
 
 def _reloaded(booking: Booking) -> Booking:

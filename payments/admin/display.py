@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Iterable
 
+from django.contrib.auth.models import AbstractUser
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -113,7 +114,7 @@ def mask_phones_in_text(text: str) -> str:
     return _MSISDN_IN_TEXT.sub(lambda match: mask_phone(match[0]), text)
 
 
-def client_name(user) -> str:
+def client_name(user: AbstractUser) -> str:
     """``wanjiru (Wanjiru Kamau)``, or the username alone."""
     full_name = user.get_full_name()
     return f"{user.username} ({full_name})" if full_name else user.username

@@ -20,9 +20,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from payments.daraja.client import DarajaClient, get_client
+from payments.daraja.client import DarajaClient
 from payments.exceptions import PaymentProviderUnavailable
 from payments.models import Payment
+from payments.services import daraja_client
 from payments.services.reconciliation import QueryAnswer, QueryOutcome, payment_query
 
 logger = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ def payment_reconcile_pending(
     Side effects: as ``payment_query`` for each payment. Never raises for
     one payment's failure; it is counted as an error and the batch goes on.
     """
-    client = client or get_client()  # fail on bad settings before claiming
+    client = client or daraja_client.daraja()  # fail on bad settings before claiming
     ids = payment_claim_pending(older_than=older_than, limit=limit, dry_run=dry_run)
     limiter = RateLimiter(rate_per_second or settings.MPESA_QUERY_RATE_PER_SECOND)
     summary = ReconciliationSummary()

@@ -8,6 +8,9 @@ API layer turns a replayed outcome into the same HTTP answer as the first.
 
 from dataclasses import asdict, dataclass
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+
 from payments.exceptions import (
     IdempotencyKeyReused,
     PaymentAlreadyInProgress,
@@ -53,7 +56,9 @@ class ReplayedPaymentError(PaymentError):
         return {"Idempotent-Replayed": "true"}
 
 
-def payment_replay_outcome(*, user, key: str, booking_id: int) -> PushAccepted | None:
+def payment_replay_outcome(
+    *, user: AbstractBaseUser | AnonymousUser, key: str, booking_id: int
+) -> PushAccepted | None:
     """The stored outcome for this user's key, or None for a new key.
 
     Returns the accepted push (``replayed``) or raises the stored error as

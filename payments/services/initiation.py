@@ -14,14 +14,17 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from bookings.models import Booking
 from bookings.selectors import booking_get_to_pay
 from bookings.services import booking_assert_payable
 from core.money import format_kes
 from payments.callback_url import callback_url_problems
-from payments.daraja.client import DarajaClient, get_client
+from payments.daraja.client import DarajaClient
 from payments.daraja.exceptions import (
     DarajaError,
     DarajaValidationError,
@@ -37,6 +40,7 @@ from payments.exceptions import (
 )
 from payments.models import Payment, PaymentEvent
 from payments.phone import InvalidPhoneNumber, mask_phone, normalise_phone
+from payments.services import daraja_client
 from payments.services.callbacks import payment_apply_stored_callback
 from payments.services.events import event_record, exchange_recorder
 from payments.services.idempotency import (
@@ -53,7 +57,7 @@ Status = Payment.Status
 
 def payment_initiate(
     *,
-    user,
+    user: AbstractBaseUser | AnonymousUser,
     booking_id: int,
     phone_number: str,
     amount: int | None = None,
@@ -99,7 +103,7 @@ def payment_initiate(
         user=user, booking=booking, phone=phone, idempotency_key=idempotency_key
     )
     try:
-        push = (client or get_client()).stk_push(
+        push = (client or daraja_client.daraja()).stk_push(
             phone_number=phone,
             amount=payment.amount,
             account_reference=reference,
@@ -147,7 +151,11 @@ def _reference(value: str | None, *, booking_id: int) -> str:
 
 
 def _create_payment(
-    *, user, booking, phone: str, idempotency_key: str | None
+    *,
+    user: AbstractBaseUser | AnonymousUser,
+    booking: Booking,
+    phone: str,
+    idempotency_key: str | None,
 ) -> Payment:
     """Commit an ``initiated`` payment, refusing a second open one."""
     _refuse_while_open_or_recently_failed(booking.pk)

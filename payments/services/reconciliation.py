@@ -14,15 +14,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 
-from payments.daraja.client import DarajaClient, get_client
+from payments.daraja.client import DarajaClient
 from payments.daraja.exceptions import DarajaRejected, DarajaUnavailable
 from payments.daraja.types import StkQueryResult
 from payments.exceptions import PaymentNotFound, PaymentProviderUnavailable
 from payments.models import Payment, PaymentEvent
 from payments.result_codes import SUCCESS
 from payments.selectors import latest_success_callback
+from payments.services import daraja_client
 from payments.services.events import event_record, exchange_recorder
 from payments.services.reports import SuccessReport, success_report_from_callback
 from payments.services.settlement import (
@@ -67,7 +69,7 @@ def payment_query(
     payment_id: int,
     client: DarajaClient | None = None,
     dry_run: bool = False,
-    actor=None,
+    actor: AbstractBaseUser | None = None,
 ) -> QueryOutcome:
     """Ask Daraja about one payment and apply the answer.
 
@@ -90,7 +92,7 @@ def payment_query(
         )
     if not payment.checkout_request_id:
         return _settle_without_checkout_id(payment, dry_run=dry_run)
-    client = client or get_client()
+    client = client or daraja_client.daraja()
     recorder = None if dry_run else exchange_recorder(payment.pk)
     try:
         result = client.stk_query(

@@ -2,6 +2,7 @@
 
 import logging
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError
 
 from payments.exceptions import InvalidPaymentInput
@@ -20,7 +21,7 @@ def payment_resolve_manually(
     payment_id: int,
     to: str,
     note: str,
-    actor,
+    actor: AbstractBaseUser,
     mpesa_receipt_number: str | None = None,
 ) -> Payment:
     """Move a payment to ``to`` on a staff member's word, with a note.

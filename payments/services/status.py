@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -14,7 +15,9 @@ from payments.services.scheduling import schedule_payment_query
 STATUS_QUERY_INTERVAL_SECONDS = 30
 
 
-def payment_status_for_user(*, checkout_request_id: str, user) -> Payment:
+def payment_status_for_user(
+    *, checkout_request_id: str, user: AbstractBaseUser
+) -> Payment:
     """The payment as the database knows it.
 
     Side effect: when it is still pending well past the usual callback time,

@@ -9,11 +9,12 @@ import logging
 from dataclasses import replace
 
 from payments.daraja.callbacks import StkCallback, parse_stk_callback
-from payments.daraja.client import DarajaClient, get_client
+from payments.daraja.client import DarajaClient
 from payments.daraja.exceptions import DarajaUnavailable
 from payments.daraja.types import StkQueryResult
 from payments.models import Payment, PaymentEvent
 from payments.result_codes import SUCCESS
+from payments.services import daraja_client
 from payments.services.events import event_record, exchange_recorder
 from payments.services.reports import SuccessReport, success_report_from_callback
 from payments.services.settlement import (
@@ -40,7 +41,7 @@ def payment_verify_callback(
     callback = parse_stk_callback(event.request_body)
     if event.payment_id is None:
         return None  # kept unmatched; the sweep settles its payment
-    result = (client or get_client()).stk_query(
+    result = (client or daraja_client.daraja()).stk_query(
         checkout_request_id=callback.checkout_request_id,
         on_exchange=exchange_recorder(event.payment_id),
     )

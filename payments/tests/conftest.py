@@ -10,11 +10,24 @@ CALLBACK_SECRET = "test-callback-secret-0123456789"
 
 @pytest.fixture
 def fake_daraja(monkeypatch) -> FakeDarajaClient:
-    """Every payments service gets this client instead of the real one."""
+    """Every payments service gets this client instead of the real one:
+    they all get theirs from ``payments.services.daraja_client.daraja``."""
     client = FakeDarajaClient()
-    for module in ("initiation", "reconciliation", "batch", "verification"):
-        monkeypatch.setattr(f"payments.services.{module}.get_client", lambda: client)
+    monkeypatch.setattr("payments.services.daraja_client.daraja", lambda: client)
     return client
+
+
+@pytest.fixture
+def daraja_settings(settings):
+    """Complete sandbox credentials for shortcode 174379 (paybill), so that
+    ``get_client()`` builds a client; returns ``settings`` for more."""
+    settings.MPESA_ENVIRONMENT = "sandbox"
+    settings.MPESA_CONSUMER_KEY = "key"
+    settings.MPESA_CONSUMER_SECRET = "secret"
+    settings.MPESA_BUSINESS_SHORT_CODE = "174379"
+    settings.MPESA_PASSKEY = "passkey"
+    settings.MPESA_TRANSACTION_TYPE = "CustomerPayBillOnline"
+    return settings
 
 
 @pytest.fixture

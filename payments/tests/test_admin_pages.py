@@ -273,7 +273,7 @@ def test_support_reads_a_payments_history_without_the_callback_secret(
 
     from bookings.tests.factories import BookingFactory
     from payments.services.initiation import payment_initiate
-    from payments.tests.test_daraja_support import (
+    from payments.tests.daraja.support import (
         PUSH_URL,
         add_token,
         isolated_cache,

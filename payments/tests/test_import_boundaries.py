@@ -1,5 +1,6 @@
 """Who may import what: the Daraja adapter stays pure, the API, the admin
-and bookings never reach into it, and the phone rule depends on nothing."""
+and bookings never reach into it, the services get their client at one
+seam, and the phone rule depends on nothing."""
 
 import ast
 import sys
@@ -104,3 +105,26 @@ def test_time_zone_module_imports_only_the_standard_library():
 
     # then it depends on nothing but the standard library
     assert {n for n in names if not _is_stdlib(n) and n != "__future__"} == set()
+
+
+# The one seam ``fake_daraja`` patches; a module holding its own reference
+# to ``get_client`` or to ``daraja`` would reach the real Daraja in tests.
+CLIENT_SEAM = ROOT / "payments" / "services" / "daraja_client.py"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [path for path in _modules("payments", "bookings") if path != CLIENT_SEAM],
+    ids=_relative,
+)
+def test_only_the_client_seam_gets_a_daraja_client(path):
+    # given any application module but the seam itself
+    # when its imports are read
+    names = _imported_names(path)
+
+    # then it names neither get_client nor the seam's function directly
+    held = {
+        "payments.daraja.client.get_client",
+        "payments.services.daraja_client.daraja",
+    }
+    assert names & held == set()

@@ -21,13 +21,8 @@ FAILURE_CODES = ["1", "17", "1019", "1032", "1037", "2001", "SFC_IC0003"]
 
 
 @pytest.fixture(autouse=True)
-def _daraja_settings(settings):
-    settings.MPESA_ENVIRONMENT = "sandbox"
-    settings.MPESA_CONSUMER_KEY = "key"
-    settings.MPESA_CONSUMER_SECRET = "secret"
-    settings.MPESA_BUSINESS_SHORT_CODE = "174379"
-    settings.MPESA_PASSKEY = "passkey"
-    settings.MPESA_TRANSACTION_TYPE = "CustomerPayBillOnline"
+def _daraja_settings(daraja_settings):
+    settings = daraja_settings
     settings.MPESA_STK_LIFETIME_SECONDS = 180
     settings.MPESA_QUERY_RATE_PER_SECOND = 1000
 

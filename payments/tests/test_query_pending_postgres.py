@@ -20,13 +20,8 @@ Status = Payment.Status
 
 
 @pytest.fixture(autouse=True)
-def _daraja_settings(settings):
-    settings.MPESA_CONSUMER_KEY = "key"
-    settings.MPESA_CONSUMER_SECRET = "secret"
-    settings.MPESA_BUSINESS_SHORT_CODE = "174379"
-    settings.MPESA_PASSKEY = "passkey"
-    settings.MPESA_TRANSACTION_TYPE = "CustomerPayBillOnline"
-    settings.MPESA_QUERY_RATE_PER_SECOND = 1000
+def _daraja_settings(daraja_settings):
+    daraja_settings.MPESA_QUERY_RATE_PER_SECOND = 1000
 
 
 def _query_pending() -> None:

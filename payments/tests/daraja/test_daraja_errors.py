@@ -2,7 +2,6 @@
 
 import pytest
 import requests
-import responses
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 from payments.daraja.exceptions import (
@@ -11,32 +10,13 @@ from payments.daraja.exceptions import (
     DarajaRejected,
     DarajaUnavailable,
 )
-from payments.tests.test_daraja_support import (
+from payments.tests.daraja.support import (
     PUSH_URL,
-    RecordingSleep,
     add_token,
     calls_to,
-    isolated_cache,
     load,
-    make_client,
     push_kwargs,
 )
-
-
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def sleep():
-    return RecordingSleep()
-
-
-@pytest.fixture
-def client(tmp_path, sleep):
-    return make_client(isolated_cache(tmp_path), sleep)
 
 
 def _refused_connection() -> requests.ConnectionError:

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from payments.daraja.validation import daraja_timestamp, stk_password
-from payments.tests.test_daraja_support import PASSKEY, SHORTCODE
+from payments.tests.daraja.support import PASSKEY, SHORTCODE
 
 
 @pytest.fixture

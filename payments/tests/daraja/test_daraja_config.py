@@ -8,14 +8,9 @@ from payments.daraja.types import DarajaEnvironment
 
 
 @pytest.fixture
-def mpesa_settings(settings):
-    settings.MPESA_ENVIRONMENT = "sandbox"
+def mpesa_settings(daraja_settings):
+    settings = daraja_settings
     settings.MPESA_BASE_URL = ""
-    settings.MPESA_CONSUMER_KEY = "key"
-    settings.MPESA_CONSUMER_SECRET = "secret"
-    settings.MPESA_BUSINESS_SHORT_CODE = "174379"
-    settings.MPESA_PASSKEY = "passkey"
-    settings.MPESA_TRANSACTION_TYPE = "CustomerPayBillOnline"
     settings.MPESA_PARTY_B = ""
     settings.MPESA_CALLBACK_URL = "https://hakiyetu.example/payments/lnm/cb/x/"
     settings.MPESA_CONNECT_TIMEOUT = 4.0

@@ -11,7 +11,7 @@ import time_machine
 
 from payments.daraja.exceptions import DarajaAuthError, DarajaUnavailable
 from payments.daraja.tokens import EXPIRY_MARGIN_SECONDS, TokenStore
-from payments.tests.test_daraja_support import (
+from payments.tests.daraja.support import (
     BASE_URL,
     CONSUMER_KEY,
     CONSUMER_SECRET,
@@ -21,29 +21,12 @@ from payments.tests.test_daraja_support import (
     RecordingSleep,
     add_token,
     calls_to,
-    isolated_cache,
     load,
     make_client,
     push_kwargs,
 )
 
 START = datetime(2024, 7, 10, 9, 0, tzinfo=UTC).timestamp()
-
-
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def cache(tmp_path):
-    return isolated_cache(tmp_path)
-
-
-@pytest.fixture
-def client(cache):
-    return make_client(cache)
 
 
 def _store(cache) -> TokenStore:

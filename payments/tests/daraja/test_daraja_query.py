@@ -5,7 +5,6 @@ import json
 
 import pytest
 import requests
-import responses
 
 from payments.daraja.client import backoff_delay
 from payments.daraja.exceptions import (
@@ -13,14 +12,12 @@ from payments.daraja.exceptions import (
     DarajaUnavailable,
     DarajaValidationError,
 )
-from payments.tests.test_daraja_support import (
+from payments.tests.daraja.support import (
     PASSKEY,
     QUERY_URL,
     SHORTCODE,
-    RecordingSleep,
     add_token,
     calls_to,
-    isolated_cache,
     load,
     make_client,
 )
@@ -29,21 +26,9 @@ CHECKOUT_ID = "ws_CO_13012021093521236557"
 
 
 @pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def sleep():
-    return RecordingSleep()
-
-
-@pytest.fixture
-def client(tmp_path, sleep):
-    return make_client(
-        isolated_cache(tmp_path), sleep, backoff_base=0.5, backoff_cap=8.0
-    )
+def client(cache, sleep):
+    """The shared client, with a backoff the retry tests can predict."""
+    return make_client(cache, sleep, backoff_base=0.5, backoff_cap=8.0)
 
 
 def test_stk_query_sends_checkout_id_and_password(rsps, client):

@@ -5,11 +5,10 @@ import logging
 
 import pytest
 import requests
-import responses
 
 from payments.daraja.exceptions import DarajaOutcomeUnknown
 from payments.daraja.transport import REDACTED
-from payments.tests.test_daraja_support import (
+from payments.tests.daraja.support import (
     CONSUMER_KEY,
     CONSUMER_SECRET,
     OAUTH_URL,
@@ -20,23 +19,10 @@ from payments.tests.test_daraja_support import (
     TOKEN,
     add_token,
     calls_to,
-    isolated_cache,
     load,
-    make_client,
     make_config,
     push_kwargs,
 )
-
-
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def client(tmp_path):
-    return make_client(isolated_cache(tmp_path))
 
 
 def _secrets(rsps) -> list[str]:

@@ -4,12 +4,11 @@ import base64
 import json
 
 import pytest
-import responses
 import time_machine
 
 from payments.daraja.exceptions import DarajaValidationError
 from payments.daraja.types import BUY_GOODS
-from payments.tests.test_daraja_support import (
+from payments.tests.daraja.support import (
     CALLBACK_URL,
     CHECKOUT_ID,
     PASSKEY,
@@ -18,7 +17,6 @@ from payments.tests.test_daraja_support import (
     TOKEN,
     add_token,
     calls_to,
-    isolated_cache,
     load,
     make_client,
     push_kwargs,
@@ -27,22 +25,6 @@ from payments.tests.test_daraja_support import (
 # 06:30:00 UTC is 09:30:00 in Nairobi.
 NOW_UTC = 1720593000.0
 NAIROBI_STAMP = "20240710093000"
-
-
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def cache(tmp_path):
-    return isolated_cache(tmp_path)
-
-
-@pytest.fixture
-def client(cache):
-    return make_client(cache)
 
 
 def _sent_body(rsps) -> dict:

@@ -1,6 +1,7 @@
-"""Shared helpers for the ``test_daraja_*`` modules (holds no tests).
+"""Shared helpers for the Daraja adapter tests (holds no tests; the
+fixtures built on them are in this folder's ``conftest.py``).
 
-Realistic Daraja payloads live in ``fixtures/daraja/*.json``; the helpers
+Realistic Daraja payloads live in ``payloads/*.json``; the helpers
 build a client against the sandbox host, which ``responses`` intercepts.
 """
 
@@ -18,7 +19,7 @@ from responses import matchers
 from payments.daraja.client import DarajaClient
 from payments.daraja.types import PAYBILL, DarajaConfig, DarajaEnvironment
 
-FIXTURES = Path(__file__).parent / "fixtures" / "daraja"
+PAYLOADS = Path(__file__).parent / "payloads"
 BASE_URL = "https://sandbox.safaricom.co.ke"
 OAUTH_URL = f"{BASE_URL}/oauth/v1/generate"
 PUSH_URL = f"{BASE_URL}/mpesa/stkpush/v1/processrequest"
@@ -36,8 +37,8 @@ CHECKOUT_ID = "ws_CO_1007202409152617172396192"
 
 
 def load(name: str) -> dict:
-    """Return the JSON fixture ``fixtures/daraja/<name>.json``."""
-    return json.loads((FIXTURES / f"{name}.json").read_text())
+    """Return the Daraja payload ``payloads/<name>.json``."""
+    return json.loads((PAYLOADS / f"{name}.json").read_text())
 
 
 def make_config(**overrides: object) -> DarajaConfig:

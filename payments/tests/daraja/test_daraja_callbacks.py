@@ -9,7 +9,7 @@ import pytest
 
 from payments.daraja.callbacks import parse_stk_callback
 from payments.daraja.exceptions import CallbackParseError
-from payments.tests.test_daraja_support import load
+from payments.tests.daraja.support import load
 
 
 def _with_items(items: list) -> dict:
