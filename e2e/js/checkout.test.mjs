@@ -146,7 +146,7 @@ test("retry_too_soon, invalid phone and a lost connection", async () => {
   assert.equal(keys[0], keys[1], "with the same Idempotency-Key");
 });
 
-// The same table as payments/tests/test_daraja_phone.py: the page refuses
+// The same table as payments/tests/test_phone.py: the page refuses
 // before booking exactly what the server would refuse at the push.
 test("normalisePhone accepts what the server accepts", () => {
   const accepted = [

@@ -161,7 +161,9 @@ def _apply(event: PaymentEvent, callback: StkCallback) -> CallbackOutcome:
         return CallbackOutcome(event.pk, None, CallbackDisposition.FAILED_TO_APPLY)
     if payment_id is None:
         logger.warning(
-            "STK callback for unknown CheckoutRequestID kept as event %s", event.pk
+            "STK callback for unknown CheckoutRequestID %s kept as event %s",
+            callback.checkout_request_id,
+            event.pk,
         )
         return CallbackOutcome(event.pk, None, CallbackDisposition.UNKNOWN)
     return CallbackOutcome(event.pk, payment_id, CallbackDisposition.APPLIED)

@@ -6,7 +6,7 @@ it, for the same booking only, instead of prompting the phone twice. The
 API layer turns a replayed outcome into the same HTTP answer as the first.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
@@ -85,10 +85,11 @@ def payment_replay_outcome(
 
 
 def payment_store_accepted(payment: Payment, accepted: PushAccepted) -> None:
-    """Keep an accepted push on a locked payment pushed with a key."""
-    outcome = asdict(accepted)
-    outcome.pop("replayed")
-    _store(payment, ACCEPTED_STATUS, outcome)
+    """Keep an accepted push for replays, in the 201 answer's own keys (so
+    a process of the previous release replays it unchanged)."""
+    stored = {key: getattr(accepted, name) for key, name in _ANSWER_KEYS.items()}
+    stored.update(payment_id=accepted.payment_id, status=accepted.status)
+    _store(payment, ACCEPTED_STATUS, stored)
 
 
 def payment_store_error(payment: Payment, error: PaymentError) -> None:
@@ -97,16 +98,16 @@ def payment_store_error(payment: Payment, error: PaymentError) -> None:
 
 
 def _store(payment: Payment, status_code: int, outcome: dict) -> None:
+    # One UPDATE of these two columns: no read-modify-write, so no lock.
     if not payment.idempotency_key:
         return
-    payment.idempotent_status_code = status_code
-    payment.idempotent_response = outcome
-    payment.save(update_fields=["idempotent_status_code", "idempotent_response"])
+    Payment.objects.filter(pk=payment.pk).update(
+        idempotent_status_code=status_code, idempotent_response=outcome
+    )
 
 
-# Answers stored before outcomes were (Daraja-cased API bodies): replays
-# across an upgrade still work.
-_LEGACY_KEYS = {
+# The stored 201 answer's keys (the seed guide's Daraja casing).
+_ANSWER_KEYS = {
     "MerchantRequestID": "merchant_request_id",
     "CheckoutRequestID": "checkout_request_id",
     "ResponseCode": "response_code",
@@ -116,5 +117,5 @@ _LEGACY_KEYS = {
 
 
 def _accepted_from(stored: dict) -> PushAccepted:
-    fields = {_LEGACY_KEYS.get(key, key): value for key, value in stored.items()}
+    fields = {_ANSWER_KEYS.get(key, key): value for key, value in stored.items()}
     return PushAccepted(**fields, replayed=True)

@@ -45,6 +45,7 @@ from payments.services.callbacks import payment_apply_stored_callback
 from payments.services.events import event_record, exchange_recorder
 from payments.services.idempotency import (
     PushAccepted,
+    ReplayedPaymentError,
     payment_replay_outcome,
     payment_store_accepted,
 )
@@ -179,9 +180,19 @@ def _create_payment(
     except IntegrityError:
         # Lost a race: another push for this booking or with this key.
         if idempotency_key:
-            replay = payment_replay_outcome(
-                user=user, key=idempotency_key, booking_id=booking.pk
-            )
+            try:
+                replay = payment_replay_outcome(
+                    user=user, key=idempotency_key, booking_id=booking.pk
+                )
+            except ReplayedPaymentError:
+                replay = None
+                other = Payment.objects.filter(
+                    initiated_by=user, idempotency_key=idempotency_key
+                ).first()
+                if other is not None:
+                    raise PaymentAlreadyInProgress(
+                        payment_id=other.pk, checkout_request_id=None
+                    ) from None
             if replay:
                 raise PaymentAlreadyInProgress(
                     payment_id=replay.payment_id, checkout_request_id=None

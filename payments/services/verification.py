@@ -8,6 +8,8 @@ decides, success or failure alike.
 import logging
 from dataclasses import replace
 
+from django.db import transaction
+
 from payments.daraja.callbacks import StkCallback, parse_stk_callback
 from payments.daraja.client import DarajaClient
 from payments.daraja.exceptions import DarajaUnavailable
@@ -47,7 +49,15 @@ def payment_verify_callback(
     )
     if result.is_processing:
         raise DarajaUnavailable("query: the transaction is still being processed")
-    # MerchantRequestID is fixed once the push was accepted: no lock needed.
+    with transaction.atomic():  # the note and the settlement, together
+        return _settle_verified(event, callback, result)
+
+
+def _settle_verified(
+    event: PaymentEvent, callback: StkCallback, result: StkQueryResult
+) -> PaymentChange:
+    # MerchantRequestID is fixed once the push was accepted: no lock needed
+    # to compare it; every status decision is the owners', under the lock.
     payment = Payment.objects.get(pk=event.payment_id)
     contradiction = _contradiction(payment, callback, result)
     if contradiction:

@@ -177,6 +177,24 @@ def test_stk_push_with_the_same_idempotency_key_replays_the_first_answer(
     assert len(fake_daraja.pushes) == 1
 
 
+def test_stk_push_stores_its_answer_in_the_201_bodys_own_keys(
+    client_of, booking, fake_daraja
+):
+    # given/when: a push with a key
+    client = client_of(booking.client)
+    first = client.post(
+        URL,
+        {"phone_number": "254708374149", "booking_id": booking.pk},
+        format="json",
+        headers={"Idempotency-Key": "spa-attempt-stored"},
+    )
+    # then: what is stored is the answer itself (a previous release, which
+    # replays the stored body as it is, answers the same)
+    payment = Payment.objects.get(pk=first.json()["payment_id"])
+    assert payment.idempotent_status_code == 201
+    assert payment.idempotent_response == first.json()
+
+
 def test_stk_push_replays_a_refused_push_as_the_same_error(
     client_of, booking, fake_daraja
 ):

@@ -249,7 +249,7 @@ function newIdempotencyKey() {
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }
 
-// The server's rule (payments/daraja/phone.py, normalise_phone): nine
+// The server's rule (payments/phone.py, normalise_phone): nine
 // national digits starting 7 or 1, after nothing, 0, 254 or +254; spaces and
 // dashes allowed. Checked before booking, so a mistyped number holds no slot.
 const PHONE = /^(?:\+?254|0)?([17][0-9]{8})$/;
