@@ -47,6 +47,7 @@ def start_simulator(
         "--log-level=WARNING",
         "--allow-production",  # the bench runs with DEBUG=0
     ]
+    common.OUT_DIR.mkdir(parents=True, exist_ok=True)
     log = (common.OUT_DIR / "simulator.log").open("ab")
     process = subprocess.Popen(  # noqa: S603 (our own argv)
         argv, cwd=common.ROOT, env={**env}, stdout=log, stderr=log
