@@ -149,7 +149,7 @@ def _parse(raw_body: bytes) -> _Parsed:
 
 def _apply(event: PaymentEvent, callback: StkCallback) -> CallbackOutcome:
     try:
-        payment_id = payment_apply_stk_callback(callback=callback)
+        payment_id = payment_apply_stk_callback(callback=callback, event_id=event.pk)
     except Exception:  # stored already: note the failure, let reconciliation settle
         logger.exception("applying callback event %s failed", event.pk)
         event_record(
@@ -169,14 +169,17 @@ def _apply(event: PaymentEvent, callback: StkCallback) -> CallbackOutcome:
     return CallbackOutcome(event.pk, payment_id, CallbackDisposition.APPLIED)
 
 
-def payment_apply_stk_callback(*, callback: StkCallback) -> int | None:
+def payment_apply_stk_callback(
+    *, callback: StkCallback, event_id: int | None = None
+) -> int | None:
     """Settle the payment with the callback's CheckoutRequestID (idempotent).
 
+    ``event_id``: the stored callback (its receipt's ledger sighting).
     Returns the payment's id, or None when no payment has that id.
     """
     if callback.is_success:
         change = payment_record_success(
-            report=success_report_from_callback(callback),
+            report=success_report_from_callback(callback, event_id=event_id),
             checkout_request_id=callback.checkout_request_id,
         )
     else:
@@ -203,7 +206,7 @@ def payment_apply_stored_callback(*, event: PaymentEvent, payment_id: int) -> No
         # Not applied unverified: the reconciliation's query settles it and
         # takes this event's receipt (latest_success_callback finds it).
         return
-    payment_apply_stk_callback(callback=callback)
+    payment_apply_stk_callback(callback=callback, event_id=event.pk)
     event_record(
         kind=PaymentEvent.Kind.NOTE,
         payment_id=payment_id,

@@ -45,6 +45,8 @@ class SuccessReport:
     amount_problem: str = ""
     transaction_date: datetime | None = None
     paid_phone_number: str = ""
+    # The stored event that carried this report (its ledger sighting).
+    event_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +133,7 @@ def _shown(value: str) -> str:
 
 
 def success_report_from_callback(
-    callback: StkCallback, *, source: str = "callback"
+    callback: StkCallback, *, source: str = "callback", event_id: int | None = None
 ) -> SuccessReport:
     """The money facts a success callback carries."""
     return SuccessReport(
@@ -147,4 +149,5 @@ def success_report_from_callback(
         amount_problem=callback.amount_problem,
         transaction_date=callback.transaction_date,
         paid_phone_number=callback.phone_number or "",
+        event_id=event_id,
     )

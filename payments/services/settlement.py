@@ -14,9 +14,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 
 from bookings.services import BookingPaymentOutcome, booking_mark_paid
-from payments.models import Payment, PaymentEvent
+from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment, PaymentEvent
 from payments.result_codes import failure_reason
 from payments.services.events import event_record
+from payments.services.ledger import receipt_record_from_report, receipt_sighting
 from payments.services.reports import (
     ReportProblem,
     SuccessReport,
@@ -29,6 +30,7 @@ from payments.services.transitions import PaymentChange, lock_payment, move
 logger = logging.getLogger(__name__)
 Status = Payment.Status
 ReviewCode = Payment.ReviewCode
+Allocation = MpesaReceipt.Allocation
 
 
 def payment_record_success(
@@ -149,14 +151,17 @@ def _settle_first_success(
     fields = _success_fields(report, keep_receipt=keep_receipt)
     if problem:
         _to_review(payment, problem, **fields)
+        receipt_record_from_report(payment, report, problem.code)
         return
     outcome = booking_mark_paid(booking_id=payment.booking_id)
     if outcome == BookingPaymentOutcome.CONFIRMED:
         reason = f"paid ({report.source})"
         move(payment, to=Status.COMPLETED, reason=reason, **fields)
+        receipt_record_from_report(payment, report, None)
     else:
         code = f"booking_{outcome.name.lower()}"
         _to_review(payment, ReportProblem(code, _BOOKING_PROBLEMS[code]), **fields)
+        receipt_record_from_report(payment, report, code)
 
 
 _BOOKING_PROBLEMS = {
@@ -214,7 +219,13 @@ def _settle_repeat_success(payment: Payment, report: SuccessReport) -> None:
     recorded."""
     receipt = report.mpesa_receipt_number
     if receipt and receipt == payment.mpesa_receipt_number:
-        return  # the same report again
+        # The same report again: one more sighting, never a second row.
+        receipt_sighting(
+            receipt_number=receipt,
+            source=MpesaReceiptSighting.Source.STK_CALLBACK,
+            event_id=report.event_id,
+        )
+        return
     if payment.mpesa_receipt_number and receipt:
         # One CheckoutRequestID, two receipts: money may have moved twice.
         problem = ReportProblem(
@@ -222,6 +233,7 @@ def _settle_repeat_success(payment: Payment, report: SuccessReport) -> None:
             f"a second receipt {receipt[:20]} was reported for this payment",
         )
         _review_if_completed(payment, problem)
+        receipt_record_from_report(payment, report, problem.code)
         return
     elsewhere = _receipt_held_by_another(payment, receipt)
     problem = report_problem(payment, report, receipt_elsewhere=elsewhere)
@@ -231,6 +243,7 @@ def _settle_repeat_success(payment: Payment, report: SuccessReport) -> None:
         _review_if_completed(
             payment, problem, **_success_fields(report, keep_receipt=keep)
         )
+        receipt_record_from_report(payment, report, problem.code)
         return
     if not receipt:
         return  # e.g. a re-query: nothing new
@@ -240,6 +253,7 @@ def _settle_repeat_success(payment: Payment, report: SuccessReport) -> None:
             for name, value in fields.items():
                 setattr(payment, name, value)
             payment.save(update_fields=[*fields, "updated_at"])
+            receipt_record_from_report(payment, report, None)
     except IntegrityError:
         if not _receipt_held_by_another(payment, receipt):
             raise

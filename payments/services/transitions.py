@@ -23,8 +23,9 @@ from bookings.services import (
     booking_mark_paid,
 )
 from payments.exceptions import InvalidPaymentTransition, PaymentNotFound
-from payments.models import Payment, PaymentEvent
+from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment, PaymentEvent
 from payments.services.events import event_record
+from payments.services.ledger import ReceiptFacts, receipt_record
 from payments.services.scheduling import schedule_payment_query
 
 logger = logging.getLogger(__name__)
@@ -228,7 +229,27 @@ def payment_resolve(
         if to == Status.COMPLETED:
             _confirm_booking_or_refuse(payment)
         move(payment, to=to, reason=f"staff: {note}", actor=actor, **fields)
+        if to == Status.COMPLETED and payment.mpesa_receipt_number:
+            _ledger_staff_receipt(payment)
     return PaymentChange(payment, before)
+
+
+def _ledger_staff_receipt(payment: Payment) -> None:
+    """Staff completed the payment on a receipt: it is in the ledger,
+    allocated to the payment (a known receipt gets a staff sighting)."""
+    receipt_record(
+        facts=ReceiptFacts(
+            receipt_number=payment.mpesa_receipt_number,
+            channel=MpesaReceipt.Channel.STK,
+            amount=payment.amount,
+            source=MpesaReceiptSighting.Source.STAFF,
+            payer_phone=payment.paid_phone_number or payment.phone_number,
+            transacted_at=payment.transaction_date,
+        ),
+        allocation=MpesaReceipt.Allocation.ALLOCATED,
+        payment_id=payment.pk,
+        booking_id=payment.booking_id,
+    )
 
 
 def _confirm_booking_or_refuse(payment: Payment) -> None:

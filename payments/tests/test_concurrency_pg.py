@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from bookings.models import Booking
 from bookings.tests.factories import BookingFactory
 from core.tests.concurrency import run_at_once
-from payments.models import Payment, PaymentEvent
+from payments.models import MpesaReceipt, Payment, PaymentEvent
 from payments.services.reconciliation import payment_query
 from payments.tests.conftest import callback_url
 from payments.tests.factories import PaymentFactory
@@ -100,6 +100,10 @@ def test_one_receipt_for_two_payments_at_once_sends_the_loser_to_review():
     loser = Payment.objects.get(status=Payment.Status.NEEDS_REVIEW)
     booking = Booking.objects.get(pk=loser.booking_id)
     assert booking.payment_status == Booking.PaymentStatus.UNPAID
+    # the ledger: one receipt, allocated to the winner, seen twice
+    receipt = MpesaReceipt.objects.get(receipt_number="NLJ7RT61SV")
+    assert receipt.payment.status == Payment.Status.COMPLETED
+    assert receipt.sightings.count() == 2
 
 
 def _post_success_while_another_payment_commits_its_receipt(target, other):

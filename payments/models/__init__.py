@@ -1,0 +1,20 @@
+"""The payments app's models: STK attempts and their log, and the ledger."""
+
+from payments.models.payment import (
+    PAYMENT_OPEN_STATUSES,
+    AppendOnlyQuerySet,
+    Payment,
+    PaymentEvent,
+    PaymentStatus,
+)
+from payments.models.receipts import MpesaReceipt, MpesaReceiptSighting
+
+__all__ = (
+    "PAYMENT_OPEN_STATUSES",
+    "AppendOnlyQuerySet",
+    "MpesaReceipt",
+    "MpesaReceiptSighting",
+    "Payment",
+    "PaymentEvent",
+    "PaymentStatus",
+)
