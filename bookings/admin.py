@@ -69,6 +69,7 @@ def _run_on_each(request: HttpRequest, queryset: QuerySet, service, done: str) -
 class BookingAdmin(admin.ModelAdmin):
     list_display = (
         "id",
+        "reference",
         "client",
         "advocate",
         "start",
@@ -78,10 +79,11 @@ class BookingAdmin(admin.ModelAdmin):
         "payment_status",
     )
     list_filter = ("status", "payment_status", "consultation_type", "advocate")
-    search_fields = ("=id", "client__username", "advocate__name")
+    search_fields = ("=id", "=reference", "client__username", "advocate__name")
     date_hierarchy = "start"
     list_select_related = ("client", "advocate")
     readonly_fields = (
+        "reference",
         "client",
         "advocate",
         "consultation_type",

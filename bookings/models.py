@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from bookings.references import BOOKING_REFERENCE_LENGTH, booking_reference_new
 from core.models import TimeStampedModel
 from core.money import format_kes
 
@@ -203,6 +204,15 @@ class Booking(TimeStampedModel):
         PaymentStatus.REFUNDED: frozenset(),
     }
 
+    # What the client types as the Paybill account number and what the STK
+    # prompt shows (AccountReference); see bookings.references.
+    reference = models.CharField(
+        max_length=BOOKING_REFERENCE_LENGTH,
+        unique=True,
+        editable=False,
+        default=booking_reference_new,
+        help_text="HY + 6 characters without 0/O/1/I/L; the M-Pesa account number.",
+    )
     client = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings"
     )

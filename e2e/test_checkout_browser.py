@@ -26,6 +26,7 @@ LOST_CALLBACK_PHONE = "254722000001"
 NO_ANSWER_PHONE = "254700001037"  # the simulator answers after --stk-lifetime
 WAITING = "Check your phone and enter your M-Pesa PIN"
 RECEIPT = re.compile(r"^[A-Z0-9]{10}$")
+REFERENCE = re.compile(r"^HY[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{6}$")
 NOT_A_MOBILE = "Enter a Kenyan mobile number, e.g. 0712 345 678."
 
 
@@ -106,6 +107,8 @@ def test_checkout_page_books_and_pays(page: Page, live_stack, booking_day):
 
     # when
     _pay(page, SUCCESS_PHONE)
+    # the reference is shown as soon as the booking is made
+    expect(page.get_by_test_id("booking-reference")).to_have_text(REFERENCE)
 
     # then
     expect(page.get_by_role("heading", name=WAITING)).to_be_visible()
@@ -113,6 +116,7 @@ def test_checkout_page_books_and_pays(page: Page, live_stack, booking_day):
     _expect_receipt(page)
     expect(page.get_by_test_id("receipt-number")).to_have_text(RECEIPT)
     expect(page.locator("#receipt-amount")).to_have_text("KES 3,000")
+    expect(page.get_by_test_id("receipt-reference")).to_have_text(REFERENCE)
     expect(page.get_by_role("button", name="Start over")).to_be_hidden()  # paid
     _assert_fits_phone(page)
     assert_no_csp_violations(page)

@@ -70,6 +70,7 @@ class OutputBookingCreatedSerializer(serializers.ModelSerializer):
         model = Booking
         fields = (
             "booking_id",
+            "reference",
             "amount",
             "currency",
             "status",
@@ -100,6 +101,7 @@ class OutputBookingSerializer(serializers.ModelSerializer):
         model = Booking
         fields = (
             "id",
+            "reference",
             "advocate",
             "consultation_type",
             "duration",

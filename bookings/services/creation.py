@@ -17,6 +17,7 @@ from bookings.exceptions import (
     UnknownAdvocate,
 )
 from bookings.models import Advocate, Booking
+from bookings.references import booking_reference_new
 from bookings.selectors import (
     advocate_slot_grid,
     booking_assert_day_bookable,
@@ -69,6 +70,20 @@ def _check_slot(*, advocate: Advocate, start: datetime, duration: int) -> None:
         )
 
 
+def booking_reference_unused(*, attempts: int = 5) -> str:
+    """A new booking reference no booking has yet.
+
+    A collision is rare (31**6 references); it is retried. Two bookings
+    drawing the same unused reference at the same instant would still be
+    refused by the unique constraint, never stored twice.
+    """
+    for _ in range(attempts):
+        reference = booking_reference_new()
+        if not Booking.objects.filter(reference=reference).exists():
+            return reference
+    raise RuntimeError(f"No unused booking reference in {attempts} attempts.")
+
+
 def booking_create(
     *,
     client: AbstractBaseUser,
@@ -111,6 +126,7 @@ def booking_create(
         try:
             with transaction.atomic():
                 booking = Booking.objects.create(
+                    reference=booking_reference_unused(),
                     client=client,
                     advocate=advocate,
                     consultation_type=offer.code,

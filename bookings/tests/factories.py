@@ -18,6 +18,7 @@ from bookings.models import (
     PracticeArea,
     WeeklyAvailability,
 )
+from bookings.references import booking_reference_new
 from core.time import NAIROBI
 
 Status = Booking.Status
@@ -102,6 +103,7 @@ class BookingFactory(DjangoModelFactory[Booking]):
     class Meta:
         model = Booking
 
+    reference = factory.LazyFunction(booking_reference_new)
     client = factory.SubFactory(UserFactory)
     advocate = factory.SubFactory(AdvocateFactory)
     consultation_type = ConsultationKind.VIDEO

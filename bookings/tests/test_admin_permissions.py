@@ -42,3 +42,19 @@ def test_finance_can_cancel_a_booking(client):
     # then
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CANCELLED
+
+
+@pytest.mark.parametrize("term", ["{ref}", "{ref_lower}"])
+def test_booking_list_shows_and_finds_the_reference(client, term):
+    # given
+    wanted = BookingFactory()
+    other = BookingFactory()
+    client.force_login(staff_in("Support"))
+    query = term.format(ref=wanted.reference, ref_lower=wanted.reference.lower())
+    # when
+    response = client.get(CHANGELIST, {"q": query})
+    # then
+    listed = {b.pk for b in response.context["cl"].result_list}
+    assert wanted.pk in listed
+    assert other.pk not in listed
+    assert wanted.reference in response.content.decode()

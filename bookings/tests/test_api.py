@@ -5,6 +5,7 @@ from django.apps import apps
 from django.urls import reverse
 
 from bookings.models import Booking
+from bookings.references import booking_reference_normalise
 from bookings.tests.clock import NOW, TOMORROW, at
 from bookings.tests.factories import (
     AdvocateFactory,
@@ -472,3 +473,30 @@ def test_book_is_throttled_per_user(api_client, frozen_now):
     assert response.status_code == 429
     assert int(response["Retry-After"]) > 0
     assert response.json()["error"]["code"] == "throttled"
+
+
+def test_book_answers_the_bookings_reference(api_client, frozen_now):
+    # given
+    offer = _offer()
+    # when
+    response = _as(api_client, UserFactory()).post(
+        BOOK_URL, _book_body(offer), format="json"
+    )
+    # then
+    assert response.status_code == 201
+    body = response.json()
+    booking = Booking.objects.get(pk=body["booking_id"])
+    assert body["reference"] == booking.reference
+    assert booking_reference_normalise(body["reference"]) == body["reference"]
+
+
+def test_bookings_list_and_detail_show_the_reference(api_client):
+    # given
+    booking = BookingFactory()
+    client = _as(api_client, booking.client)
+    # when
+    listed = client.get("/api/bookings/").json()["results"]
+    detail = client.get(f"/api/bookings/{booking.pk}/").json()
+    # then
+    assert [b["reference"] for b in listed] == [booking.reference]
+    assert detail["reference"] == booking.reference

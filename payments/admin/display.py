@@ -125,9 +125,12 @@ def payment_link(payment_id: int) -> SafeString:
     return format_html('<a href="{}">Payment {}</a>', url, payment_id)
 
 
-def booking_link(booking_id: int) -> SafeString:
+def booking_link(booking_id: int, reference: str = "") -> SafeString:
+    """A link to the booking's admin page: ``Booking 42 · HYABC234``."""
     url = reverse("admin:bookings_booking_change", args=[booking_id])
-    return format_html('<a href="{}">Booking {}</a>', url, booking_id)
+    if not reference:
+        return format_html('<a href="{}">Booking {}</a>', url, booking_id)
+    return format_html('<a href="{}">Booking {} · {}</a>', url, booking_id, reference)
 
 
 def age(payment: Payment) -> str:

@@ -57,7 +57,7 @@ class PaymentAdmin(display.ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ("mpesa_receipt_number",)  # shows the box; see search.py
     search_help_text = (
         "Receipt, CheckoutRequestID, MerchantRequestID, phone (any format), "
-        "booking id, or the client's username or name."
+        "booking id or reference, or the client's username or name."
     )
     list_per_page = 50
     # "N of M" needs a second COUNT over the whole table on every page.
@@ -228,7 +228,7 @@ class PaymentAdmin(display.ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description="booking", ordering="booking_id")
     def booking_column(self, payment: Payment) -> SafeString:
-        return display.booking_link(payment.booking_id)
+        return display.booking_link(payment.booking_id, payment.booking.reference)
 
     @admin.display(description="age", ordering="-created_at")
     def age(self, payment: Payment) -> str:

@@ -2,7 +2,8 @@
 
 The whole search term is one value (phone numbers and names have spaces): a
 receipt, a CheckoutRequestID, a MerchantRequestID, a phone number in any
-form ``normalise_phone`` accepts, a booking id (``42`` or ``#42``), or the
+form ``normalise_phone`` accepts, a booking id (``42`` or ``#42``), a
+booking reference (``HYABC234``, any case, spaces or dashes), or the
 client's username, first name, last name or "first last" (any case).
 """
 
@@ -13,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from bookings.models import Booking
+from bookings.references import booking_reference_normalise
 from payments.models import Payment
 from payments.phone import InvalidPhoneNumber, normalise_phone
 from payments.reporting import payment_list_stuck
@@ -45,6 +47,11 @@ def payment_search_q(term: str) -> Q:
     is_number = digits.isascii() and digits.isdigit()
     if is_number and len(digits) <= _MAX_ID_DIGITS:
         query |= Q(booking_id=int(digits))
+    reference = booking_reference_normalise(term)
+    if reference:
+        query |= Q(
+            booking_id__in=Booking.objects.filter(reference=reference).values("pk")
+        )
     if not (phone or is_number):
         booking_ids = _bookings_of_clients_named(term)
         if booking_ids:

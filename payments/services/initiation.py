@@ -97,7 +97,7 @@ def payment_initiate(
             f"you sent {format_kes(amount)}.",
             expected_amount=booking.amount,
         )
-    reference = _reference(account_reference, booking_id=booking.pk)
+    reference = _reference(account_reference, booking_reference=booking.reference)
     if phone_throttle is not None:
         phone_throttle(phone)
     payment = _create_payment(
@@ -144,9 +144,12 @@ def _check_idempotency_key(key: str | None) -> None:
         )
 
 
-def _reference(value: str | None, *, booking_id: int) -> str:
+def _reference(value: str | None, *, booking_reference: str) -> str:
+    """The STK AccountReference: the client's, as the seed guide's SPA sends
+    one ("HakiYetu"), else the booking's reference (what a Paybill payer
+    types as the account number)."""
     try:
-        return validate_account_reference(value or f"HY{booking_id}")
+        return validate_account_reference(value or booking_reference)
     except DarajaValidationError as exc:
         raise InvalidPaymentInput(exc.message, field="account_reference") from exc
 

@@ -164,6 +164,22 @@ def test_payment_list_search_finds_booking_id(client):
     assert other.pk not in _listed_ids(response)
 
 
+@pytest.mark.parametrize("spell", [str, str.lower, lambda r: f"{r[:5]}-{r[5:]}"])
+def test_payment_list_search_finds_booking_reference(client, spell):
+    # given
+    wanted = PaymentFactory()
+    other = PaymentFactory()
+    staff = _staff_client(client)
+
+    # when
+    response = staff.get(LIST_URL, {"q": spell(wanted.booking.reference)})
+
+    # then
+    assert _listed_ids(response) == {wanted.pk}
+    assert other.pk not in _listed_ids(response)
+    assert wanted.booking.reference in response.content.decode()
+
+
 def test_payment_list_search_with_text_finds_nothing(client):
     # given
     PaymentFactory()

@@ -441,3 +441,23 @@ def test_stk_push_amount_mismatch_names_the_price_in_kes(
     assert response.json()["error"]["message"] == (
         "This booking costs KES 3,000; you sent KES 1."
     )
+
+
+def test_stk_push_sends_the_bookings_reference_as_account_reference(
+    client_of, booking, fake_daraja
+):
+    # when: the client sends no account_reference
+    response = push(client_of(booking.client), booking)
+    # then
+    assert response.status_code == 201
+    assert fake_daraja.pushes[0]["account_reference"] == booking.reference
+
+
+def test_stk_push_keeps_a_client_sent_account_reference(
+    client_of, booking, fake_daraja
+):
+    # when: what the seed guide's SPA sends
+    response = push(client_of(booking.client), booking, account_reference="HakiYetu")
+    # then
+    assert response.status_code == 201
+    assert fake_daraja.pushes[0]["account_reference"] == "HakiYetu"

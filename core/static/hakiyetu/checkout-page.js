@@ -235,6 +235,8 @@ async function book() {
   show(el.startOver);
   el.price.textContent = `KES ${KES.format(state.booking.amount)}`;
   el.priceNote.textContent = `Booking #${state.booking.booking_id}: this slot is held for you while you pay.`;
+  $("booking-reference").textContent = state.booking.reference;
+  show($("booking-reference-line"));
   return true;
 }
 
@@ -295,6 +297,7 @@ function showSuccess(payment) {
   $("receipt-advocate").textContent = booking.advocate.name;
   $("receipt-when").textContent = WHEN.format(new Date(booking.start));
   $("receipt-booking").textContent = `#${booking.booking_id}, confirmed`;
+  $("receipt-reference").textContent = booking.reference;
   show(el.success);
   announce("Payment received.", { visible: false });
   el.successTitle.focus();
