@@ -19,7 +19,7 @@ from .errors import DarajaError
 from .identifiers import mask_phone
 from .masking import mask_url
 from .records import iso
-from .validation import _as_digits, _callback_url, _msisdn
+from .validation import as_digits, check_msisdn, check_url
 
 RESPONSE_TYPES = ("Completed", "Cancelled")
 ALREADY_REGISTERED = "500.003.1001"
@@ -97,18 +97,16 @@ def check_registration(
     body: dict[str, Any], version: str, *, forbid_keywords: bool
 ) -> Registration:
     """A register-URL body that passed Daraja's checks; else DarajaError."""
-    short_code = _as_digits(body.get("ShortCode"))
+    short_code = as_digits(body.get("ShortCode"))
     if not short_code:
         raise errors.bad_request("ShortCode")
     response_type = body.get("ResponseType")
     if response_type not in RESPONSE_TYPES:
         raise errors.bad_request("ResponseType")
-    urls = {}
-    for name in ("ConfirmationURL", "ValidationURL"):
-        try:
-            urls[name] = _callback_url(body.get(name), _Keywords(forbid_keywords))
-        except DarajaError:
-            raise errors.bad_request(name) from None
+    urls = {
+        name: check_url(body.get(name), name, forbid_keywords=forbid_keywords)
+        for name in ("ConfirmationURL", "ValidationURL")
+    }
     return Registration(
         short_code=short_code,
         version=version,
@@ -118,26 +116,19 @@ def check_registration(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Keywords:
-    """The one field of ``Credentials`` that the URL check reads."""
-
-    forbid_callback_keywords: bool
-
-
 def check_pay(data: dict[str, Any], default_short_code: str) -> dict[str, Any]:
     """A ``/simulator/c2b/pay`` body, checked; ValueError says what is wrong."""
     try:
-        phone = _msisdn(data.get("phone"), "phone")
+        phone = check_msisdn(data.get("phone"), "phone")
     except DarajaError:
         raise ValueError("phone must be a 12-digit 2547…/2541… number") from None
-    amount = _as_digits(data.get("amount"))
+    amount = as_digits(data.get("amount"))
     if amount is None or not 1 <= int(amount) <= 250_000:
         raise ValueError("amount must be a whole number of shillings, 1..250000")
     account = data.get("account", "")
     if not isinstance(account, str) or len(account) > MAX_ACCOUNT_CHARS:
         raise ValueError(f"account must be text of at most {MAX_ACCOUNT_CHARS}")
-    short_code = _as_digits(data.get("short_code", default_short_code))
+    short_code = as_digits(data.get("short_code", default_short_code))
     if not short_code:
         raise ValueError("short_code must be digits")
     return {

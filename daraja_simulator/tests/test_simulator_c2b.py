@@ -349,3 +349,43 @@ def test_no_double_notification_without_the_switch(daraja, c2b, receiver):
     wait_until(lambda: receiver.bodies)
     time.sleep(0.2)
     assert c2b.got("confirmation") == []
+
+
+def test_register_refuses_a_url_with_a_filtered_word(daraja, c2b):
+    # when
+    response = _register(
+        daraja, c2b, ConfirmationURL="https://example.org/mpesa/confirm/x"
+    )
+
+    # then
+    assert response.status_code == 400
+    assert response.json()["errorMessage"] == "Bad Request - Invalid ConfirmationURL"
+
+
+def test_request_log_masks_the_registered_url_secrets(daraja, c2b):
+    # given
+    _register(daraja, c2b)
+
+    # when
+    logged = daraja.control("GET", f"requests?path={V1_PATH}")["requests"]
+
+    # then
+    [entry] = logged
+    assert "s3cr3t" not in json.dumps(entry)
+    assert entry["headers"]["Authorization"] == "Bearer ***"
+
+
+def test_reset_forgets_payments_but_keeps_registrations(daraja, c2b):
+    # given
+    _register(daraja, c2b)
+    _pay(daraja)
+
+    # when
+    daraja.control("POST", "reset", {})
+
+    # then
+    listing = daraja.control("GET", "c2b")
+    assert listing["payments"] == []
+    assert len(listing["registrations"]) == 1
+    daraja.control("POST", "reset", {"c2b_urls": True})
+    assert daraja.control("GET", "c2b")["registrations"] == []
