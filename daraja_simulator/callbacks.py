@@ -10,6 +10,7 @@ neither does the simulator.
 """
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -69,6 +70,8 @@ class CallbackSender:
     def __init__(self, state: SimulatorState, scheduler: Scheduler) -> None:
         self._state = state
         self._scheduler = scheduler
+        # Called with every push that ends in success (C2B double notice).
+        self.on_success: Callable[[PushRecord], None] | None = None
 
     def schedule_decision(self, record: PushRecord) -> None:
         """Decide ``record`` after its outcome's delay."""
@@ -94,6 +97,8 @@ class CallbackSender:
             int_amount=self._state.ids.uniform() < _INT_AMOUNT_SHARE,
         )
         self._plan(record, body)
+        if record.succeeded and self.on_success is not None:
+            self.on_success(record)
 
     def _plan(self, record: PushRecord, body: dict[str, Any]) -> None:
         faults = record.faults

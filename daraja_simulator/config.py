@@ -28,6 +28,9 @@ RUNTIME_FIELDS = (
     "forbid_callback_keywords",
     "include_balance_item",
     "callback_timeout",
+    "c2b_validation_timeout",
+    "c2b_production_style",
+    "c2b_double_notification",
 )
 
 
@@ -40,6 +43,12 @@ class SimulatorConfig:
     ``stk_lifetime`` is how long an unanswered prompt lives before it ends
     in 1037 or 1019. Either one is when the STK query turns final and the
     callback is sent.
+
+    Paybill (C2B): ``c2b_validation_timeout`` is how long the validation
+    URL has to answer (Daraja: about 8 s); ``c2b_production_style`` makes a
+    second URL registration for a shortcode fail as in production;
+    ``c2b_double_notification`` also sends a C2B confirmation for every
+    successful STK push.
     """
 
     consumer_key: str = "simulator-key"
@@ -59,6 +68,9 @@ class SimulatorConfig:
     forbid_callback_keywords: bool = True
     include_balance_item: bool = True
     callback_timeout: float = 10.0
+    c2b_validation_timeout: float = 8.0
+    c2b_production_style: bool = False
+    c2b_double_notification: bool = False
     seed: int | None = None
     log_limit: int = 200_000
 

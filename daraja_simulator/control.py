@@ -8,6 +8,7 @@ Bodies and answers are JSON; a bad request answers 400
 from collections.abc import Callable
 from typing import Any
 
+from .c2b_flow import C2BSender
 from .callbacks import CallbackSender
 from .faults import rule_from_json
 from .messages import Request, Response, json_response
@@ -22,9 +23,14 @@ class ControlApi:
     """Routes ``/simulator/...`` requests to small handlers."""
 
     def __init__(
-        self, state: SimulatorState, sender: CallbackSender, scheduler: Scheduler
+        self,
+        state: SimulatorState,
+        sender: CallbackSender,
+        scheduler: Scheduler,
+        c2b: C2BSender,
     ) -> None:
         self._state = state
+        self._c2b = c2b
         self._sender = sender
         self._scheduler = scheduler
         self._routes: dict[tuple[str, str], Handler] = {
@@ -42,6 +48,9 @@ class ControlApi:
             ("GET", "requests"): self._requests,
             ("GET", "callbacks"): self._callbacks,
             ("GET", "ledger"): self._ledger,
+            ("GET", "c2b"): self._get_c2b,
+            ("POST", "c2b/validation"): self._set_c2b_validation,
+            ("POST", "c2b/pay"): self._c2b_pay,
         }
 
     def handle(self, request: Request) -> Response:
@@ -85,6 +94,9 @@ class ControlApi:
         with_payments = request.param("payments", "1") not in ("0", "false", "no")
         return json_response(200, self._state.ledger(with_payments=with_payments))
 
+    def _get_c2b(self, request: Request) -> Response:
+        return json_response(200, self._state.c2b.listing())
+
     # --- changing ---------------------------------------------------------
 
     def _set_config(self, request: Request) -> Response:
@@ -116,7 +128,10 @@ class ControlApi:
     def _reset(self, request: Request) -> Response:
         data = _object(request) if request.body else {}
         self._scheduler.clear()
-        self._state.reset(tokens=bool(data.get("tokens", False)))
+        self._state.reset(
+            tokens=bool(data.get("tokens", False)),
+            c2b_urls=bool(data.get("c2b_urls", False)),
+        )
         return json_response(200, {"reset": True})
 
     def _decide(self, request: Request) -> Response:
@@ -131,6 +146,18 @@ class ControlApi:
         for checkout_id in decided:
             self._sender.decide(checkout_id)
         return json_response(200, {"decided": decided})
+
+    def _set_c2b_validation(self, request: Request) -> Response:
+        data = _object(request)
+        short_code = str(data.get("short_code") or self._state.config.short_code)
+        enabled = data.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise ValueError("enabled must be true or false")
+        self._state.c2b.set_validation(short_code, enabled)
+        return json_response(200, {"short_code": short_code, "enabled": enabled})
+
+    def _c2b_pay(self, request: Request) -> Response:
+        return json_response(200, self._c2b.pay(_object(request)))
 
 
 def _object(request: Request) -> dict[str, Any]:
@@ -170,6 +197,8 @@ def index_document(state: SimulatorState) -> dict[str, Any]:
             "GET /oauth/v1/generate?grant_type=client_credentials",
             "POST /mpesa/stkpush/v1/processrequest",
             "POST /mpesa/stkpushquery/v1/query",
+            "POST /mpesa/c2b/v1/registerurl",
+            "POST /mpesa/c2b/v2/registerurl",
         ],
         "control": {
             "GET /simulator/": "this index",
@@ -181,6 +210,9 @@ def index_document(state: SimulatorState) -> dict[str, Any]:
             "GET /simulator/requests?path=&since=": "every Daraja request received",
             "GET /simulator/callbacks?since=": "every callback sent or suppressed",
             "GET /simulator/ledger?payments=0": "money that moved, per push",
+            "GET /simulator/c2b": "registered C2B URLs, validation switches",
+            "POST /simulator/c2b/validation": "external validation on/off",
+            "POST /simulator/c2b/pay": "a paybill payment: validate, confirm",
         },
         "phones": table,
         "other_valid_phones": "succeed (ResultCode 0)",

@@ -1,4 +1,4 @@
-"""The three Daraja endpoints: OAuth, STK Push and STK Push Query.
+"""The Daraja endpoints: OAuth, STK Push, STK Push Query, C2B register URL.
 
 Each answer passes through two fault switches first: ``http_error``
 answers a 5xx or 429 before anything else happens (the push did NOT
@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from . import errors
+from .c2b import REGISTER_DESCRIPTION, check_registration
 from .callbacks import CallbackSender
 from .errors import DarajaError
 from .faults import FaultRule
@@ -38,7 +39,7 @@ class DarajaApi:
         self._sender = sender
 
     def handle(self, endpoint: str, request: Request, request_id: str) -> Response:
-        """Answer one request to ``endpoint`` (oauth, push or query)."""
+        """Answer one request to ``endpoint`` (oauth, push, query, c2b_*)."""
         phone = self._phone_of(endpoint, request)
         faults = self._state.faults
         failure = faults.take("http_error", phone=phone, endpoint=endpoint)
@@ -120,6 +121,35 @@ class DarajaApi:
                 "CheckoutRequestID": record.checkout_request_id,
                 "ResultCode": str(record.outcome.result_code),
                 "ResultDesc": record.outcome.result_desc,
+            },
+        )
+
+    def _c2b_register_v1(self, request: Request) -> Response:
+        return self._c2b_register(request, "v1")
+
+    def _c2b_register_v2(self, request: Request) -> Response:
+        return self._c2b_register(request, "v2")
+
+    def _c2b_register(self, request: Request, version: str) -> Response:
+        """Store a shortcode's C2B URLs; once only in production style."""
+        body = self._authorised_json(request, "POST")
+        config = self._state.config
+        registration = check_registration(
+            body, version, forbid_keywords=config.forbid_callback_keywords
+        )
+        self._state.c2b.register(registration, once=config.c2b_production_style)
+        logger.info(
+            "C2B %s URLs registered for %s (%s)",
+            version,
+            registration.short_code,
+            registration.response_type,
+        )
+        return json_response(
+            200,
+            {
+                "OriginatorCoversationID": self._state.ids.request_id(),
+                "ResponseCode": "0",
+                "ResponseDescription": REGISTER_DESCRIPTION,
             },
         )
 

@@ -54,6 +54,7 @@ class PushRecord:
     def as_dict(self) -> dict[str, Any]:
         """JSON form for the ledger."""
         return {
+            "channel": "stk",
             "CheckoutRequestID": self.checkout_request_id,
             "MerchantRequestID": self.merchant_request_id,
             "phone": self.request.phone,

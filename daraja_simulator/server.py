@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .c2b_flow import C2BSender
 from .callbacks import CallbackSender
 from .config import SimulatorConfig
 from .control import ControlApi
@@ -26,6 +27,8 @@ DARAJA_ROUTES = {
     "/oauth/v1/generate": "oauth",
     "/mpesa/stkpush/v1/processrequest": "push",
     "/mpesa/stkpushquery/v1/query": "query",
+    "/mpesa/c2b/v1/registerurl": "c2b_register_v1",
+    "/mpesa/c2b/v2/registerurl": "c2b_register_v2",
 }
 
 
@@ -163,10 +166,12 @@ class SimulatorServer:
         """Open the socket and wire the handlers; return the base URL."""
         self._scheduler = Scheduler()
         sender = CallbackSender(self.state, self._scheduler)
+        c2b = C2BSender(self.state, self._scheduler)
+        sender.on_success = c2b.notify_stk_success
         httpd = _HttpServer((self.config.host, self.config.port), _Handler)
         httpd.state = self.state
         httpd.daraja = DarajaApi(self.state, sender)
-        httpd.control = ControlApi(self.state, sender, self._scheduler)
+        httpd.control = ControlApi(self.state, sender, self._scheduler, c2b)
         self._httpd = httpd
         return self.base_url
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from .c2b import COMPLETED, C2BBook
 from .config import SimulatorConfig
 from .errors import LOCK_SUBSCRIBER_MESSAGE, server_error
 from .faults import FaultBook, FaultRule
@@ -39,6 +40,7 @@ class SimulatorState:
         self._request_ids = itertools.count(1)
         self._callbacks: dict[int, CallbackRecord] = {}
         self._callback_ids = itertools.count(1)
+        self.c2b = C2BBook()
 
     # --- configuration ----------------------------------------------------
 
@@ -48,8 +50,10 @@ class SimulatorState:
             self.config = self.config.updated(changes)
             return self.config
 
-    def reset(self, *, tokens: bool = False) -> None:
-        """Forget pushes, logs, scenarios and faults (and tokens if asked)."""
+    def reset(self, *, tokens: bool = False, c2b_urls: bool = False) -> None:
+        """Forget pushes, logs, scenarios, faults and paybill payments (and
+        tokens and registered C2B URLs if asked)."""
+        self.c2b.clear(registrations=c2b_urls)
         with self._lock:
             self._pushes.clear()
             self._open_prompts.clear()
@@ -180,10 +184,12 @@ class SimulatorState:
 
     def ledger(self, *, with_payments: bool = True) -> dict[str, Any]:
         """Money that moved, and the outcome of every push."""
+        paybill = self.c2b.payments()
         with self._lock:
             pushes = list(self._pushes.values())
             states = [c.state for c in self._callbacks.values()]
             paid = [p for p in pushes if p.succeeded]
+            paybill_paid = [p for p in paybill if p.status == COMPLETED]
             by_code: dict[str, int] = {}
             for push in pushes:
                 if push.status == FINAL:
@@ -197,7 +203,12 @@ class SimulatorState:
                 "by_result_code": by_code,
                 "callbacks": {s: states.count(s) for s in sorted(set(states))},
                 "pending_callbacks": states.count("scheduled"),
+                "paybill_payments": len(paybill),
+                "paybill_successful_count": len(paybill_paid),
+                "paybill_successful_amount": sum(p.amount for p in paybill_paid),
             }
             if with_payments:
-                ledger["payments"] = [p.as_dict() for p in pushes]
+                ledger["payments"] = [p.as_dict() for p in pushes] + [
+                    p.as_dict() for p in paybill
+                ]
             return ledger

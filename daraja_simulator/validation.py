@@ -54,7 +54,7 @@ class PushRequest:
     callback_url: str
 
 
-def _as_digits(value: Any) -> str | None:
+def as_digits(value: Any) -> str | None:
     """A JSON number or numeric string as a digit string, else None."""
     if isinstance(value, bool):
         return None
@@ -67,7 +67,7 @@ def _as_digits(value: Any) -> str | None:
 
 def check_credentials(body: dict[str, Any], creds: Credentials, now: datetime) -> None:
     """Check BusinessShortCode, Timestamp and Password, in Daraja's order."""
-    short_code = _as_digits(body.get("BusinessShortCode"))
+    short_code = as_digits(body.get("BusinessShortCode"))
     if short_code is None or not _SHORT_CODE.match(short_code):
         raise bad_request("BusinessShortCode")
     password = body.get("Password")
@@ -111,11 +111,11 @@ def check_push(body: dict[str, Any], creds: Credentials, now: datetime) -> PushR
     if transaction_type not in TRANSACTION_TYPES:
         raise bad_request("TransactionType")
     amount = _amount(body.get("Amount"))
-    party_a = _msisdn(body.get("PartyA"), "PartyA")
-    party_b = _as_digits(body.get("PartyB"))
+    party_a = check_msisdn(body.get("PartyA"), "PartyA")
+    party_b = as_digits(body.get("PartyB"))
     if party_b is None or not _SHORT_CODE.match(party_b):
         raise bad_request("PartyB")
-    phone = _msisdn(body.get("PhoneNumber"), "PhoneNumber")
+    phone = check_msisdn(body.get("PhoneNumber"), "PhoneNumber")
     callback_url = _callback_url(body.get("CallBackURL"), creds)
     reference = body.get("AccountReference")
     if not isinstance(reference, str) or not 1 <= len(reference) <= 12:
@@ -137,7 +137,7 @@ def check_push(body: dict[str, Any], creds: Credentials, now: datetime) -> PushR
 
 def _amount(value: Any) -> int:
     """A whole number of shillings, 1..250000, as a number or digit string."""
-    digits = _as_digits(value)
+    digits = as_digits(value)
     if digits is None:
         raise bad_request("Amount")
     amount = int(digits)
@@ -146,29 +146,35 @@ def _amount(value: Any) -> int:
     return amount
 
 
-def _msisdn(value: Any, field_name: str) -> str:
+def check_msisdn(value: Any, field_name: str) -> str:
     """A 12-digit Safaricom MSISDN, ``2547…`` or ``2541…``."""
-    digits = _as_digits(value)
+    digits = as_digits(value)
     if digits is None or not _MSISDN.match(digits):
         raise bad_request(field_name)
     return digits
 
 
 def _callback_url(value: Any, creds: Credentials) -> str:
-    """An absolute http(s) URL with a host and no whitespace."""
+    """A push's CallBackURL; see :func:`check_url`."""
+    return check_url(
+        value, "CallBackURL", forbid_keywords=creds.forbid_callback_keywords
+    )
+
+
+def check_url(value: Any, field_name: str, *, forbid_keywords: bool) -> str:
+    """An absolute http(s) URL with a host and no whitespace (and none of
+    Daraja's filtered words if ``forbid_keywords``); else 400.002.02."""
     if not isinstance(value, str) or not value or value != "".join(value.split()):
-        raise bad_request("CallBackURL")
+        raise bad_request(field_name)
     try:
         parts = urlsplit(value)
     except ValueError:
-        raise bad_request("CallBackURL") from None
+        raise bad_request(field_name) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise bad_request("CallBackURL")
+        raise bad_request(field_name)
     lowered = value.lower()
-    if creds.forbid_callback_keywords and any(
-        word in lowered for word in _FORBIDDEN_URL_WORDS
-    ):
-        raise bad_request("CallBackURL")
+    if forbid_keywords and any(word in lowered for word in _FORBIDDEN_URL_WORDS):
+        raise bad_request(field_name)
     return value
 
 
