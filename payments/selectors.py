@@ -84,3 +84,9 @@ def latest_success_callback(
         if callback.is_success:
             return callback
     return None
+
+
+def payment_receipt_held_elsewhere(*, receipt: str, payment_id: int | None) -> bool:
+    """Whether a payment other than ``payment_id`` holds ``receipt``."""
+    holders = Payment.objects.filter(mpesa_receipt_number=receipt)
+    return holders.exclude(pk=payment_id).exists()

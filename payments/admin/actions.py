@@ -23,11 +23,11 @@ from payments.exceptions import (
 )
 from payments.models import Payment
 from payments.reporting import payment_csv_rows
+from payments.selectors import payment_receipt_held_elsewhere
 from payments.services.reconciliation import QueryOutcome, payment_query
 from payments.services.staff import (
     payment_allowed_targets,
     payment_resolve_manually,
-    receipt_held_elsewhere,
     receipt_normalise,
 )
 
@@ -221,7 +221,9 @@ class ResolveForm(forms.Form):
         except InvalidPaymentInput as exc:
             self.add_error("mpesa_receipt_number", exc.message)
             return data
-        if receipt_held_elsewhere(receipt=receipt, payment_id=self.payments[0].pk):
+        if payment_receipt_held_elsewhere(
+            receipt=receipt, payment_id=self.payments[0].pk
+        ):
             self.add_error(
                 "mpesa_receipt_number",
                 f"Receipt {receipt} is already on another payment.",

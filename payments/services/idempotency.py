@@ -87,21 +87,22 @@ def payment_replay_outcome(
 def payment_store_accepted(payment: Payment, accepted: PushAccepted) -> None:
     """Keep an accepted push for replays, in the 201 answer's own keys (so
     a process of the previous release replays it unchanged)."""
-    stored = {key: getattr(accepted, name) for key, name in _ANSWER_KEYS.items()}
-    stored.update(payment_id=accepted.payment_id, status=accepted.status)
-    _store(payment, ACCEPTED_STATUS, stored)
-
-
-def payment_store_error(payment: Payment, error: PaymentError) -> None:
-    """Keep the error a push ended in, on a payment pushed with a key."""
-    _store(payment, error.status_code, error.as_body())
-
-
-def _store(payment: Payment, status_code: int, outcome: dict) -> None:
-    # One UPDATE of these two columns: no read-modify-write, so no lock.
     if not payment.idempotency_key:
         return
-    Payment.objects.filter(pk=payment.pk).update(
+    stored = {key: getattr(accepted, name) for key, name in _ANSWER_KEYS.items()}
+    stored.update(payment_id=accepted.payment_id, status=accepted.status)
+    _store(payment.pk, ACCEPTED_STATUS, stored)
+
+
+def payment_store_error(*, payment_id: int, error: PaymentError) -> None:
+    """Keep the error a push ended in, on a payment pushed with a key."""
+    _store(payment_id, error.status_code, error.as_body())
+
+
+def _store(payment_id: int, status_code: int, outcome: dict) -> None:
+    # One UPDATE of these two columns, only for a push with a key: no read
+    # and no read-modify-write, so no lock.
+    Payment.objects.filter(pk=payment_id, idempotency_key__isnull=False).update(
         idempotent_status_code=status_code, idempotent_response=outcome
     )
 

@@ -75,8 +75,7 @@ def payment_record_push_failure(*, payment_id: int, exc: DarajaError) -> Payment
                 failure_reason="M-Pesa could not be reached. Nothing was charged.",
             )
             error = PaymentProviderUnavailable(payment_id=payment_id)
-        payment = Payment.objects.get(pk=payment_id)
-        payment_store_error(payment, error)
+        payment_store_error(payment_id=payment_id, error=error)
     return error
 
 

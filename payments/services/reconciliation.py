@@ -115,18 +115,19 @@ def payment_query(
             else QueryAnswer.FAILED
         )
         return QueryOutcome(payment.pk, before, before, answer, result.result_desc)
-    return _apply_result(payment.pk, result)
+    return _apply_result(payment, result)
 
 
-def _apply_result(payment_id: int, result: StkQueryResult) -> QueryOutcome:
+def _apply_result(payment: Payment, result: StkQueryResult) -> QueryOutcome:
+    """Apply Daraja's answer through the owners (``payment`` was read before
+    the query; only its fixed ids are used before the owner locks it)."""
     if result.result_code == SUCCESS:
-        payment = Payment.objects.get(pk=payment_id)
         change = payment_record_success(
-            payment_id=payment_id, report=_query_success_report(payment, result)
+            payment_id=payment.pk, report=_query_success_report(payment, result)
         )
     else:
         change = payment_record_failure(
-            payment_id=payment_id,
+            payment_id=payment.pk,
             result_code=result.result_code or "",
             result_desc=result.result_desc,
             source="stk_query",
@@ -136,7 +137,7 @@ def _apply_result(payment_id: int, result: StkQueryResult) -> QueryOutcome:
         QueryAnswer(change.payment.status) if change.changed else QueryAnswer.UNCHANGED
     )
     return QueryOutcome(
-        payment_id, change.before, change.payment.status, answer, result.result_desc
+        payment.pk, change.before, change.payment.status, answer, result.result_desc
     )
 
 

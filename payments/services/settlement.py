@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef
 from bookings.services import BookingPaymentOutcome, booking_mark_paid
 from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment, PaymentEvent
 from payments.result_codes import failure_reason
+from payments.selectors import payment_receipt_held_elsewhere
 from payments.services.events import event_record
 from payments.services.ledger import receipt_record_from_report, receipt_sighting
 from payments.services.reports import (
@@ -189,10 +190,9 @@ def _receipt_held_elsewhere(receipt: str) -> Exists:
 
 
 def _receipt_held_by_another(payment: Payment, receipt: str | None) -> bool:
-    if not receipt_is_valid(receipt):
-        return False
-    others = Payment.objects.filter(mpesa_receipt_number=receipt)
-    return others.exclude(pk=payment.pk).exists()
+    return receipt_is_valid(receipt) and payment_receipt_held_elsewhere(
+        receipt=receipt, payment_id=payment.pk
+    )
 
 
 def _success_fields(report: SuccessReport, *, keep_receipt: bool) -> dict:

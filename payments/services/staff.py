@@ -7,6 +7,7 @@ from django.db import IntegrityError
 
 from payments.exceptions import InvalidPaymentInput
 from payments.models import Payment
+from payments.selectors import payment_receipt_held_elsewhere
 from payments.services.reports import receipt_is_valid
 from payments.services.transitions import payment_resolve
 
@@ -78,12 +79,6 @@ def receipt_normalise(value: str | None) -> str:
     return receipt
 
 
-def receipt_held_elsewhere(*, receipt: str, payment_id: int | None = None) -> bool:
-    """Whether a payment other than ``payment_id`` holds ``receipt``."""
-    holders = Payment.objects.filter(mpesa_receipt_number=receipt)
-    return holders.exclude(pk=payment_id).exists()
-
-
 def payment_allowed_targets(payment: Payment) -> list[str]:
     """Statuses staff may resolve this payment to."""
     return sorted(Payment.ALLOWED_TRANSITIONS.get(payment.status, ()))
@@ -97,7 +92,7 @@ def _check_receipt(payment: Payment, receipt: str) -> None:
             f"{receipt} does not match it.",
             field=RECEIPT_FIELD,
         )
-    if receipt_held_elsewhere(receipt=receipt, payment_id=payment.pk):
+    if payment_receipt_held_elsewhere(receipt=receipt, payment_id=payment.pk):
         raise _receipt_taken(receipt)
 
 
