@@ -33,6 +33,16 @@ def event_record(
     return PaymentEvent.objects.create(kind=kind, payment_id=payment_id, **fields)
 
 
+def event_record_note(payment: Payment, reason: str) -> PaymentEvent:
+    """A note in ``payment``'s log (no status change)."""
+    return event_record(
+        kind=PaymentEvent.Kind.NOTE,
+        payment_id=payment.pk,
+        reason=reason,
+        checkout_request_id=payment.checkout_request_id or "",
+    )
+
+
 def event_record_exchange(
     *, payment_id: int | None, exchange: DarajaExchange
 ) -> PaymentEvent:

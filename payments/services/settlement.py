@@ -14,10 +14,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 
 from bookings.services import BookingPaymentOutcome, booking_mark_paid
-from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment, PaymentEvent
+from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment
 from payments.result_codes import failure_reason
 from payments.selectors import payment_receipt_held_elsewhere
-from payments.services.events import event_record
+from payments.services.events import event_record_note
 from payments.services.ledger import receipt_record_from_report, receipt_sighting
 from payments.services.reports import (
     ReportProblem,
@@ -264,11 +264,9 @@ def _settle_repeat_success(payment: Payment, report: SuccessReport) -> None:
         )
         _review_if_completed(payment, problem)
         return
-    event_record(
-        kind=PaymentEvent.Kind.NOTE,
-        payment_id=payment.pk,
-        reason=f"receipt {receipt} recorded ({report.source})",
-        checkout_request_id=payment.checkout_request_id or "",
+    event_record_note(
+        payment,
+        f"receipt {receipt} recorded ({report.source})",
     )
 
 
@@ -278,11 +276,9 @@ def _review_if_completed(
     if payment.status == Status.COMPLETED:
         _to_review(payment, problem, **fields)
         return
-    event_record(
-        kind=PaymentEvent.Kind.NOTE,
-        payment_id=payment.pk,
-        reason=f"while in review: {problem.reason}",
-        checkout_request_id=payment.checkout_request_id or "",
+    event_record_note(
+        payment,
+        f"while in review: {problem.reason}",
     )
 
 
@@ -304,12 +300,10 @@ def _settle_failure(
         _to_review(payment, problem)
         return
     if payment.status in (Status.NEEDS_REVIEW, Status.FAILED):
-        event_record(
-            kind=PaymentEvent.Kind.NOTE,
-            payment_id=payment.pk,
-            reason=f"ignored failure {result_code[:32]} from {source}: payment "
+        event_record_note(
+            payment,
+            f"ignored failure {result_code[:32]} from {source}: payment "
             f"is already {payment.status}",
-            checkout_request_id=payment.checkout_request_id or "",
         )
         return
     move(

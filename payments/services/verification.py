@@ -17,7 +17,7 @@ from payments.daraja.types import StkQueryResult
 from payments.models import Payment, PaymentEvent
 from payments.result_codes import SUCCESS
 from payments.services import daraja_client
-from payments.services.events import event_record, exchange_recorder
+from payments.services.events import event_record_note, exchange_recorder
 from payments.services.reports import SuccessReport, success_report_from_callback
 from payments.services.settlement import (
     payment_record_failure,
@@ -129,10 +129,7 @@ def _flag_contradicted_callback(
         contradiction,
         extra={"payment_id": payment.pk},
     )
-    event_record(
-        kind=PaymentEvent.Kind.NOTE,
-        payment_id=payment.pk,
-        reason=f"callback event {event.pk} contradicted by Daraja's answer: "
-        f"{contradiction}",
-        checkout_request_id=payment.checkout_request_id or "",
+    event_record_note(
+        payment,
+        f"callback event {event.pk} contradicted by Daraja's answer: {contradiction}",
     )
