@@ -275,6 +275,21 @@ MPESA_CALLBACK_TRUSTED_PROXIES = env.int("MPESA_CALLBACK_TRUSTED_PROXIES", defau
 # connecting peer is one of them (and MPESA_CALLBACK_TRUSTED_PROXIES > 0).
 MPESA_CALLBACK_PROXY_IPS = env.list("MPESA_CALLBACK_PROXY_IPS", default=[])
 MPESA_VERIFY_CALLBACKS = env.bool("MPESA_VERIFY_CALLBACKS", default=False)
+# Paybill (C2B): Safaricom posts a validation and a confirmation request to
+# URLs registered on the shortcode (`manage.py mpesa_register_c2b_urls`).
+# Their last path segment is MPESA_C2B_SECRET (default: the callback secret);
+# the same IP allowlist and proxy rules as STK callbacks apply.
+MPESA_C2B_SECRET = env.str("MPESA_C2B_SECRET", default="") or MPESA_CALLBACK_SECRET
+# The Paybill number clients pay by hand (shown on the checkout page) and
+# the shortcode the C2B URLs are registered on.
+MPESA_C2B_SHORT_CODE = (
+    env.str("MPESA_C2B_SHORT_CODE", default="") or MPESA_BUSINESS_SHORT_CODE
+)
+# Answer validation requests with a real decision (only when Safaricom has
+# enabled external validation on the shortcode); off: accept every one.
+MPESA_C2B_VALIDATE = env.bool("MPESA_C2B_VALIDATE", default=False)
+MPESA_C2B_CONFIRMATION_URL = env.str("MPESA_C2B_CONFIRMATION_URL", default="")
+MPESA_C2B_VALIDATION_URL = env.str("MPESA_C2B_VALIDATION_URL", default="")
 # Callbacks that arrive while the database is down are kept here (local disk).
 CALLBACK_SPOOL_DIR = env.str(
     "CALLBACK_SPOOL_DIR", default=str(VAR_DIR / "callback-spool")

@@ -193,6 +193,8 @@ class PaymentEvent(models.Model):
         STATUS_CHANGE = "status_change", "Status change"
         STAFF_ACTION = "staff_action", "Staff action"
         NOTE = "note", "Note"
+        C2B_VALIDATION = "c2b_validation", "C2B validation received"
+        C2B_CONFIRMATION = "c2b_confirmation", "C2B confirmation received"
 
     payment = models.ForeignKey(
         Payment, on_delete=models.PROTECT, related_name="events", null=True, blank=True

@@ -7,6 +7,7 @@ so a receipt reported twice is one row with two sightings and its money is
 counted once. Only ``payments.services.ledger`` writes these models.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -73,9 +74,26 @@ class MpesaReceipt(TimeStampedModel):
     unallocated_reason = models.CharField(
         max_length=24, choices=UnallocatedReason.choices, blank=True, default=""
     )
+    # Staff's "Mark for refund" on unallocated money (the refunds issue
+    # picks these up); the allocation stays until the money goes back.
+    refund_marked_at = models.DateTimeField(null=True, blank=True)
+    refund_marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ("-created_at", "-id")
+        indexes = [
+            # The "Unallocated money" view and the daily totals.
+            models.Index(
+                fields=["allocation", "created_at"], name="receipt_allocation_created"
+            ),
+            models.Index(fields=["transacted_at"], name="receipt_transacted_at"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(receipt_number__regex=r"^[A-Z0-9]{1,20}$"),
