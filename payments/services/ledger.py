@@ -7,10 +7,12 @@ and nothing else, so its money is counted once. Called inside the
 transaction of the payment change that learned the receipt.
 """
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment
 from payments.services.reports import SuccessReport, receipt_is_valid
@@ -95,6 +97,54 @@ def receipt_sighting(
             receipt=receipt, source=source, event_id=event_id
         )
     return True
+
+
+class LedgerClaim(enum.StrEnum):
+    """What the ledger says of a receipt an STK success reports."""
+
+    # Another channel (a C2B confirmation) recorded it first, allocated to
+    # this payment's booking, which it paid: this payment's own money.
+    PAID_BOOKING = "paid_booking"
+    # Recorded first as unallocated money of the payment's amount, by no
+    # payment (e.g. a confirmation whose BillRefNumber named no booking):
+    # this payment's own money, for it to allocate.
+    UNCLAIMED = "unclaimed"
+    # Someone else's (another booking, another payment, another amount, or
+    # refunded): the report repeats a receipt that is not this payment's.
+    FOREIGN = "foreign"
+
+
+def receipt_claim_for_payment(*, receipt_id: int, payment: Payment) -> LedgerClaim:
+    """Lock the ledger row ``receipt_id`` and say whose money it is for
+    ``payment`` (an STK success reporting that receipt)."""
+    receipt = MpesaReceipt.objects.select_for_update().get(pk=receipt_id)
+    if receipt.payment_id not in (None, payment.pk) or receipt.amount != payment.amount:
+        return LedgerClaim.FOREIGN
+    if receipt.allocation == Allocation.ALLOCATED:
+        if receipt.booking_id == payment.booking_id:
+            return LedgerClaim.PAID_BOOKING
+        return LedgerClaim.FOREIGN
+    if receipt.allocation == Allocation.UNALLOCATED and receipt.booking_id is None:
+        return LedgerClaim.UNCLAIMED
+    return LedgerClaim.FOREIGN
+
+
+def receipt_take_for_payment(
+    *, receipt_id: int, payment: Payment, source: str, event_id: int | None
+) -> None:
+    """``payment`` takes a receipt another channel recorded first (see
+    ``receipt_claim_for_payment``): allocated to it and its booking, plus
+    one sighting. Call inside the payment's transaction, after the claim."""
+    MpesaReceipt.objects.filter(pk=receipt_id).update(
+        payment_id=payment.pk,
+        booking_id=payment.booking_id,
+        allocation=Allocation.ALLOCATED,
+        unallocated_reason="",
+        updated_at=timezone.now(),
+    )
+    MpesaReceiptSighting.objects.create(
+        receipt_id=receipt_id, source=source, event_id=event_id
+    )
 
 
 # Why money a payment could not take stays unallocated in the ledger.
