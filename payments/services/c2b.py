@@ -15,6 +15,7 @@ on its own, then act on it:
 """
 
 import logging
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -31,7 +32,7 @@ from payments.exceptions import PaymentError
 from payments.models import PaymentEvent
 from payments.services import spool
 from payments.services.c2b_allocation import C2BAllocation, c2b_apply_confirmation
-from payments.services.events import event_record_c2b_request
+from payments.services.events import event_record, event_record_c2b_request
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +163,19 @@ def c2b_store_and_apply_confirmation(
     if request is None:
         logger.warning("malformed C2B confirmation from %s: %s", source_ip, error)
         raise C2BMalformed()
-    allocation = c2b_apply_confirmation(request=request, event_id=event.pk)
+    try:
+        allocation = c2b_apply_confirmation(request=request, event_id=event.pk)
+    except CONNECTION_LOST:
+        raise  # spooled by the intake; the replay applies it
+    except Exception:  # stored already: note it for staff, Safaricom gets its 200
+        logger.exception("applying C2B confirmation event %s failed", event.pk)
+        event_record(
+            kind=PaymentEvent.Kind.NOTE,
+            reason=f"applying C2B confirmation event {event.pk} failed "
+            f"({_summary(request)}); apply it by hand",
+            error=traceback.format_exc()[-4000:],
+        )
+        return C2BOutcome(event.pk, None)
     return C2BOutcome(event.pk, allocation)
 
 

@@ -267,3 +267,21 @@ def test_confirmation_while_the_database_is_down_is_spooled_then_replayed(
     assert event.raw_body == body.decode()
     booking.refresh_from_db()
     assert booking.payment_status == "paid"
+
+
+def test_confirmation_that_fails_to_apply_is_still_acknowledged_and_noted(
+    client, monkeypatch
+):
+    # given: a fault while applying, after the request was stored
+    def broken(**kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr("payments.services.c2b.c2b_apply_confirmation", broken)
+    # when
+    response = confirm(client, c2b_request(account="HakiYetu"))
+    # then
+    assert response.json() == ACK
+    assert PaymentEvent.objects.filter(kind="c2b_confirmation").count() == 1
+    note = PaymentEvent.objects.get(kind=PaymentEvent.Kind.NOTE)
+    assert "TLK1234XYZ" in note.reason
+    assert "RuntimeError: bug" in note.error

@@ -3,6 +3,7 @@
 import pytest
 
 from bookings.tests.factories import BookingFactory
+from core.tests.outage import database_unreachable
 from payments.models import MpesaReceipt, PaymentEvent
 from payments.tests.conftest import c2b_url
 from payments.tests.payloads import as_bytes, c2b_request
@@ -178,3 +179,17 @@ def test_validation_of_a_body_over_64_kib_is_413(client):
     # then
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "too_large"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_validation_while_the_database_is_down_is_503_so_response_type_applies(
+    client,
+):
+    # given: nothing can be stored, so nothing is decided
+    body = as_bytes(c2b_request(account="HYABCDEF"))
+    # when
+    with database_unreachable():
+        response = validate(client, body)
+    # then: not a 200, so Safaricom applies the registered ResponseType
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "service_unavailable"
