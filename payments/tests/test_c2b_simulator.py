@@ -14,12 +14,17 @@ from rest_framework.test import APIClient
 from bookings.models import Booking
 from bookings.tests.factories import BookingFactory
 from daraja_simulator import SimulatorServer
-from daraja_simulator.tests.fixtures import start_simulator, use_simulator
+from daraja_simulator.tests.fixtures import (
+    SHORT_CODE,
+    start_simulator,
+    use_simulator,
+)
 from payments.models import MpesaReceipt, Payment
 from payments.tests.conftest import C2B_SECRET
 
 pytestmark = pytest.mark.django_db(transaction=True)
-PAYBILL = "600984"
+# The Paybill that takes STK payments too (the double notification case).
+PAYBILL = SHORT_CODE
 
 
 @pytest.fixture
@@ -110,6 +115,10 @@ def test_stk_payment_with_double_notification_is_counted_once(stack):
     payment = Payment.objects.get(booking=booking)
     assert payment.status == Payment.Status.COMPLETED
     assert receipt.payment_id == payment.pk
+    assert sorted(receipt.sightings.values_list("source", flat=True)) == [
+        "c2b_confirmation",
+        "stk_callback",
+    ]
     assert receipt.account_reference in ("", booking.reference)
     assert Booking.objects.get(pk=booking.pk).payment_status == "paid"
 
