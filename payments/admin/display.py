@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 
 from core.logging_filters import redact_secrets
@@ -174,7 +174,7 @@ def allocation_badge(receipt: MpesaReceipt) -> SafeString:
     """``Allocated``, or ``Unallocated: Unknown account number`` (and the
     refund mark), coloured."""
     if receipt.allocation == MpesaReceipt.Allocation.ALLOCATED:
-        return format_html('<span class="receipt-allocated">Allocated</span>')
+        return mark_safe('<span class="receipt-allocated">Allocated</span>')  # noqa: S308
     if receipt.allocation != MpesaReceipt.Allocation.UNALLOCATED:
         return format_html("<span>{}</span>", receipt.get_allocation_display())
     marked = " · marked for refund" if receipt.refund_marked_at else ""

@@ -46,7 +46,7 @@ class SightingInline(display.ReadOnlyMixin, admin.TabularInline):
     model = MpesaReceiptSighting
     extra = 0
     can_delete = False
-    fields = ("source", "created_at", "event_link")
+    fields = ("source", "seen_at", "event_link")
     readonly_fields = fields
     verbose_name_plural = "Sightings (each report of this receipt, oldest first)"
 
@@ -55,6 +55,10 @@ class SightingInline(display.ReadOnlyMixin, admin.TabularInline):
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return request.user.has_perm(VIEW_PERMISSION)
+
+    @admin.display(description="seen at (Nairobi)")
+    def seen_at(self, sighting: MpesaReceiptSighting) -> str:
+        return f"{timezone.localtime(sighting.created_at):%Y-%m-%d %H:%M:%S}"
 
     @admin.display(description="raw event")
     def event_link(self, sighting: MpesaReceiptSighting) -> SafeString | str:
