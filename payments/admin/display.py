@@ -171,15 +171,16 @@ def pretty_json(value: object) -> SafeString | str:
 
 
 def allocation_badge(receipt: MpesaReceipt) -> SafeString:
-    """``Allocated``, or ``Unallocated: Unknown account number`` (and the
-    refund mark), coloured."""
+    """``Allocated``, or ``Unallocated`` over its reason (and the refund
+    mark), coloured."""
     if receipt.allocation == MpesaReceipt.Allocation.ALLOCATED:
         return mark_safe('<span class="receipt-allocated">Allocated</span>')  # noqa: S308
     if receipt.allocation != MpesaReceipt.Allocation.UNALLOCATED:
         return format_html("<span>{}</span>", receipt.get_allocation_display())
     marked = " · marked for refund" if receipt.refund_marked_at else ""
     return format_html(
-        '<span class="receipt-unallocated">Unallocated: {}{}</span>',
+        '<span class="receipt-unallocated">Unallocated</span>'
+        '<div class="receipt-reason">{}{}</div>',
         receipt.get_unallocated_reason_display() or "-",
         marked,
     )

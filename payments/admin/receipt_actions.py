@@ -65,7 +65,7 @@ def allocate_to_booking(modeladmin, request: HttpRequest, queryset: QuerySet):
     form = AllocateForm(request.POST if "apply" in request.POST else None)
     if form.is_valid():
         try:
-            receipt_allocate_to_booking(
+            allocated = receipt_allocate_to_booking(
                 receipt_id=receipt.pk,
                 booking_reference=form.cleaned_data["booking_reference"],
                 actor=request.user,
@@ -78,8 +78,7 @@ def allocate_to_booking(modeladmin, request: HttpRequest, queryset: QuerySet):
             messages.success(
                 request,
                 f"Receipt {receipt.receipt_number} allocated to booking "
-                f"{form.cleaned_data['booking_reference'].strip().upper()}; "
-                "the booking is confirmed and paid.",
+                f"{allocated.booking.reference}; the booking is confirmed and paid.",
             )
             return None
     return _page(

@@ -5,7 +5,8 @@ on the receipt's page); ``Finance`` alone gets the custom permission
 ``allocate_receipt`` ("Allocate to booking" and "Mark for refund" on
 unallocated money). As in 0003, the permissions are created with
 get_or_create (Django creates the standard ones only after all
-migrations ran). ``UnallocatedReceipt`` is a proxy: the admin's
+migrations ran). The ledger reads "M-Pesa receipts" in the admin, and
+``UnallocatedReceipt`` is a proxy: the admin's
 "Unallocated money" entry, with no table of its own.
 """
 
@@ -70,6 +71,14 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AlterModelOptions(
+            name="mpesareceipt",
+            options={
+                "ordering": ("-created_at", "-id"),
+                "verbose_name": "M-Pesa receipt",
+                "verbose_name_plural": "M-Pesa receipts",
+            },
+        ),
         migrations.CreateModel(
             name="UnallocatedReceipt",
             fields=[],

@@ -86,6 +86,8 @@ class MpesaReceipt(TimeStampedModel):
     )
 
     class Meta:
+        verbose_name = "M-Pesa receipt"
+        verbose_name_plural = "M-Pesa receipts"
         ordering = ("-created_at", "-id")
         indexes = [
             # The "Unallocated money" view and the daily totals.

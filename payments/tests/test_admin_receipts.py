@@ -59,7 +59,7 @@ def test_receipt_list_shows_the_columns_with_the_payer_masked(client):
     assert PHONE not in html
     assert f"Booking {booking.pk} · HYABC234" in html
     assert f"Payment {payment.pk}" in html
-    assert "Unallocated: Unknown account number" in html
+    assert '<div class="receipt-reason">Unknown account number</div>' in html
     assert "hy wrong" in html
 
 
