@@ -57,7 +57,8 @@ def payer_phone_q(phone: str) -> Q:
     """Receipts paid from ``phone`` (``2547XXXXXXXX``), however stored."""
     digest = hashlib.sha256(phone.encode()).hexdigest()
     stored = Q(payer_phone__in=[phone, digest, digest.upper()])
-    return stored | Q(payer_compact__regex=masked_pattern(phone))
+    masked = Q(payer_phone__contains="*", payer_compact__regex=masked_pattern(phone))
+    return stored | masked
 
 
 def masked_pattern(phone: str) -> str:
