@@ -28,6 +28,12 @@ from payments.services.transitions import payment_fail_push
 
 logger = logging.getLogger(__name__)
 Status = Payment.Status
+# The note that marks a push whose outcome is unknown (its payment stays
+# ``initiated`` with no CheckoutRequestID); ``payments.services.unmatched``
+# finds such payments by it, the soak by its first words.
+OUTCOME_UNKNOWN_NOTE = (
+    "push outcome unknown (no answer from Daraja); the reconciliation will settle it"
+)
 
 
 def payment_record_push_failure(*, payment_id: int, exc: DarajaError) -> PaymentError:
@@ -55,8 +61,7 @@ def payment_record_push_failure(*, payment_id: int, exc: DarajaError) -> Payment
             event_record(
                 kind=PaymentEvent.Kind.NOTE,
                 payment_id=payment_id,
-                reason="push outcome unknown (no answer from Daraja); the "
-                "reconciliation will settle it",
+                reason=OUTCOME_UNKNOWN_NOTE,
             )
             error = PaymentProviderUnavailable(
                 "M-Pesa did not answer in time. If a prompt reached your phone, "
