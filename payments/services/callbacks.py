@@ -186,12 +186,13 @@ def _apply_unknown(event: PaymentEvent, callback: StkCallback) -> CallbackOutcom
         return CallbackOutcome(event.pk, result.payment_id, CallbackDisposition.MATCHED)
     if result.outcome == UnknownCallbackOutcome.APPLIED:
         return CallbackOutcome(event.pk, result.payment_id, CallbackDisposition.APPLIED)
-    logger.warning(
-        "STK success callback for unknown CheckoutRequestID %s kept as event %s (%s)",
-        callback.checkout_request_id,
-        event.pk,
-        result.outcome,
-    )
+    if result.outcome == UnknownCallbackOutcome.KEPT:  # unallocated: logged there
+        logger.warning(
+            "STK success callback for unknown CheckoutRequestID %s kept as "
+            "event %s (no usable receipt or amount)",
+            callback.checkout_request_id,
+            event.pk,
+        )
     return CallbackOutcome(event.pk, None, CallbackDisposition.UNKNOWN)
 
 

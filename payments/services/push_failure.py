@@ -3,7 +3,9 @@
 Refused by Daraja: ``failed`` with Daraja's reason. Unreachable or not
 sent: ``failed``, nothing was charged. No answer (a read time-out): left
 ``initiated`` with a note, because the prompt may have reached the phone;
-the reconciliation settles it and the push is never sent again blindly.
+a success callback that came meanwhile is matched to it
+(``payments.services.unmatched``), else the reconciliation settles it, and
+the push is never sent again blindly.
 """
 
 import logging
@@ -25,15 +27,13 @@ from payments.models import Payment, PaymentEvent
 from payments.services.events import event_record
 from payments.services.idempotency import payment_store_error
 from payments.services.transitions import payment_fail_push
+from payments.services.unmatched import (
+    OUTCOME_UNKNOWN_NOTE,
+    payment_adopt_unmatched_receipt,
+)
 
 logger = logging.getLogger(__name__)
 Status = Payment.Status
-# The note that marks a push whose outcome is unknown (its payment stays
-# ``initiated`` with no CheckoutRequestID); ``payments.services.unmatched``
-# finds such payments by it, the soak by its first words.
-OUTCOME_UNKNOWN_NOTE = (
-    "push outcome unknown (no answer from Daraja); the reconciliation will settle it"
-)
 
 
 def payment_record_push_failure(*, payment_id: int, exc: DarajaError) -> PaymentError:
@@ -81,6 +81,9 @@ def payment_record_push_failure(*, payment_id: int, exc: DarajaError) -> Payment
             )
             error = PaymentProviderUnavailable(payment_id=payment_id)
         payment_store_error(payment_id=payment_id, error=error)
+    if isinstance(exc, DarajaOutcomeUnknown):
+        # Its callback may have come while we waited for the answer.
+        payment_adopt_unmatched_receipt(payment_id=payment_id)
     return error
 
 

@@ -46,7 +46,6 @@ from payments.services.ledger import (
     receipt_record,
     receipt_sighting,
 )
-from payments.services.push_failure import OUTCOME_UNKNOWN_NOTE
 from payments.services.reports import receipt_is_valid, success_report_from_callback
 from payments.services.settlement import payment_record_success
 from payments.services.transitions import payment_adopt_checkout_id
@@ -58,6 +57,12 @@ Reason = MpesaReceipt.UnallocatedReason
 # (clocks, the time to commit the initiated payment).
 EARLY_TOLERANCE = timedelta(minutes=1)
 MATCHED_NOTE = "matched by phone, amount and time"
+# The note that marks a push whose outcome is unknown (written by
+# ``push_failure``; its payment stays ``initiated`` with no
+# CheckoutRequestID); candidates are found by it, the soak by its words.
+OUTCOME_UNKNOWN_NOTE = (
+    "push outcome unknown (no answer from Daraja); the reconciliation will settle it"
+)
 # A masked number: visible leading digits, stars (spaces around them, as in
 # C2B v2's "2547 ***** 126"), visible trailing digits.
 _MASKED = re.compile(r"\+?(?P<head>[0-9]{2,11})\s*\*+\s*(?P<tail>[0-9]{2,9})")

@@ -18,9 +18,9 @@ from payments.exceptions import PaymentProviderUnavailable
 from payments.models import MpesaReceipt, Payment, PaymentEvent
 from payments.services.callbacks import payment_apply_stored_callback
 from payments.services.initiation import payment_initiate
-from payments.services.push_failure import OUTCOME_UNKNOWN_NOTE
 from payments.services.reconciliation import payment_query
 from payments.services.transitions import payment_accept_push
+from payments.services.unmatched import OUTCOME_UNKNOWN_NOTE
 from payments.tests.conftest import callback_url
 from payments.tests.factories import PaymentEventFactory, PaymentFactory
 from payments.tests.fakes import FakeDarajaClient, query_answer
@@ -361,6 +361,40 @@ def test_callback_before_the_push_timed_out_is_adopted_by_the_sweep(client):
     assert (receipt.allocation, receipt.payment_id) == (
         Allocation.ALLOCATED,
         in_flight.pk,
+    )
+    assert receipt.sightings.count() == 1
+
+
+class CallbackThenTimeout(FakeDarajaClient):
+    """Daraja took the push and its callback came, but the push's answer
+    never did (the soak's ``slow`` fault)."""
+
+    def stk_push(self, *, on_exchange=None, **kwargs):
+        self.pushes.append(kwargs)
+        payment = Payment.objects.get(checkout_request_id__isnull=True)
+        post(Client(), unknown_callback(payment))
+        raise DarajaOutcomeUnknown("read timed out")
+
+
+def test_push_timing_out_after_its_callback_came_takes_its_money():
+    # given
+    booking = BookingFactory()
+    # when
+    with pytest.raises(PaymentProviderUnavailable):
+        payment_initiate(
+            user=booking.client,
+            booking_id=booking.pk,
+            phone_number=PHONE,
+            client=CallbackThenTimeout(),
+        )
+    # then
+    payment = Payment.objects.get(booking=booking)
+    assert payment.status == Status.COMPLETED
+    assert payment.checkout_request_id == "ws_CO_NEVERLEARNED0001"
+    receipt = MpesaReceipt.objects.get()
+    assert (receipt.allocation, receipt.payment_id) == (
+        Allocation.ALLOCATED,
+        payment.pk,
     )
     assert receipt.sightings.count() == 1
 
