@@ -16,7 +16,8 @@ A push still waiting for Daraja's answer (``initiated``, no note yet) may
 own the callback too: it counts as a candidate but never takes the money
 here. If its answer comes, the early-callback path applies the callback by
 its CheckoutRequestID and the ledger allocates the receipt to it; if it
-times out, ``payment_adopt_unmatched_receipt`` (the sweep) matches again.
+times out, ``payment_adopt_unmatched_receipt`` (called then, and by the
+sweep for a push of unknown outcome) matches again.
 
 Masked phone numbers (the 2026 masking, e.g. ``2547****149``) match when
 their visible digits agree with the payment's number and everything else
@@ -27,7 +28,6 @@ and two of them sharing those digits, amount and time make it ambiguous
 
 import enum
 import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -38,7 +38,12 @@ from django.db.models import Exists, OuterRef, Q
 from payments.daraja.callbacks import StkCallback, parse_stk_callback
 from payments.daraja.exceptions import CallbackParseError
 from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment, PaymentEvent
-from payments.phone import InvalidPhoneNumber, mask_phone, normalise_phone
+from payments.phone import (
+    InvalidPhoneNumber,
+    mask_phone,
+    masked_phone_digits,
+    normalise_phone,
+)
 from payments.selectors import payment_receipt_held_elsewhere
 from payments.services.ledger import (
     ReceiptFacts,
@@ -63,9 +68,6 @@ MATCHED_NOTE = "matched by phone, amount and time"
 OUTCOME_UNKNOWN_NOTE = (
     "push outcome unknown (no answer from Daraja); the reconciliation will settle it"
 )
-# A masked number: visible leading digits, stars (spaces around them, as in
-# C2B v2's "2547 ***** 126"), visible trailing digits.
-_MASKED = re.compile(r"\+?(?P<head>[0-9]{2,11})\s*\*+\s*(?P<tail>[0-9]{2,9})")
 
 
 class UnknownCallbackOutcome(enum.StrEnum):
@@ -186,15 +188,11 @@ def _phone_filter(phone: str | None) -> Q | None:
         return Q(phone_number=normalise_phone(phone))
     except InvalidPhoneNumber:
         pass
-    masked = _MASKED.fullmatch(phone.strip())
-    if masked is None:
+    visible = masked_phone_digits(phone)
+    if visible is None:
         return None  # hashed or unreadable: never matches
-    head = masked["head"]
-    if head.startswith("0"):
-        head = "254" + head[1:]
-    if not head.startswith("254") or len(head) < 4 or len(masked["tail"]) < 3:
-        return None
-    return Q(phone_number__startswith=head, phone_number__endswith=masked["tail"])
+    head, tail = visible
+    return Q(phone_number__startswith=head, phone_number__endswith=tail)
 
 
 def _lock_candidates(callback: StkCallback) -> list[Payment]:
