@@ -16,7 +16,11 @@ from core.tests.concurrency import run_at_once
 from payments.daraja.exceptions import DarajaOutcomeUnknown
 from payments.exceptions import PaymentProviderUnavailable
 from payments.models import MpesaReceipt, Payment, PaymentEvent
-from payments.services.callbacks import payment_apply_stored_callback
+from payments.services import spool
+from payments.services.callbacks import (
+    payment_apply_stored_callback,
+    payment_replay_spooled_callbacks,
+)
 from payments.services.initiation import payment_initiate
 from payments.services.reconciliation import payment_query
 from payments.services.transitions import payment_accept_push
@@ -425,6 +429,23 @@ def test_sweep_without_a_matching_callback_still_sends_to_review(client, setting
     # then
     assert outcome.after == Status.NEEDS_REVIEW
     assert_unallocated_unknown()
+
+
+def test_spooled_unknown_callback_replayed_twice_is_matched_once(settings, tmp_path):
+    # given: the callback was spooled to disk twice (an outage, a resend)
+    settings.CALLBACK_SPOOL_DIR = str(tmp_path / "spool")
+    payment = timed_out_push()
+    body = as_bytes(unknown_callback(payment))
+    for _ in range(2):
+        spool.spool_write(raw_body=body, source_ip="196.201.214.200", headers={})
+    # when
+    replay = payment_replay_spooled_callbacks()
+    # then
+    assert replay.replayed == 2
+    payment.refresh_from_db()
+    assert payment.status == Status.COMPLETED
+    receipt = MpesaReceipt.objects.get()
+    assert (receipt.payment_id, receipt.sightings.count()) == (payment.pk, 2)
 
 
 class TestWithVerification:
