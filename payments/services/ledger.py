@@ -72,13 +72,14 @@ def receipt_record(
             receipt = _locked(facts.receipt_number)
             if receipt is None:
                 raise
-            _claim_unknown(
-                receipt,
-                allocation=allocation,
-                unallocated_reason=unallocated_reason,
-                payment_id=payment_id,
-                booking_id=booking_id,
-            )
+            if facts.channel == MpesaReceipt.Channel.STK:
+                _claim_unknown(
+                    receipt,
+                    allocation=allocation,
+                    unallocated_reason=unallocated_reason,
+                    payment_id=payment_id,
+                    booking_id=booking_id,
+                )
         _add_sighting(receipt, source=facts.source, event_id=facts.event_id)
     return receipt
 
@@ -95,7 +96,8 @@ def _claim_unknown(
     its callback came before the payment knew its CheckoutRequestID, or
     before its push's outcome was known): the locked row takes that
     report's allocation, allocated to the payment or unallocated with the
-    payment's reason. Any other receipt keeps its allocation."""
+    payment's reason. Only an STK report claims (a C2B confirmation of the
+    same money leaves it to staff). Any other receipt keeps its allocation."""
     unknown = (
         receipt.allocation == Allocation.UNALLOCATED
         and receipt.unallocated_reason == MpesaReceipt.UnallocatedReason.UNKNOWN_PAYMENT
