@@ -62,16 +62,76 @@ def receipt_record(
                     payment_id=payment_id,
                     booking_id=booking_id,
                 )
+                MpesaReceiptSighting.objects.create(
+                    receipt=receipt, source=facts.source, event_id=facts.event_id
+                )
+                return receipt
         except IntegrityError:
             # Known already (on PostgreSQL, after a concurrent first
             # sighting commits): this report is one more sighting.
             receipt = _locked(facts.receipt_number)
             if receipt is None:
                 raise
-        MpesaReceiptSighting.objects.create(
-            receipt=receipt, source=facts.source, event_id=facts.event_id
-        )
+            if facts.channel == MpesaReceipt.Channel.STK:
+                _claim_unknown(
+                    receipt,
+                    allocation=allocation,
+                    unallocated_reason=unallocated_reason,
+                    payment_id=payment_id,
+                    booking_id=booking_id,
+                )
+        _add_sighting(receipt, source=facts.source, event_id=facts.event_id)
     return receipt
+
+
+def _claim_unknown(
+    receipt: MpesaReceipt,
+    *,
+    allocation: str,
+    unallocated_reason: str,
+    payment_id: int | None,
+    booking_id: int | None,
+) -> None:
+    """A payment's report of money no payment had claimed (``unknown_payment``:
+    its callback came before the payment knew its CheckoutRequestID, or
+    before its push's outcome was known): the locked row takes that
+    report's allocation, allocated to the payment or unallocated with the
+    payment's reason. Only an STK report claims (a C2B confirmation of the
+    same money leaves it to staff). Any other receipt keeps its allocation."""
+    unknown = (
+        receipt.allocation == Allocation.UNALLOCATED
+        and receipt.unallocated_reason == MpesaReceipt.UnallocatedReason.UNKNOWN_PAYMENT
+    )
+    allocated = allocation == Allocation.ALLOCATED and payment_id is not None
+    specific = allocation == Allocation.UNALLOCATED and unallocated_reason not in (
+        "",
+        MpesaReceipt.UnallocatedReason.UNKNOWN_PAYMENT,
+    )
+    if not unknown or not (allocated or specific):
+        return
+    receipt.allocation = allocation
+    receipt.unallocated_reason = "" if allocated else unallocated_reason
+    receipt.payment_id = payment_id if allocated else None
+    receipt.booking_id = booking_id if allocated else None
+    receipt.save(
+        update_fields=[
+            "allocation",
+            "unallocated_reason",
+            "payment",
+            "booking",
+            "updated_at",
+        ]
+    )
+
+
+def _add_sighting(receipt: MpesaReceipt, *, source: str, event_id: int | None) -> None:
+    """One sighting per report: the same stored event applied again (an
+    early callback, an adopted one) adds none."""
+    if event_id is not None and receipt.sightings.filter(event_id=event_id).exists():
+        return
+    MpesaReceiptSighting.objects.create(
+        receipt=receipt, source=source, event_id=event_id
+    )
 
 
 def _locked(receipt_number: str) -> MpesaReceipt | None:
@@ -91,10 +151,13 @@ def receipt_sighting(
         receipt = _locked(receipt_number)
         if receipt is None:
             return False
-        MpesaReceiptSighting.objects.create(
-            receipt=receipt, source=source, event_id=event_id
-        )
+        _add_sighting(receipt, source=source, event_id=event_id)
     return True
+
+
+def receipt_find(receipt_number: str) -> MpesaReceipt | None:
+    """The ledger's row for ``receipt_number``, locked (inside ``atomic()``)."""
+    return _locked(receipt_number)
 
 
 # Why money a payment could not take stays unallocated in the ledger.
