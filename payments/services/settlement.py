@@ -134,7 +134,7 @@ def _settle_success(
     report's receipt, when the caller looked it up with the lock (None:
     look it up here).
     """
-    if payment.status in (Status.COMPLETED, Status.NEEDS_REVIEW):
+    if _heard_success_before(payment):
         _settle_repeat_success(payment, report)
         return
     try:
@@ -148,6 +148,18 @@ def _settle_success(
             raise
         payment.refresh_from_db()
         _settle_first_success(payment, report, receipt_elsewhere=True)
+
+
+def _heard_success_before(payment: Payment) -> bool:
+    """Completed, or in review for a report. A payment in review only
+    because its push's outcome was unknown (``outcome_unknown``, no receipt)
+    has heard nothing yet: this report is its first."""
+    if payment.status == Status.COMPLETED:
+        return True
+    if payment.status != Status.NEEDS_REVIEW:
+        return False
+    unknown = payment.review_code == ReviewCode.OUTCOME_UNKNOWN
+    return not unknown or bool(payment.mpesa_receipt_number)
 
 
 def _settle_first_success(
@@ -235,6 +247,15 @@ _BOOKING_PROBLEMS = {
 
 
 def _to_review(payment: Payment, problem: ReportProblem, **fields: object) -> None:
+    if payment.status == Status.NEEDS_REVIEW:
+        # In review already (its push's outcome was unknown): the report's
+        # problem replaces that reason; the status does not change.
+        fields["review_code"] = problem.code
+        for name, value in fields.items():
+            setattr(payment, name, value)
+        payment.save(update_fields=[*fields, "updated_at"])
+        event_record_note(payment, f"still in review: {problem.reason}")
+        return
     move(
         payment,
         to=Status.NEEDS_REVIEW,

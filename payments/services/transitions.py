@@ -137,6 +137,40 @@ def payment_accept_push(
     return PaymentChange(payment, before)
 
 
+def payment_adopt_checkout_id(
+    *, payment_id: int, checkout_request_id: str, merchant_request_id: str, note: str
+) -> Payment:
+    """A payment whose push's outcome was unknown learns its
+    CheckoutRequestID (and MerchantRequestID) from a callback matched to it;
+    ``note`` says how. An ``initiated`` one becomes ``pending`` (as if its
+    push's answer had come), one in review keeps its status with a note; a
+    payment that has a CheckoutRequestID already keeps it. The caller then
+    settles it, in the same transaction."""
+    with transaction.atomic():
+        payment = lock_payment(payment_id=payment_id)
+        if payment.checkout_request_id:
+            return payment
+        ids = {
+            "checkout_request_id": checkout_request_id[:64],
+            "merchant_request_id": (
+                payment.merchant_request_id or merchant_request_id[:64]
+            ),
+        }
+        if payment.status == Status.INITIATED:
+            move(payment, to=Status.PENDING, reason=note, **ids)
+            return payment
+        for name, value in ids.items():
+            setattr(payment, name, value)
+        payment.save(update_fields=[*ids, "updated_at"])
+        event_record(
+            kind=PaymentEvent.Kind.NOTE,
+            payment_id=payment.pk,
+            reason=note,
+            checkout_request_id=payment.checkout_request_id,
+        )
+    return payment
+
+
 def payment_fail_push(
     *,
     payment_id: int,
