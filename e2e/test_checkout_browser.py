@@ -370,6 +370,36 @@ def test_checkout_page_notices_the_booking_paid_from_elsewhere(
     save_screenshot(page, "7-paid-from-elsewhere")
 
 
+def test_checkout_page_hides_the_paybill_box_once_the_booking_is_cancelled(
+    page: Page, live_stack, booking_day, client_api
+):
+    # given: a failed prompt, the Paybill box shown
+    _sign_in(page)
+    _choose_first_slot(page, booking_day)
+    _pay(page, CANCEL_PHONE)
+    reference = _wait_for_failure_with_paybill(page)
+    expect(page.locator("#failure-hint")).to_contain_text("Or pay by Paybill below.")
+    (booking,) = [b for b in _bookings(client_api) if b["reference"] == reference]
+
+    # when: the booking is cancelled elsewhere (the SPA, another tab)
+    answer = client_api.post(
+        f"{client_api.base_url}/api/bookings/{booking['id']}/cancel/", timeout=10
+    )
+    assert answer.status_code == 200, answer.text
+
+    # then: nobody is invited to pay for it any more
+    expect(page.get_by_role("region", name="Or pay by Paybill")).to_be_hidden(
+        timeout=NOTICED_WITHIN_MS
+    )
+    expect(page.locator("#form-error")).to_contain_text(
+        "This booking was cancelled, so please do not pay for it."
+    )
+    expect(page.get_by_role("button", name="Try again")).to_be_hidden()
+    expect(page.get_by_role("button", name="Start over")).to_be_visible()
+    assert_no_csp_violations(page)
+    save_screenshot(page, "9-cancelled-elsewhere")
+
+
 def _register_c2b_urls(live_stack) -> None:
     """Register our C2B URLs with the simulator, as
     ``mpesa_register_c2b_urls`` does with Daraja (v2, Completed)."""

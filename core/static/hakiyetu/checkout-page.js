@@ -29,9 +29,12 @@ const WHEN = new Intl.DateTimeFormat("en-KE", {
 // Waiting longer than this (a few seconds) before a new push is automatic:
 // the customer already asked for it by pressing "Try again".
 const MAX_AUTO_WAIT_SECONDS = 30;
-const HOLD_ENDED =
-  "The time to pay for this booking has ended, so please do not pay for it now. " +
-  "If you already paid, keep the M-Pesa SMS: we will contact you. " +
+const NOT_PAYABLE = {
+  cancelled: "This booking was cancelled, so please do not pay for it.",
+  ended: "The time to pay for this booking has ended, so please do not pay for it now.",
+};
+const NOT_PAYABLE_NEXT =
+  " If you already paid, keep the M-Pesa SMS: we will contact you. " +
   "Press Start over to choose a time again.";
 const START_OVER_WHILE_WAITING =
   "A payment request may still be open on your phone. If you have entered your " +
@@ -303,7 +306,7 @@ function bookingEnded({ reason }) {
   if (state.busy) return; // the open prompt's own answer comes next
   el.pay.hidden = true;
   hide(el.failure);
-  showFormError(HOLD_ENDED);
+  showFormError((NOT_PAYABLE[reason] || NOT_PAYABLE.ended) + NOT_PAYABLE_NEXT);
 }
 
 async function payBooking() {
@@ -385,8 +388,9 @@ function showSuccess({ receipt, amount }) {
 
 function showFailure(result) {
   el.failureReason.textContent = result.message;
+  const paybill = el.paybill && !el.paybill.hidden ? " Or pay by Paybill below." : "";
   el.failureHint.textContent = result.retryable
-    ? "You can change the phone number above before trying again."
+    ? `You can change the phone number above before trying again.${paybill}`
     : "";
   el.retry.hidden = !result.retryable;
   el.retry.textContent = result.kind === "timeout" ? "Check again" : "Try again";
