@@ -394,6 +394,9 @@ def test_checkout_page_hides_the_paybill_box_once_the_booking_is_cancelled(
     expect(page.locator("#form-error")).to_contain_text(
         "This booking was cancelled, so please do not pay for it."
     )
+    expect(page.locator("#price-note")).to_have_text(
+        f"Booking #{booking['id']}: cancelled."
+    )
     expect(page.get_by_role("button", name="Try again")).to_be_hidden()
     expect(page.get_by_role("button", name="Start over")).to_be_visible()
     assert_no_csp_violations(page)

@@ -303,6 +303,9 @@ function watchUntilPaid(booking) {
 function bookingEnded({ reason }) {
   if (state.paid || reason === "auth" || reason === "gone") return;
   if (el.paybill) hide(el.paybill);
+  el.priceNote.textContent =
+    `Booking #${state.booking.booking_id}: ` +
+    (reason === "cancelled" ? "cancelled." : "this slot is no longer held for you.");
   if (state.busy) return; // the open prompt's own answer comes next
   el.pay.hidden = true;
   hide(el.failure);
