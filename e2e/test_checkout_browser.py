@@ -301,12 +301,14 @@ def test_checkout_page_shows_the_price_without_opening_the_select(
     save_screenshot(page, f"6-choose-{width}px")
 
 
-def _wait_for_failure_with_paybill(page: Page) -> str:
-    """The prompt failed; the Paybill box shows this booking. Its reference."""
+def _wait_for_failure_with_paybill(page: Page, live_stack) -> str:
+    """The prompt failed; the Paybill box shows this booking (the stack's
+    shortcode, MPESA_C2B_SHORT_CODE's default). Its reference."""
     expect(page.get_by_role("heading", name="Payment not completed")).to_be_visible()
     paybill = page.get_by_role("region", name="Or pay by Paybill")
     expect(paybill).to_be_visible()
-    expect(page.get_by_test_id("paybill-business")).to_have_text("174379")
+    short_code = live_stack.env["MPESA_BUSINESS_SHORT_CODE"]
+    expect(page.get_by_test_id("paybill-business")).to_have_text(short_code)
     expect(page.get_by_test_id("paybill-amount")).to_have_text("KES 3,000")
     account = page.get_by_test_id("paybill-account")
     expect(account).to_have_text(REFERENCE)
@@ -340,7 +342,7 @@ def test_checkout_page_notices_the_booking_paid_from_elsewhere(
     _sign_in(page)
     _choose_first_slot(page, booking_day)
     _pay(page, CANCEL_PHONE)
-    reference = _wait_for_failure_with_paybill(page)
+    reference = _wait_for_failure_with_paybill(page, live_stack)
     (booking,) = _bookings(client_api)[:1]
     assert (booking["reference"], booking["status"]) == (reference, "pending_payment")
     _assert_fits_phone(page)
@@ -377,7 +379,7 @@ def test_checkout_page_hides_the_paybill_box_once_the_booking_is_cancelled(
     _sign_in(page)
     _choose_first_slot(page, booking_day)
     _pay(page, CANCEL_PHONE)
-    reference = _wait_for_failure_with_paybill(page)
+    reference = _wait_for_failure_with_paybill(page, live_stack)
     expect(page.locator("#failure-hint")).to_contain_text("Or pay by Paybill below.")
     (booking,) = [b for b in _bookings(client_api) if b["reference"] == reference]
 
@@ -443,7 +445,7 @@ def test_checkout_page_shows_the_booking_paid_by_paybill(
     _sign_in(page)
     _choose_first_slot(page, booking_day)
     _pay(page, CANCEL_PHONE)
-    reference = _wait_for_failure_with_paybill(page)
+    reference = _wait_for_failure_with_paybill(page, live_stack)
 
     # when: the client pays by hand: Lipa na M-PESA, Pay Bill, the page's
     # business number, the reference as the account number, the amount

@@ -81,6 +81,7 @@ const state = {
   last: null,
   watch: null, // the booking's watch, once booked
   paid: false, // the paid outcome is shown: nothing may replace it
+  ended: null, // why the booking can no longer be paid, once it cannot
 };
 
 if (el.root) init();
@@ -302,14 +303,21 @@ function watchUntilPaid(booking) {
 /** The booking can no longer be paid (expired, cancelled, hold over). */
 function bookingEnded({ reason }) {
   if (state.paid || reason === "auth" || reason === "gone") return;
+  state.ended = reason === "cancelled" ? "cancelled" : "ended";
   if (el.paybill) hide(el.paybill);
   el.priceNote.textContent =
     `Booking #${state.booking.booking_id}: ` +
-    (reason === "cancelled" ? "cancelled." : "this slot is no longer held for you.");
-  if (state.busy) return; // the open prompt's own answer comes next
+    (state.ended === "cancelled" ? "cancelled." : "this slot is no longer held for you.");
+  // An open prompt's own answer comes first (a success still wins).
+  if (!state.busy) showNotPayable();
+}
+
+/** Say the booking is over and offer only "Start over": no pay, no retry. */
+function showNotPayable() {
   el.pay.hidden = true;
   hide(el.failure);
-  showFormError((NOT_PAYABLE[reason] || NOT_PAYABLE.ended) + NOT_PAYABLE_NEXT);
+  showFormError(NOT_PAYABLE[state.ended] + NOT_PAYABLE_NEXT);
+  announce(NOT_PAYABLE[state.ended], { visible: false });
 }
 
 async function payBooking() {
@@ -334,12 +342,15 @@ async function payBooking() {
   hide(el.waiting);
   if (result.success) {
     showSuccess({ receipt: result.data.mpesa_receipt_number, amount: result.data.amount });
-  }
-  else if (result.kind === "invalid" && result.field === "phone_number") {
+  } else if (state.ended) {
+    showNotPayable();
+  } else if (result.kind === "invalid" && result.field === "phone_number") {
     showFieldError(el.phoneError, el.phone, result.message);
     announce("");
     el.phone.focus();
-  } else showFailure(result);
+  } else {
+    showFailure(result);
+  }
 }
 
 function showWaiting(phone) {
