@@ -85,8 +85,53 @@ def receipt_record(
                     payment_id=payment_id,
                     booking_id=booking_id,
                 )
+                _claim_paybill(
+                    receipt,
+                    amount=facts.amount,
+                    allocation=allocation,
+                    payment_id=payment_id,
+                    booking_id=booking_id,
+                )
         _add_sighting(receipt, source=facts.source, event_id=facts.event_id)
     return receipt
+
+
+def _claim_paybill(
+    receipt: MpesaReceipt,
+    *,
+    amount: int,
+    allocation: str,
+    payment_id: int | None,
+    booking_id: int | None,
+) -> None:
+    """An STK payment completed on a receipt that a C2B confirmation
+    committed a moment earlier as unallocated money of the same amount (a
+    double notification at one moment): the locked row is that payment's
+    money, as ``receipt_claim_for_payment`` says when it sees the row first."""
+    takes = (
+        allocation == Allocation.ALLOCATED
+        and payment_id is not None
+        and receipt.channel == MpesaReceipt.Channel.PAYBILL
+        and receipt.allocation == Allocation.UNALLOCATED
+        and receipt.payment_id is None
+        and receipt.booking_id is None
+        and receipt.amount == amount
+    )
+    if not takes:
+        return
+    receipt.allocation = Allocation.ALLOCATED
+    receipt.unallocated_reason = ""
+    receipt.payment_id = payment_id
+    receipt.booking_id = booking_id
+    receipt.save(
+        update_fields=[
+            "allocation",
+            "unallocated_reason",
+            "payment",
+            "booking",
+            "updated_at",
+        ]
+    )
 
 
 def _claim_unknown(

@@ -178,14 +178,18 @@ def _settle_first_success(
         receipt_record_from_report(payment, report, problem.code)
         return
     if claim == LedgerClaim.PAID_BOOKING:
-        # The same money already paid the booking through its Paybill
-        # confirmation (a double notification, C2B first): this payment
-        # completes as that money; the booking is not confirmed again.
-        reason = f"paid ({report.source}); receipt {receipt} had paid the booking"
-        move(payment, to=Status.COMPLETED, reason=reason, **fields)
-        _take_receipt(ledger_id, payment, report)
+        _complete_as_paybill_money(payment, report, ledger_id, fields)
         return
     outcome = booking_mark_paid(booking_id=payment.booking_id)
+    if outcome == BookingPaymentOutcome.ALREADY_PAID and claim is None:
+        # The lock waited for a C2B confirmation of this receipt that paid
+        # the booking; the lookup beside the lock read the ledger before it
+        # committed. Read it again (this path is rare) before a review.
+        payment.ledger_receipt_id = _NOT_LOOKED_UP
+        ledger_id, claim = _ledger_claim(payment, receipt, receipt_elsewhere)
+        if claim == LedgerClaim.PAID_BOOKING:
+            _complete_as_paybill_money(payment, report, ledger_id, fields)
+            return
     if outcome == BookingPaymentOutcome.CONFIRMED:
         reason = f"paid ({report.source})"
         move(payment, to=Status.COMPLETED, reason=reason, **fields)
@@ -197,6 +201,18 @@ def _settle_first_success(
         code = f"booking_{outcome.name.lower()}"
         _to_review(payment, ReportProblem(code, _BOOKING_PROBLEMS[code]), **fields)
         receipt_record_from_report(payment, report, code)
+
+
+def _complete_as_paybill_money(
+    payment: Payment, report: SuccessReport, ledger_id: int, fields: dict
+) -> None:
+    """The same money already paid the booking through its Paybill
+    confirmation (a double notification, C2B first): this payment completes
+    as that money; the booking is not confirmed again."""
+    receipt = report.mpesa_receipt_number
+    reason = f"paid ({report.source}); receipt {receipt} had paid the booking"
+    move(payment, to=Status.COMPLETED, reason=reason, **fields)
+    _take_receipt(ledger_id, payment, report)
 
 
 def _ledger_claim(

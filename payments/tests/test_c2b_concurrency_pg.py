@@ -1,12 +1,16 @@
 """Issue 13, point 12: a C2B confirmation and an STK callback for one booking
 at one moment, on PostgreSQL where row locks are real."""
 
+import threading
+
 import pytest
+from django.db import connection, transaction
 from django.test import Client
 
 from bookings.models import Booking
 from core.tests.concurrency import run_at_once
 from payments.models import MpesaReceipt, Payment, PaymentEvent
+from payments.services.c2b import c2b_store_and_apply_confirmation
 from payments.tests.conftest import c2b_url, callback_url
 from payments.tests.factories import PaymentFactory
 from payments.tests.payloads import as_bytes, c2b_request, success_callback
@@ -88,3 +92,56 @@ def test_double_notification_at_one_moment_is_one_receipt(attempt):
     assert receipt.booking_id == payment.booking_id
     booking = Booking.objects.get(pk=payment.booking_id)
     assert booking.payment_status == "paid"
+
+
+def _stk_callback_while_a_confirmation_commits(payment, account: str) -> None:
+    """Deterministic race: a C2B confirmation of the payment's receipt is
+    applied (the real service) but not committed while the STK callback
+    for the same receipt arrives; it commits one second later."""
+    holding, release = threading.Event(), threading.Event()
+    body = as_bytes(c2b_request(account=account, trans_id="NLJ7RT61SV"))
+
+    def confirm_then_wait():
+        try:
+            with transaction.atomic():
+                c2b_store_and_apply_confirmation(
+                    raw_body=body, source_ip="196.201.214.200", headers={}
+                )
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=confirm_then_wait)
+    holder.start()
+    holding.wait(10)
+    threading.Timer(1.0, release.set).start()
+    _post(callback_url(), success_callback(payment.checkout_request_id))
+    holder.join()
+
+
+def test_callback_waiting_on_a_confirmation_that_paid_the_booking_completes():
+    # given
+    payment = PaymentFactory()
+    # when
+    _stk_callback_while_a_confirmation_commits(payment, payment.booking.reference)
+    # then: the same money, not a second payment of the booking
+    payment.refresh_from_db()
+    assert (payment.status, payment.review_code) == (Payment.Status.COMPLETED, "")
+    receipt = MpesaReceipt.objects.get()
+    assert (receipt.allocation, receipt.payment_id) == ("allocated", payment.pk)
+    assert receipt.sightings.count() == 2
+
+
+def test_callback_racing_an_unallocated_confirmation_takes_its_receipt():
+    # given
+    payment = PaymentFactory()
+    # when: the confirmation named no booking ("HakiYetu")
+    _stk_callback_while_a_confirmation_commits(payment, "HakiYetu")
+    # then
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.COMPLETED
+    receipt = MpesaReceipt.objects.get()
+    assert (receipt.allocation, receipt.unallocated_reason) == ("allocated", "")
+    assert (receipt.payment_id, receipt.booking_id) == (payment.pk, payment.booking_id)
+    assert receipt.sightings.count() == 2
