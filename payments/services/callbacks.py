@@ -30,6 +30,7 @@ from payments.daraja.exceptions import CallbackParseError
 from payments.exceptions import PaymentError
 from payments.models import PaymentEvent
 from payments.services import spool
+from payments.services.c2b import C2BMalformed, c2b_store_and_apply_confirmation
 from payments.services.events import event_record, event_record_callback
 from payments.services.reports import success_report_from_callback
 from payments.services.scheduling import schedule_callback_verification
@@ -256,8 +257,15 @@ def payment_replay_spooled_callbacks(*, limit: int = 500) -> spool.SpoolReplay:
     for claimed in spool.spool_claim(limit=limit):
         try:
             record = claimed.read()
-            with contextlib.suppress(CallbackMalformed):
-                payment_store_and_apply_callback(**record)
+            endpoint = record.pop("endpoint")
+            if endpoint == spool.C2B_CONFIRMATION:
+                with contextlib.suppress(C2BMalformed):
+                    c2b_store_and_apply_confirmation(**record)
+            elif endpoint == spool.STK_CALLBACK:
+                with contextlib.suppress(CallbackMalformed):
+                    payment_store_and_apply_callback(**record)
+            else:
+                raise ValueError(f"spooled for an unknown endpoint {endpoint!r}")
         except CONNECTION_LOST:
             claimed.release()
             logger.warning("database still unavailable; %s stays spooled", claimed)

@@ -7,14 +7,19 @@ and nothing else, so its money is counted once. Called inside the
 transaction of the payment change that learned the receipt.
 """
 
+import enum
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment
 from payments.services.reports import SuccessReport, receipt_is_valid
 
+logger = logging.getLogger(__name__)
 Allocation = MpesaReceipt.Allocation
 ReviewCode = Payment.ReviewCode
 
@@ -80,8 +85,53 @@ def receipt_record(
                     payment_id=payment_id,
                     booking_id=booking_id,
                 )
+                _claim_paybill(
+                    receipt,
+                    amount=facts.amount,
+                    allocation=allocation,
+                    payment_id=payment_id,
+                    booking_id=booking_id,
+                )
         _add_sighting(receipt, source=facts.source, event_id=facts.event_id)
     return receipt
+
+
+def _claim_paybill(
+    receipt: MpesaReceipt,
+    *,
+    amount: int,
+    allocation: str,
+    payment_id: int | None,
+    booking_id: int | None,
+) -> None:
+    """An STK payment completed on a receipt that a C2B confirmation
+    committed a moment earlier as unallocated money of the same amount (a
+    double notification at one moment): the locked row is that payment's
+    money, as ``receipt_claim_for_payment`` says when it sees the row first."""
+    takes = (
+        allocation == Allocation.ALLOCATED
+        and payment_id is not None
+        and receipt.channel == MpesaReceipt.Channel.PAYBILL
+        and receipt.allocation == Allocation.UNALLOCATED
+        and receipt.payment_id is None
+        and receipt.booking_id is None
+        and receipt.amount == amount
+    )
+    if not takes:
+        return
+    receipt.allocation = Allocation.ALLOCATED
+    receipt.unallocated_reason = ""
+    receipt.payment_id = payment_id
+    receipt.booking_id = booking_id
+    receipt.save(
+        update_fields=[
+            "allocation",
+            "unallocated_reason",
+            "payment",
+            "booking",
+            "updated_at",
+        ]
+    )
 
 
 def _claim_unknown(
@@ -160,6 +210,72 @@ def receipt_find(receipt_number: str) -> MpesaReceipt | None:
     return _locked(receipt_number)
 
 
+class LedgerClaim(enum.StrEnum):
+    """What the ledger says of a receipt an STK success reports."""
+
+    # Another channel (a C2B confirmation) recorded it first, allocated to
+    # this payment's booking, which it paid: this payment's own money.
+    PAID_BOOKING = "paid_booking"
+    # Recorded first as unallocated money of the payment's amount, by no
+    # payment (e.g. a confirmation whose BillRefNumber named no booking):
+    # this payment's own money, for it to allocate.
+    UNCLAIMED = "unclaimed"
+    # Someone else's (another booking, another payment, another amount, or
+    # refunded): the report repeats a receipt that is not this payment's.
+    FOREIGN = "foreign"
+
+
+def receipt_claim_for_payment(*, receipt_id: int, payment: Payment) -> LedgerClaim:
+    """Whose money the ledger row ``receipt_id`` is for ``payment`` (an STK
+    success reporting that receipt). A plain read: the row is locked when
+    taken (``receipt_take_for_payment``), after the booking, in the order
+    the staff's allocation locks them."""
+    receipt = MpesaReceipt.objects.get(pk=receipt_id)
+    if receipt.payment_id not in (None, payment.pk) or receipt.amount != payment.amount:
+        return LedgerClaim.FOREIGN
+    if receipt.allocation == Allocation.ALLOCATED:
+        if receipt.booking_id == payment.booking_id:
+            return LedgerClaim.PAID_BOOKING
+        return LedgerClaim.FOREIGN
+    if receipt.allocation == Allocation.UNALLOCATED and receipt.booking_id is None:
+        return LedgerClaim.UNCLAIMED
+    return LedgerClaim.FOREIGN
+
+
+def receipt_take_for_payment(
+    *, receipt_id: int, payment: Payment, source: str, event_id: int | None
+) -> bool:
+    """``payment`` takes a receipt another channel recorded first (see
+    ``receipt_claim_for_payment``): allocated to it and its booking, plus
+    one sighting. Call inside the payment's transaction, after the claim.
+    False (a sighting only, and a warning) when the row changed since the
+    claim was read (staff allocated it meanwhile)."""
+    still_claimable = Q(allocation=Allocation.UNALLOCATED, booking__isnull=True) | Q(
+        allocation=Allocation.ALLOCATED, booking_id=payment.booking_id
+    )
+    taken = (
+        MpesaReceipt.objects.filter(pk=receipt_id, payment__isnull=True)
+        .filter(still_claimable)
+        .update(
+            payment_id=payment.pk,
+            booking_id=payment.booking_id,
+            allocation=Allocation.ALLOCATED,
+            unallocated_reason="",
+            updated_at=timezone.now(),
+        )
+    )
+    receipt = MpesaReceipt.objects.select_for_update().get(pk=receipt_id)
+    _add_sighting(receipt, source=source, event_id=event_id)
+    if not taken:
+        logger.warning(
+            "receipt %s changed before payment %s could take it",
+            receipt.receipt_number,
+            payment.pk,
+            extra={"payment_id": payment.pk, "booking_id": payment.booking_id},
+        )
+    return bool(taken)
+
+
 # Why money a payment could not take stays unallocated in the ledger.
 _UNALLOCATED = {
     ReviewCode.BOOKING_ALREADY_PAID: MpesaReceipt.UnallocatedReason.DUPLICATE_PAYMENT,
@@ -226,8 +342,6 @@ def _whole_storable(amount: object) -> bool:
 # Imported here rather than at the top so that this part merges apart from
 # the recording functions above (another change edits those).
 import logging  # noqa: E402
-
-from django.utils import timezone  # noqa: E402
 
 from bookings.exceptions import BookingNotPayable  # noqa: E402
 from bookings.models import Booking  # noqa: E402

@@ -211,6 +211,21 @@ def payment_expire(*, payment_id: int, reason: str) -> PaymentChange:
     return PaymentChange(payment, before)
 
 
+def payment_close_paid_elsewhere(*, payment_id: int, receipt: str) -> PaymentChange:
+    """The booking was paid another way (a Paybill confirmation, receipt
+    ``receipt``) while this STK payment was still open: ``failed``, with
+    that as the reason, so no second prompt is sent for the booking. A
+    payment settled meanwhile is left as it is. Call inside the
+    transaction that paid the booking."""
+    with transaction.atomic():
+        payment = lock_payment(payment_id=payment_id)
+        before = payment.status
+        if payment.status in Payment.OPEN_STATUSES:
+            reason = f"paid by Paybill, receipt {receipt}"
+            move(payment, to=Status.FAILED, reason=reason, failure_reason=reason)
+    return PaymentChange(payment, before)
+
+
 def payment_send_to_review(
     *, payment_id: int, code: str, reason: str, only_if_open: bool = True
 ) -> PaymentChange:
