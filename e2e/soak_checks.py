@@ -1,13 +1,21 @@
 """The soak's invariants (see ``e2e/soak.py``): rows against the ledger.
 
 ``tally`` indexes the app's rows and the simulator's ledger (``Books``) and
-returns the counts to print and every invariant's violations.
+returns the counts to print and every invariant's violations; the receipts
+ledger's invariants and the money equation are in ``soak_ledger.py``.
 """
 
 from collections import Counter
 
+from e2e import soak_ledger
 from e2e.soak import SoakConfig
-from e2e.soak_report import booking_counts, push_counts, simulator_counts
+from e2e.soak_report import (
+    booking_counts,
+    ledger_counts,
+    paybill_counts,
+    push_counts,
+    simulator_counts,
+)
 
 OPEN = ("initiated", "pending")
 # docs/soak.md, finding 1: a callback that overtook its push's commit was
@@ -39,7 +47,7 @@ class Books:
         self.paid = {
             entry["CheckoutRequestID"]: entry
             for entry in self.ledger["payments"]
-            if str(entry["result_code"]) == "0"
+            if entry["channel"] == "stk" and str(entry["result_code"]) == "0"
         }
         self.unmatched = _unmatched_success(snapshot["callbacks"])
         self.completed = [p for p in self.payments if p["status"] == "completed"]
@@ -55,7 +63,8 @@ class Books:
         return "no trace"  # outcome unknown to the app and callback lost
 
     def money(self) -> dict[str, int]:
-        """The simulator's paid amount, split by where the app keeps it."""
+        """The simulator's STK money, split by where the app keeps its
+        payment (the ledger's equation is ``soak_ledger.Takings``)."""
         split = Counter()
         for checkout_id, entry in self.paid.items():
             split[self.where(checkout_id)] += entry["paid_amount"]
@@ -82,6 +91,7 @@ def tally(
 ) -> tuple[dict, dict]:
     """Counts to print, and every invariant's violations (empty: it holds)."""
     books = Books(snapshot, simulator)
+    takings = soak_ledger.Takings(snapshot, simulator)
     counts = {
         "bookings": booking_counts(runs, snapshot, clients=config.clients),
         "pushes": push_counts(runs),
@@ -95,16 +105,24 @@ def tally(
             len(snapshot["callbacks"]),
             sum(1 for e in snapshot["callbacks"] if e["payment_id"]),
         ],
-        "money (KES)": books.money(),
+        "STK money by payment (KES)": books.money(),
+        "paybill": paybill_counts(runs, simulator),
+        "ledger": ledger_counts(snapshot),
+        "money equation (KES)": takings.equation(),
     }
     problems = {
         "booking errors": [r.error for r in runs if r.error],
         "open payments": open_payments(snapshot),
         **_money_problems(books),
+        **soak_ledger.money_problems(takings),
         RECEIPT_NOT_ON_PAYMENT: _receipts_not_recorded(books),
         **_booking_problems(snapshot),
         **_receipt_problems(books.payments, books.paid),
         **_callback_problems(snapshot, simulator["callbacks"]),
+        **soak_ledger.ledger_problems(snapshot),
+        **soak_ledger.reported_problems(snapshot, simulator),
+        **soak_ledger.paybill_problems(runs, snapshot),
+        **soak_ledger.refund_problems(snapshot),
     }
     return counts, problems
 
@@ -139,7 +157,9 @@ def _money_problems(books: Books) -> dict:
     money = books.money()
     kept = sum(v for k, v in money.items() if k in PLACES_FOR_MONEY)
     return {
-        "money": [] if kept == money["simulator successful_amount"] else [money],
+        "STK money by payment": (
+            [] if kept == money["simulator successful_amount"] else [money]
+        ),
         "paid but not completed": [
             (books.known[cid]["id"], books.known[cid]["status"], entry["faults"])
             for cid, entry in books.paid.items()
@@ -182,8 +202,20 @@ def _receipts_not_recorded(books: Books) -> list:
 
 
 def _booking_problems(snapshot: dict) -> dict:
+    """A confirmed booking has its money (a completed payment or a receipt
+    allocated to it), a completed payment has its booking confirmed, and
+    no booking holds two payments' money (a receipt allocated with its own
+    completed payment is that payment's money, not a second one)."""
     payments, bookings = snapshot["payments"], snapshot["bookings"]
     completed = Counter(p["booking_id"] for p in payments if p["status"] == "completed")
+    completed_ids = {p["id"] for p in payments if p["status"] == "completed"}
+    paid = completed + Counter(
+        r["booking_id"]
+        for r in snapshot["receipts"]
+        if r["allocation"] == "allocated"
+        and r["booking_id"]
+        and r["payment_id"] not in completed_ids
+    )
     confirmed = {
         b["id"]
         for b in bookings
@@ -195,12 +227,12 @@ def _booking_problems(snapshot: dict) -> dict:
         if b["status"] == "confirmed" and b["payment_status"] == "paid"
     }
     return {
-        "confirmed without completed payment": sorted(confirmed - set(completed)),
+        "confirmed without completed payment or receipt": sorted(confirmed - set(paid)),
         "completed but booking not confirmed": sorted(set(completed) - fully),
         "completed twice": [
             pid for pid, n in Counter(snapshot["completions"]).items() if n > 1
         ],
-        "booking paid twice": [bid for bid, n in completed.items() if n > 1],
+        "booking paid twice": [bid for bid, n in paid.items() if n > 1],
     }
 
 
