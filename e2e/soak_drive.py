@@ -190,7 +190,8 @@ def _push(session: requests.Session, base: str, run: Run) -> dict | None:
 @dataclass(frozen=True, slots=True)
 class Plan:
     """How the run pays: which bookings by Paybill (index → variant), and
-    what to switch on the way (index → steps run before that booking)."""
+    what to switch on the way (index → steps run once every earlier
+    booking is booked and paid, before that one starts)."""
 
     simulator_url: str
     paybill: dict[int, str] = field(default_factory=dict)
@@ -209,15 +210,22 @@ def drive(
         Run(index=i, phone=phone_for(i), paybill_variant=plan.paybill.get(i, ""))
         for i in range(len(slots))
     ]
-
-    def one(index: int, slot: Slot) -> Run:
-        for step in plan.milestones.get(index, []):
-            step()
-        session = sessions[index % len(sessions)]
-        return book_and_pay(session, base, slot, runs[index], plan.simulator_url)
-
+    edges = sorted({0, len(slots), *plan.milestones})
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        futures = [pool.submit(one, i, slot) for i, slot in enumerate(slots)]
-        for future in futures:
-            future.result()
+        for start, end in zip(edges, edges[1:], strict=False):
+            for step in plan.milestones.get(start, []):
+                step()
+            futures = [
+                pool.submit(
+                    book_and_pay,
+                    sessions[i % len(sessions)],
+                    base,
+                    slots[i],
+                    runs[i],
+                    plan.simulator_url,
+                )
+                for i in range(start, end)
+            ]
+            for future in futures:
+                future.result()
     return runs

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import requests
 
+from e2e.soak import wait_until
 from e2e.stack import Stack
 
 EXACT = "exact"
@@ -109,23 +110,40 @@ def c2b_milestones(
     stack: Stack, *, count: int, double_share: float, version: str
 ) -> dict[int, list[Callable[[], None]]]:
     """What to switch when the driver reaches a booking: double
-    notifications on for the last ``double_share`` of the run, and under
-    ``alternate`` the other API version at each quarter."""
+    notifications on for the last ``double_share`` of the bookings, and
+    under ``alternate`` the other API version at each quarter. Each switch
+    waits until the simulator has decided every earlier push, so the
+    bookings before it are all on the old side (the simulator sends a
+    double notification when it decides a push)."""
     steps: dict[int, list[Callable[[], None]]] = {}
 
     def at(index: int, step: Callable[[], None]) -> None:
-        steps.setdefault(min(max(index, 0), max(count - 1, 0)), []).append(step)
+        steps.setdefault(index, []).append(step)
+
+    def decided() -> None:
+        wait_until(
+            lambda: not stack.simulator("GET", "ledger?payments=0")["processing"],
+            timeout=60,
+            what="pushes decided before a C2B switch",
+        )
 
     if double_share > 0:
+        start = round(count * (1 - double_share))
+        if start > 0:
+            at(start, decided)
         at(
-            round(count * (1 - double_share)),
+            start,
             lambda: stack.simulator(
                 "POST", "config", {"c2b_double_notification": True}
             ),
         )
     if version == "alternate":
         for quarter, turn in ((1, "v2"), (2, "v1"), (3, "v2")):
-            at(count * quarter // 4, lambda turn=turn: register_c2b_urls(stack, turn))
+            if count * quarter // 4 > 0:
+                at(
+                    count * quarter // 4,
+                    lambda turn=turn: register_c2b_urls(stack, turn),
+                )
     return steps
 
 

@@ -141,7 +141,7 @@ def report(stack: Stack, config: SoakConfig, counts: dict, problems: dict) -> No
     path = REPORT_DIR / f"soak-{vendor}-{config.bookings}.json"
     lines = [f"\n===== {title}"]
     lines += [f"{key}: {json.dumps(_short(value))}" for key, value in counts.items()]
-    broken = {k: v for k, v in problems.items() if v}
+    broken = {k: _short(v) for k, v in problems.items() if v}
     lines.append(f"invariants broken: {json.dumps(broken) if broken else 'none'}")
     lines.append(f"every receipt, payment and violation: {path}")
     sys.stdout.write("\n".join(lines) + "\n")
@@ -156,4 +156,6 @@ def _short(value: object) -> object:
         return {k: _short(v) for k, v in value.items()}
     if isinstance(value, list) and len(value) > PRINTED_ITEMS:
         return f"{len(value)} items"
+    if isinstance(value, list):
+        return [_short(v) for v in value]
     return value
