@@ -24,8 +24,18 @@ RECEIPT_NOT_ON_PAYMENT = "callback receipt not on its payment"
 # Where the simulator's paid money may be in the app (Books.where): on a
 # completed payment; in a stored callback no payment claims (push outcome
 # unknown); or nowhere, when that callback was lost too, and then the
-# payment must be in review (checked separately).
-PLACES_FOR_MONEY = ("completed payment", "unmatched callback", "no trace")
+# payment must be in review (checked separately). With C2B URLs on the
+# shortcode the push's own receipt may pay the booking first (a double
+# notification): its payment, still open, is closed "paid by Paybill"
+# (failed), and if its callback is lost nothing tells it otherwise; the
+# money is in the ledger, allocated to its booking (issue 13, point 7).
+CLOSED_BY_OWN_RECEIPT = "closed, its receipt paid the booking"
+PLACES_FOR_MONEY = (
+    "completed payment",
+    "unmatched callback",
+    "no trace",
+    CLOSED_BY_OWN_RECEIPT,
+)
 
 
 def open_payments(snapshot: dict) -> list[int]:
@@ -50,6 +60,7 @@ class Books:
             if entry["channel"] == "stk" and str(entry["result_code"]) == "0"
         }
         self.unmatched = _unmatched_success(snapshot["callbacks"])
+        self.receipts = {r["receipt_number"]: r for r in snapshot["receipts"]}
         self.completed = [p for p in self.payments if p["status"] == "completed"]
         unknown_ids = set(snapshot["unknown_outcome"])
         self.unknown = [p for p in self.payments if p["id"] in unknown_ids]
@@ -57,10 +68,24 @@ class Books:
     def where(self, checkout_id: str) -> str:
         """Where the app keeps the money of one paid push."""
         if checkout_id in self.known:
+            if self.closed_by_own_receipt(self.known[checkout_id], checkout_id):
+                return CLOSED_BY_OWN_RECEIPT
             return f"{self.known[checkout_id]['status']} payment"
         if checkout_id in self.unmatched:
             return "unmatched callback"
         return "no trace"  # outcome unknown to the app and callback lost
+
+    def closed_by_own_receipt(self, payment: dict | None, checkout_id: str) -> bool:
+        """``payment`` (of the paid push ``checkout_id``) was closed (failed)
+        because the push's own receipt, reported as a C2B confirmation,
+        paid its booking first."""
+        row = self.receipts.get(self.paid[checkout_id]["receipt"], {})
+        return (
+            payment is not None
+            and payment["status"] == "failed"
+            and row.get("allocation") == "allocated"
+            and row.get("booking_id") == payment["booking_id"]
+        )
 
     def money(self) -> dict[str, int]:
         """The simulator's STK money, split by where the app keeps its
@@ -78,12 +103,28 @@ class Books:
     def untraced(self) -> list[tuple]:
         """Paid pushes with no trace, each with the unknown-outcome payment
         of the same phone (phones are distinct per booking)."""
-        by_phone = {p["phone_number"]: p for p in self.unknown}
         return [
-            (checkout_id, entry["paid_amount"], by_phone.get(entry["phone"]))
+            (checkout_id, entry["paid_amount"], self.unknown_payment_of(checkout_id))
             for checkout_id, entry in self.paid.items()
             if self.where(checkout_id) == "no trace"
         ]
+
+    def unknown_payment_of(self, checkout_id: str) -> dict | None:
+        """The unknown-outcome payment of a paid push we never learned the
+        CheckoutRequestID of, by its phone."""
+        phone = self.paid[checkout_id]["phone"]
+        return next((p for p in self.unknown if p["phone_number"] == phone), None)
+
+    def unknown_closed_by_own_receipt(self) -> set[int]:
+        """Unknown-outcome payments closed because their push's receipt
+        paid the booking first (see ``closed_by_own_receipt``)."""
+        return {
+            payment["id"]
+            for checkout_id in self.paid
+            if checkout_id not in self.known
+            and (payment := self.unknown_payment_of(checkout_id))
+            and self.closed_by_own_receipt(payment, checkout_id)
+        }
 
 
 def tally(
@@ -101,6 +142,10 @@ def tally(
             1 for p in books.completed if not p["mpesa_receipt_number"]
         ),
         "unknown-outcome payments": dict(Counter(p["status"] for p in books.unknown)),
+        "payments closed as their receipt paid the booking (C2B first)": sum(
+            1 for cid in books.paid if books.where(cid) == CLOSED_BY_OWN_RECEIPT
+        )
+        + len(books.unknown_closed_by_own_receipt()),
         "callback events stored/matched": [
             len(snapshot["callbacks"]),
             sum(1 for e in snapshot["callbacks"] if e["payment_id"]),
@@ -155,6 +200,7 @@ def _unmatched_success(events: list[dict]) -> dict[str, int]:
 
 def _money_problems(books: Books) -> dict:
     money = books.money()
+    closed = books.unknown_closed_by_own_receipt()
     kept = sum(v for k, v in money.items() if k in PLACES_FOR_MONEY)
     return {
         "STK money by payment": (
@@ -163,7 +209,9 @@ def _money_problems(books: Books) -> dict:
         "paid but not completed": [
             (books.known[cid]["id"], books.known[cid]["status"], entry["faults"])
             for cid, entry in books.paid.items()
-            if cid in books.known and books.known[cid]["status"] != "completed"
+            if cid in books.known
+            and books.known[cid]["status"] != "completed"
+            and not books.closed_by_own_receipt(books.known[cid], cid)
         ],
         "completed but not paid": [
             p["id"]
@@ -178,11 +226,13 @@ def _money_problems(books: Books) -> dict:
             # or completed by adopting its callback (the fix docs/soak.md
             # proposes); "completed but not paid" checks that money
             and not (p["status"] == "completed" and p["checkout_request_id"])
+            and p["id"] not in closed
         ],
         "paid with no trace, payment not needs_review": [
             (cid, amount, payment and payment["status"])
             for cid, amount, payment in books.untraced()
-            if payment is None or payment["status"] != "needs_review"
+            if payment is None
+            or (payment["status"] != "needs_review" and payment["id"] not in closed)
         ],
     }
 

@@ -134,8 +134,16 @@ def _statuses(logged: list[dict]) -> dict:
     return dict(Counter(str(r["response_status"]) for r in logged))
 
 
-def report(stack: Stack, config: SoakConfig, counts: dict, problems: dict) -> None:
-    """Print the counts and any violation; keep them as JSON too."""
+def report(
+    stack: Stack,
+    config: SoakConfig,
+    counts: dict,
+    problems: dict,
+    evidence: dict | None = None,
+) -> None:
+    """Print the counts and any violation; keep them as JSON too, and the
+    rows they came from (``evidence``: the snapshot and the simulator's
+    view) beside them as ``...-rows.json``."""
     vendor = "postgresql" if stack.env["DATABASE_URL"].startswith("post") else "sqlite"
     title = f"soak: {config.bookings} bookings, seed {config.seed}, {vendor}"
     path = REPORT_DIR / f"soak-{vendor}-{config.bookings}.json"
@@ -147,6 +155,8 @@ def report(stack: Stack, config: SoakConfig, counts: dict, problems: dict) -> No
     sys.stdout.write("\n".join(lines) + "\n")
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"counts": counts, "problems": problems}, indent=1))
+    if evidence is not None:
+        path.with_name(f"{path.stem}-rows.json").write_text(json.dumps(evidence))
 
 
 def _short(value: object) -> object:

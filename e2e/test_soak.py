@@ -17,7 +17,9 @@ runs and the test checks the app's rows against the simulator's ledger:
 
 - Nothing open: no payment initiated or pending (database and staff API).
 - Payments: every push the simulator paid is a completed payment (or, its
-  outcome unknown to us, one in review); every completed payment was paid,
+  outcome unknown to us, one in review; or closed "paid by Paybill" when
+  its own receipt, reported as a C2B confirmation, paid its booking first
+  and its callback was lost); every completed payment was paid,
   for its amount, once (one ``completed`` event), with the simulator's
   receipt when it has one; no receipt on two payments; every success
   callback's receipt is on its payment.
@@ -150,12 +152,19 @@ def test_soak_under_faults_loses_nothing_and_settles_everything(soak_stack):
         time.sleep(CONFIG.query_claim_seconds + 1)  # a run skips payments queried since
         rounds.append(run_query_pending(soak_stack, len(rounds) + 1))
         snapshot = read_snapshot(soak_stack)
-    counts, problems = tally(runs, snapshot, _simulator_view(soak_stack), config=CONFIG)
+    simulator = _simulator_view(soak_stack)
+    counts, problems = tally(runs, snapshot, simulator, config=CONFIG)
     counts["query_pending"] = rounds
     counts["staff API open payments"] = _staff_open_count(base)
     clock.lap("checks")
     counts["phases (s)"] = clock.phases
-    report(soak_stack, CONFIG, counts, problems)
+    report(
+        soak_stack,
+        CONFIG,
+        counts,
+        problems,
+        evidence={"snapshot": snapshot, "simulator": simulator},
+    )
 
     # then
     assert problems["booking errors"] == []
