@@ -115,16 +115,22 @@ class Books:
         phone = self.paid[checkout_id]["phone"]
         return next((p for p in self.unknown if p["phone_number"] == phone), None)
 
-    def unknown_closed_by_own_receipt(self) -> set[int]:
-        """Unknown-outcome payments closed because their push's receipt
-        paid the booking first (see ``closed_by_own_receipt``)."""
-        return {
-            payment["id"]
-            for checkout_id in self.paid
-            if checkout_id not in self.known
-            and (payment := self.unknown_payment_of(checkout_id))
-            and self.closed_by_own_receipt(payment, checkout_id)
-        }
+    def closed_unknown(self) -> dict[str, int]:
+        """Paid pushes we never learned the CheckoutRequestID of (outcome
+        unknown, or the push's answer came after the payment was closed)
+        whose payment, by phone, was closed because the push's receipt
+        paid its booking first (see ``closed_by_own_receipt``):
+        CheckoutRequestID → payment id."""
+        closed = {}
+        for checkout_id, entry in self.paid.items():
+            if checkout_id in self.known:
+                continue
+            for payment in self.payments:
+                if payment["phone_number"] == entry["phone"] and (
+                    self.closed_by_own_receipt(payment, checkout_id)
+                ):
+                    closed[checkout_id] = payment["id"]
+        return closed
 
 
 def tally(
@@ -145,7 +151,7 @@ def tally(
         "payments closed as their receipt paid the booking (C2B first)": sum(
             1 for cid in books.paid if books.where(cid) == CLOSED_BY_OWN_RECEIPT
         )
-        + len(books.unknown_closed_by_own_receipt()),
+        + len(books.closed_unknown()),
         "callback events stored/matched": [
             len(snapshot["callbacks"]),
             sum(1 for e in snapshot["callbacks"] if e["payment_id"]),
@@ -200,7 +206,7 @@ def _unmatched_success(events: list[dict]) -> dict[str, int]:
 
 def _money_problems(books: Books) -> dict:
     money = books.money()
-    closed = books.unknown_closed_by_own_receipt()
+    closed = books.closed_unknown()
     kept = sum(v for k, v in money.items() if k in PLACES_FOR_MONEY)
     return {
         "STK money by payment": (
@@ -226,13 +232,13 @@ def _money_problems(books: Books) -> dict:
             # or completed by adopting its callback (the fix docs/soak.md
             # proposes); "completed but not paid" checks that money
             and not (p["status"] == "completed" and p["checkout_request_id"])
-            and p["id"] not in closed
+            and p["id"] not in closed.values()
         ],
         "paid with no trace, payment not needs_review": [
             (cid, amount, payment and payment["status"])
             for cid, amount, payment in books.untraced()
-            if payment is None
-            or (payment["status"] != "needs_review" and payment["id"] not in closed)
+            if cid not in closed
+            and (payment is None or payment["status"] != "needs_review")
         ],
     }
 

@@ -19,7 +19,8 @@ runs and the test checks the app's rows against the simulator's ledger:
 - Payments: every push the simulator paid is a completed payment (or, its
   outcome unknown to us, one in review; or closed "paid by Paybill" when
   its own receipt, reported as a C2B confirmation, paid its booking first
-  and its callback was lost); every completed payment was paid,
+  and nothing told the payment otherwise: its callback lost, or its push's
+  answer later than the confirmation); every completed payment was paid,
   for its amount, once (one ``completed`` event), with the simulator's
   receipt when it has one; no receipt on two payments; every success
   callback's receipt is on its payment.
