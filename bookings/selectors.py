@@ -17,6 +17,7 @@ from bookings.exceptions import (
     SlotTooFarAhead,
 )
 from bookings.models import Advocate, Booking, ConsultationType
+from bookings.references import booking_reference_normalise
 from core.time import NAIROBI
 
 
@@ -213,3 +214,12 @@ def booking_get_to_pay(*, booking_id: int, user: AbstractBaseUser) -> Booking:
     if booking.client_id != user.pk:
         raise BookingNotFound()
     return booking
+
+
+def booking_find_by_reference(*, typed: str) -> Booking | None:
+    """The booking whose ``reference`` ``typed`` spells (a Paybill account
+    number: any case, spaces or dashes), or None. One indexed read."""
+    reference = booking_reference_normalise(typed)
+    if reference is None:
+        return None
+    return Booking.objects.filter(reference=reference).first()

@@ -66,6 +66,34 @@ def local_urls(
     return {"MPESA_BASE_URL": base_url, "MPESA_CALLBACK_URL": callback_url}
 
 
+C2B_PATH = "/api/payment/c2b/"
+
+
+def local_c2b_urls(
+    confirmation_url: str, validation_url: str, c2b_secret: str, *, web_port: int
+) -> dict[str, str]:
+    """``MPESA_C2B_CONFIRMATION_URL`` and ``MPESA_C2B_VALIDATION_URL`` for
+    ``run_local``: unset ones are built on the web server's port (ending in
+    ``c2b_secret``), ones on this machine moved to that port, others kept."""
+    urls = {}
+    for name, kind, url in (
+        ("MPESA_C2B_CONFIRMATION_URL", "confirmation", confirmation_url),
+        ("MPESA_C2B_VALIDATION_URL", "validation", validation_url),
+    ):
+        parts = urlsplit(url)
+        if not url:
+            url = f"http://127.0.0.1:{web_port}{C2B_PATH}{kind}/{c2b_secret}"
+        elif parts.hostname in _LOOPBACK:
+            url = urlunsplit(parts._replace(netloc=f"127.0.0.1:{web_port}"))
+        urls[name] = url
+    return urls
+
+
+def is_local(url: str) -> bool:
+    """Whether ``url`` points at this machine."""
+    return urlsplit(url).hostname in _LOOPBACK
+
+
 def main() -> int:
     target = Path(__file__).resolve().parent.parent / ".env"
     if target.exists():

@@ -299,6 +299,12 @@ MPESA_READ_TIMEOUT = env.float("MPESA_READ_TIMEOUT", default=30.0)
 MPESA_ACCOUNT_REFERENCE = env.str("MPESA_ACCOUNT_REFERENCE", default="HakiYetu")
 # How long a customer has to answer the prompt before we treat it as over.
 MPESA_STK_LIFETIME_SECONDS = env.int("MPESA_STK_LIFETIME_SECONDS", default=180)
+# An STK success callback no payment has is matched to a push of unknown
+# outcome paid (TransactionDate) between 1 min before the push and the STK
+# lifetime plus this grace after it (payments/services/unmatched.py).
+MPESA_UNMATCHED_CALLBACK_WINDOW_SECONDS = env.int(
+    "MPESA_UNMATCHED_CALLBACK_WINDOW_SECONDS", default=120
+)
 # A pending payment is queried this long after Daraja accepted it; the
 # periodic sweep (every MPESA_RECONCILE_INTERVAL_SECONDS) takes payments
 # older than this, and the follow-up task runs this long after acceptance.

@@ -113,3 +113,12 @@ class CallbackUrlUnusable(PaymentError):
         "Payments are paused: the server is not set up to hear back from "
         "M-Pesa. Please try again later."
     )
+
+
+class ReceiptActionRefused(PaymentError):
+    """A staff action on a ledger receipt that its state does not allow
+    (allocate to a booking, mark for refund); nothing was written."""
+
+    status_code = 409
+    code = "receipt_action_refused"
+    default_message = "That cannot be done with this receipt."

@@ -17,6 +17,9 @@ import re
 _NATIONAL = r"(?P<national>[17][0-9]{8})"
 _PHONE = re.compile(rf"(?:\+?254|0)?{_NATIONAL}")
 _SEPARATORS = re.compile(r"[\s\-]+")
+# A masked number: visible leading digits, stars (spaces around them, as in
+# C2B v2's "2547 ***** 126"), visible trailing digits.
+_MASKED = re.compile(r"\+?(?P<head>[0-9]{2,11})\s*\*+\s*(?P<tail>[0-9]{2,9})")
 _FIELD = "phone_number"
 
 
@@ -69,3 +72,20 @@ def mask_phone(value: str | int | None) -> str:
     if len(text) < 8:
         return "*" * len(text)
     return f"{text[:4]}******{text[-3:]}"
+
+
+def masked_phone_digits(value: str) -> tuple[str, str] | None:
+    """The visible digits of a masked number, as (leading digits of the
+    MSISDN, trailing digits): ``2547****149`` and ``07******149`` give
+    ``("2547", "149")``. None unless at least the country code and the
+    first national digit lead and three digits trail (a hash, a bare
+    mask, anything else)."""
+    masked = _MASKED.fullmatch(value.strip())
+    if masked is None:
+        return None
+    head, tail = masked["head"], masked["tail"]
+    if head.startswith("0"):
+        head = "254" + head[1:]
+    if not head.startswith("254") or len(head) < 4 or len(tail) < 3:
+        return None
+    return head, tail

@@ -4,12 +4,12 @@ bookings (or that they started); a user with ``payments.view_payment``
 nothing here: it only lets a user into the admin."""
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from payments.daraja.callbacks import StkCallback, parse_stk_callback
 from payments.daraja.exceptions import CallbackParseError
 from payments.exceptions import PaymentNotFound
-from payments.models import Payment, PaymentEvent
+from payments.models import MpesaReceipt, Payment, PaymentEvent
 
 VIEW_ANY = "payments.view_payment"
 
@@ -90,3 +90,16 @@ def payment_receipt_held_elsewhere(*, receipt: str, payment_id: int | None) -> b
     """Whether a payment other than ``payment_id`` holds ``receipt``."""
     holders = Payment.objects.filter(mpesa_receipt_number=receipt)
     return holders.exclude(pk=payment_id).exists()
+
+
+def payments_receipt_pending() -> QuerySet[Payment]:
+    """Completed payments whose M-Pesa receipt we do not know yet ("receipt
+    pending"): an STK Query completed them, and queries never return the
+    receipt. A payment leaves this list once a later source supplies the
+    receipt, on the payment or as a ledger receipt allocated to it."""
+    ledger = MpesaReceipt.objects.filter(payment=OuterRef("pk"))
+    return Payment.objects.filter(
+        Q(mpesa_receipt_number__isnull=True) | Q(mpesa_receipt_number=""),
+        ~Exists(ledger),
+        status=Payment.Status.COMPLETED,
+    )

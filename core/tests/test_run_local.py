@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from core.management.commands.run_local import _processes
-from hakiyetu.localenv import local_urls
+from hakiyetu.localenv import local_c2b_urls, local_urls
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3t-callback-path-0123456789abcdef"
@@ -95,3 +95,32 @@ def test_make_run_passes_its_ports_to_run_local():
     # then
     (line,) = [ln for ln in dry.stdout.splitlines() if "run_local" in ln]
     assert line.endswith("run_local --port 8100 --simulator-port 8200")
+
+
+def test_run_local_gives_every_child_c2b_urls_on_the_web_port(settings):
+    # given: the .env has no C2B URLs
+    for name, value in LOCAL_ENV.items():
+        setattr(settings, name, value)
+    settings.MPESA_C2B_SECRET = SECRET
+    settings.MPESA_C2B_CONFIRMATION_URL = ""
+    settings.MPESA_C2B_VALIDATION_URL = "http://localhost:8000/api/payment/c2b/v/x"
+
+    # when
+    (web,) = [spec for spec in _processes(8100, 8200) if spec.name == "web"]
+
+    # then: what mpesa_register_c2b_urls registers with the simulator
+    assert web.env["MPESA_C2B_CONFIRMATION_URL"] == (
+        f"http://127.0.0.1:8100/api/payment/c2b/confirmation/{SECRET}"
+    )
+    assert web.env["MPESA_C2B_VALIDATION_URL"] == (
+        "http://127.0.0.1:8100/api/payment/c2b/v/x"
+    )
+
+
+def test_local_c2b_urls_leave_a_public_url_alone():
+    # given
+    public = f"https://abc.ngrok.example/api/payment/c2b/confirmation/{SECRET}"
+    # when
+    urls = local_c2b_urls(public, "", SECRET, web_port=8100)
+    # then
+    assert urls["MPESA_C2B_CONFIRMATION_URL"] == public

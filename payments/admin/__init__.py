@@ -1,15 +1,24 @@
 """Staff console for payments (Django admin).
 
 Registers ``Payment`` (read-only, with re-query / resolve / export
-actions and the reconciliation page) and ``PaymentEvent`` (read-only),
-and adds the payments inline to the bookings admin.
+actions and the reconciliation page), ``PaymentEvent`` (read-only), the
+receipts ledger (``MpesaReceipt``, read-only, and "Unallocated money" with
+its allocate / mark-for-refund actions), and adds the payments inline to
+the bookings admin.
 """
 
 from bookings.admin import BookingAdmin
 from payments.admin.events import PaymentEventAdmin, PaymentEventInline
 from payments.admin.payment import BookingPaymentInline, PaymentAdmin
+from payments.admin.receipts import MpesaReceiptAdmin, UnallocatedReceiptAdmin
 
 if BookingPaymentInline not in BookingAdmin.inlines:
     BookingAdmin.inlines = (*BookingAdmin.inlines, BookingPaymentInline)
 
-__all__ = ["PaymentAdmin", "PaymentEventAdmin", "PaymentEventInline"]
+__all__ = [
+    "MpesaReceiptAdmin",
+    "PaymentAdmin",
+    "PaymentEventAdmin",
+    "PaymentEventInline",
+    "UnallocatedReceiptAdmin",
+]

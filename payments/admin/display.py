@@ -13,11 +13,11 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 
 from core.logging_filters import redact_secrets
-from payments.models import Payment
+from payments.models import MpesaReceipt, Payment
 from payments.phone import mask_phone
 
 Status = Payment.Status
@@ -78,6 +78,23 @@ def full_phone(phone: str | None) -> str:
 
 def shows_full_phone(request: HttpRequest) -> bool:
     return request.user.has_perm(FULL_PHONE_PERMISSION)
+
+
+# A v1 C2B confirmation's MSISDN: the SHA-256 of the number, in hex.
+_SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def payer_phone(value: str | None, *, full: bool = False) -> str:
+    """A receipt's payer as Daraja gave it, fit for the screen: ``hashed``
+    for a v1 SHA-256, a masked number as it came, a full number masked
+    unless ``full`` (``payments.view_full_phone``)."""
+    if not value:
+        return "-"
+    if _SHA256_HEX.fullmatch(value):
+        return "hashed"
+    if "*" in value:
+        return value
+    return value if full else mask_phone(value)
 
 
 def fields_for(
@@ -150,4 +167,20 @@ def pretty_json(value: object) -> SafeString | str:
         '<pre style="max-height:24em;overflow:auto;white-space:pre-wrap;'
         'margin:0">{}</pre>',
         text,
+    )
+
+
+def allocation_badge(receipt: MpesaReceipt) -> SafeString:
+    """``Allocated``, or ``Unallocated`` over its reason (and the refund
+    mark), coloured."""
+    if receipt.allocation == MpesaReceipt.Allocation.ALLOCATED:
+        return mark_safe('<span class="receipt-allocated">Allocated</span>')  # noqa: S308
+    if receipt.allocation != MpesaReceipt.Allocation.UNALLOCATED:
+        return format_html("<span>{}</span>", receipt.get_allocation_display())
+    marked = " · marked for refund" if receipt.refund_marked_at else ""
+    return format_html(
+        '<span class="receipt-unallocated">Unallocated</span>'
+        '<div class="receipt-reason">{}{}</div>',
+        receipt.get_unallocated_reason_display() or "-",
+        marked,
     )

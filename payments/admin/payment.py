@@ -18,7 +18,12 @@ from core.money import format_kes
 from payments.admin import actions, display
 from payments.admin.events import PaymentEventInline
 from payments.admin.reconciliation import reconciliation_view
-from payments.admin.search import ResultCodeFilter, StuckFilter, payment_search_q
+from payments.admin.search import (
+    ReceiptPendingFilter,
+    ResultCodeFilter,
+    StuckFilter,
+    payment_search_q,
+)
 from payments.models import Payment
 
 PERMISSION = "payments.{}_payment"
@@ -51,6 +56,7 @@ class PaymentAdmin(display.ReadOnlyMixin, admin.ModelAdmin):
         "status",
         "review_code",
         StuckFilter,
+        ReceiptPendingFilter,
         ResultCodeFilter,
         ("created_at", admin.DateFieldListFilter),
     )

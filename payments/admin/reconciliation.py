@@ -16,6 +16,10 @@ from payments.models import Payment
 MAX_ROWS = 100
 # ?day= takes a Nairobi date from here to today.
 EARLIEST_DAY = date(2000, 1, 1)
+# Money in per channel per day: the last 14 days unless ?from=&to= say
+# otherwise, and at most this many days at once.
+MONEY_DAYS_DEFAULT = 14
+MONEY_DAYS_MAX = 92
 _DAY_FORMAT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -44,6 +48,7 @@ def reconciliation_view(request: HttpRequest, model_admin) -> TemplateResponse:
         "failure_reasons": reporting.payment_failure_reasons(
             since=week_start, until=day_end
         ),
+        **_money_in(request, today=today),
         "max_rows": MAX_ROWS,
         "lifetime_seconds": settings.MPESA_STK_LIFETIME_SECONDS,
     }
@@ -69,6 +74,56 @@ def _day_asked(request: HttpRequest, *, today: date) -> date:
         )
         return today
     return day
+
+
+def _money_in(request: HttpRequest, *, today: date) -> dict:
+    """The money-in table (``?from=``/``?to=``) and the ledger's totals."""
+    first, last = _money_range_asked(request, today=today)
+    rows = reporting.money_in_per_day(first_day=first, last_day=last)
+    columns = ("stk", "paybill", "till", "receipt_pending", "unallocated", "total")
+    return {
+        "money_from": first,
+        "money_to": last,
+        "money_rows": rows,
+        "money_totals": {c: sum(getattr(row, c) for row in rows) for c in columns},
+        "receipt_pending": reporting.receipt_pending_total(),
+        "unallocated": reporting.unallocated_total(),
+    }
+
+
+def _money_range_asked(request: HttpRequest, *, today: date) -> tuple[date, date]:
+    """``?from=``/``?to=`` (Nairobi dates), or the last 14 days (with a
+    message when they are unusable)."""
+    default = (today - timedelta(days=MONEY_DAYS_DEFAULT - 1), today)
+    texts = (request.GET.get("from", "").strip(), request.GET.get("to", "").strip())
+    if not any(texts):
+        return default
+    first = _date_or_none(texts[0]) if texts[0] else default[0]
+    last = _date_or_none(texts[1]) if texts[1] else today
+    usable = (
+        first is not None
+        and last is not None
+        and EARLIEST_DAY <= first <= last <= today
+        and (last - first).days < MONEY_DAYS_MAX
+    )
+    if not usable:
+        messages.error(
+            request,
+            "Enter the money-in range as YYYY-MM-DD, from no later than to, "
+            f"up to today and at most {MONEY_DAYS_MAX} days; showing the last "
+            f"{MONEY_DAYS_DEFAULT} days.",
+        )
+        return default
+    return first, last
+
+
+def _date_or_none(text: str) -> date | None:
+    if not _DAY_FORMAT.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _status_table(day_start, day_end, week_start) -> dict:

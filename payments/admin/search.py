@@ -18,6 +18,7 @@ from bookings.references import booking_reference_normalise
 from payments.models import Payment
 from payments.phone import InvalidPhoneNumber, normalise_phone
 from payments.reporting import payment_list_stuck
+from payments.selectors import payments_receipt_pending
 
 # Ids are bigints; longer digit strings are phone numbers or nothing.
 _MAX_ID_DIGITS = 18
@@ -94,6 +95,21 @@ class StuckFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == "yes":
             return queryset.filter(pk__in=payment_list_stuck().values("pk"))
+        return queryset
+
+
+class ReceiptPendingFilter(admin.SimpleListFilter):
+    """Completed payments whose M-Pesa receipt we do not know yet."""
+
+    title = "receipt"
+    parameter_name = "receipt"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return [("pending", "Pending (completed, receipt not known yet)")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "pending":
+            return queryset.filter(pk__in=payments_receipt_pending().values("pk"))
         return queryset
 
 

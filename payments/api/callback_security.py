@@ -1,4 +1,5 @@
-"""Checks on who may post an STK callback (Daraja callbacks are unsigned)."""
+"""Checks on who may post an STK callback or a C2B request (Daraja's
+requests are unsigned)."""
 
 import hmac
 import ipaddress
@@ -13,7 +14,15 @@ logger = logging.getLogger(__name__)
 
 def callback_secret_matches(candidate: str) -> bool:
     """Constant-time comparison with ``MPESA_CALLBACK_SECRET``."""
-    expected = settings.MPESA_CALLBACK_SECRET
+    return _secret_matches(candidate, settings.MPESA_CALLBACK_SECRET)
+
+
+def c2b_secret_matches(candidate: str) -> bool:
+    """Constant-time comparison with ``MPESA_C2B_SECRET`` (the C2B URLs')."""
+    return _secret_matches(candidate, settings.MPESA_C2B_SECRET)
+
+
+def _secret_matches(candidate: str, expected: str) -> bool:
     if not expected:
         return False
     return hmac.compare_digest(candidate.encode(), expected.encode())

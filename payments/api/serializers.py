@@ -28,7 +28,12 @@ class InputStkPushSerializer(serializers.Serializer):
         help_text="Optional; if sent it must equal the booking's amount.",
     )
     account_reference = serializers.CharField(
-        required=False, allow_blank=True, max_length=64
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="Accepted and ignored: the STK AccountReference is always the "
+        "booking's reference (HY + 6 characters), so that a Paybill "
+        "confirmation of the same payment names the booking.",
     )
     transaction_desc = serializers.CharField(
         required=False, allow_blank=True, max_length=200

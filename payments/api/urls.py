@@ -3,7 +3,7 @@ calls them as they are (no trailing slash)."""
 
 from django.urls import path, re_path
 
-from payments.api.views import CallbackViewSet, PaymentViewSet
+from payments.api.views import C2BViewSet, CallbackViewSet, PaymentViewSet
 
 app_name = "payments"
 
@@ -24,6 +24,16 @@ urlpatterns = [
         "api/payment/callback/<str:secret>",
         CallbackViewSet.as_view({"post": "create"}),
         name="callback",
+    ),
+    path(
+        "api/payment/c2b/validation/<str:secret>",
+        C2BViewSet.as_view({"post": "validation"}),
+        name="c2b-validation",
+    ),
+    path(
+        "api/payment/c2b/confirmation/<str:secret>",
+        C2BViewSet.as_view({"post": "confirmation"}),
+        name="c2b-confirmation",
     ),
     path("api/payments/", PaymentViewSet.as_view({"get": "list"}), name="list"),
     path(

@@ -1,4 +1,5 @@
-"""Payments API: STK push, status polling, payment lists, Daraja callbacks.
+"""Payments API: STK push, status polling, payment lists, Daraja callbacks
+and C2B (Paybill) requests.
 
 Views are thin: validate input, call one service or selector, serialize.
 """
@@ -15,6 +16,7 @@ from rest_framework.response import Response
 from core.api_errors import INVALID_PAGE, NOT_FOUND, error_response
 from core.errors import error_body
 from payments.api.callback_security import (
+    c2b_secret_matches,
     callback_ip_allowed,
     callback_secret_matches,
     callback_source_ip,
@@ -28,6 +30,7 @@ from payments.api.serializers import (
 )
 from payments.api.throttles import StkPushUserThrottle, stk_push_phone_throttle
 from payments.selectors import payment_get, payment_list
+from payments.services.c2b import c2b_confirmation_intake, c2b_validation_intake
 from payments.services.callbacks import payment_callback_intake
 from payments.services.initiation import payment_initiate
 from payments.services.status import payment_status_for_user
@@ -133,15 +136,7 @@ class CallbackViewSet(viewsets.ViewSet):
     )
     def create(self, request, secret: str):
         """Store the callback raw, apply it, and acknowledge it."""
-        if not callback_secret_matches(secret):
-            logger.warning(
-                "callback with a wrong secret from %s", request.META.get("REMOTE_ADDR")
-            )
-            raise NotFound()
-        source_ip = callback_source_ip(request)
-        if not callback_ip_allowed(source_ip):
-            logger.warning("callback from %s refused: not in the allowlist", source_ip)
-            raise PermissionDenied("This address may not post callbacks.")
+        source_ip = _admit(request, secret_ok=callback_secret_matches(secret))
         body = _read_limited_body(request)
         if body is None:
             return _too_large()
@@ -149,6 +144,77 @@ class CallbackViewSet(viewsets.ViewSet):
             raw_body=body, source_ip=source_ip, headers=request.headers
         )
         return Response(CALLBACK_ACK)
+
+
+C2B_RESPONSES = {
+    403: error_response("Source IP not in MPESA_CALLBACK_ALLOWED_IPS"),
+    404: NOT_FOUND,
+    413: error_response("Body over 64 KiB"),
+}
+
+
+class C2BViewSet(viewsets.ViewSet):
+    """Safaricom posts Paybill (C2B) requests here, to the URLs registered
+    by ``manage.py mpesa_register_c2b_urls``; the last path segment is
+    ``MPESA_C2B_SECRET``. Same allowlist, proxy rules and size limit as
+    the STK callback."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = ()
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT, **C2B_RESPONSES},
+        description='Answers {"ResultCode": "0", "ResultDesc": "Accepted"}, or '
+        "rejects with C2B00012 (unknown account number, or a booking not "
+        "awaiting payment), C2B00013 (not the amount owed) or C2B00016 (not "
+        "a C2B request; stored anyway). MPESA_C2B_VALIDATE=0 accepts all.",
+    )
+    def validation(self, request, secret: str):
+        """Store a validation request raw and answer it."""
+        source_ip = _admit(request, secret_ok=c2b_secret_matches(secret))
+        body = _read_limited_body(request)
+        if body is None:
+            return _too_large()
+        answer = c2b_validation_intake(
+            raw_body=body, source_ip=source_ip, headers=request.headers
+        )
+        return Response(answer)
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={
+            200: OutputCallbackAckSerializer,
+            400: error_response("Not a C2B confirmation (stored anyway)"),
+            **C2B_RESPONSES,
+        },
+    )
+    def confirmation(self, request, secret: str):
+        """Store a confirmation raw, record its money, and acknowledge it."""
+        source_ip = _admit(request, secret_ok=c2b_secret_matches(secret))
+        body = _read_limited_body(request)
+        if body is None:
+            return _too_large()
+        c2b_confirmation_intake(
+            raw_body=body, source_ip=source_ip, headers=request.headers
+        )
+        return Response(CALLBACK_ACK)
+
+
+def _admit(request, *, secret_ok: bool) -> str | None:
+    """The caller's IP once the path's secret and the allowlist admit it;
+    raises ``NotFound`` (wrong secret) or ``PermissionDenied``."""
+    if not secret_ok:
+        logger.warning(
+            "callback with a wrong secret from %s", request.META.get("REMOTE_ADDR")
+        )
+        raise NotFound()
+    source_ip = callback_source_ip(request)
+    if not callback_ip_allowed(source_ip):
+        logger.warning("callback from %s refused: not in the allowlist", source_ip)
+        raise PermissionDenied("This address may not post callbacks.")
+    return source_ip
 
 
 def _read_limited_body(request) -> bytes | None:

@@ -20,10 +20,16 @@ from payments.daraja.exceptions import (
     InvalidAccessToken,
 )
 from payments.daraja.transport import NOT_IDEMPOTENT, HttpAnswer
-from payments.daraja.types import StkPushResult, StkQueryResult
+from payments.daraja.types import C2BRegisterResult, StkPushResult, StkQueryResult
 
 # 404.001.03 on M-Pesa Express, 400.003.01 on other APIs (daraja.md 1, 8.2).
 INVALID_TOKEN_CODES = frozenset({"404.001.03", "400.003.01"})
+# Register URL refusals that look like other codes (daraja.md section 10):
+# "URLs are already registered" shares its code with a throttle, and "no
+# apiproduct match" (the other API version) comes as a 401.
+C2B_ALREADY_REGISTERED = "500.003.1001"
+C2B_WRONG_API_VERSION = "401.003.01"
+C2B_REGISTER_REFUSALS = frozenset({C2B_ALREADY_REGISTERED, C2B_WRONG_API_VERSION})
 # Spike arrest, quota and internal error: nothing was processed, back off.
 THROTTLE_CODES = frozenset({"500.003.02", "500.003.03", "500.003.1001"})
 # Gateway answers that say "not now" without processing the request.
@@ -227,5 +233,46 @@ def query_result(answer: HttpAnswer) -> StkQueryResult:
         is_processing=result_code is None,
         merchant_request_id=code_text(body.get("MerchantRequestID")),
         checkout_request_id=code_text(body.get("CheckoutRequestID")),
+        raw=body,
+    )
+
+
+def raise_for_register_answer(answer: HttpAnswer) -> None:
+    """Raise what a register-URL error answer stands for; return on success.
+
+    Raises:
+        DarajaRejected: ``500.003.1001`` (already registered) or
+            ``401.003.01`` (wrong API version), read as refusals rather
+            than a throttle or a bad token; otherwise as ``raise_for_answer``.
+    """
+    code = error_code(answer)
+    if code is not None and code[0] in C2B_REGISTER_REFUSALS:
+        raw = answer.body if isinstance(answer.body, dict) else None
+        raise DarajaRejected(code[0], code[1], http_status=answer.status_code, raw=raw)
+    raise_for_answer("c2b_register", answer)
+
+
+def register_result(answer: HttpAnswer) -> C2BRegisterResult:
+    """Return the acknowledgement of a C2B URL registration.
+
+    Raises:
+        DarajaRejected: no ``ResponseCode`` "0" (or not a JSON object).
+    """
+    body = answer.body if isinstance(answer.body, dict) else {}
+    response_code = code_text(body.get("ResponseCode")) or ""
+    if response_code != "0":
+        raise DarajaRejected(
+            response_code or "unknown",
+            _text(body.get("ResponseDescription")),
+            http_status=answer.status_code,
+            raw=body or None,
+        )
+    return C2BRegisterResult(
+        # Daraja's own spelling (sic) in the register answer.
+        originator_conversation_id=_text(
+            body.get("OriginatorCoversationID") or body.get("OriginatorConversationID")
+        ),
+        response_code=response_code,
+        response_description=_text(body.get("ResponseDescription")),
         raw=body,
     )

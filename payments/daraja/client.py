@@ -1,4 +1,4 @@
-"""The Daraja client: OAuth, STK Push and STK Push Query.
+"""The Daraja client: OAuth, STK Push, STK Push Query, C2B register URL.
 
 Usage::
 
@@ -26,7 +26,11 @@ from django.core.cache import cache as default_cache
 from django.core.cache.backends.base import BaseCache
 
 from payments.daraja import answers, validation
-from payments.daraja.exceptions import DarajaError, DarajaUnavailable
+from payments.daraja.exceptions import (
+    DarajaError,
+    DarajaUnavailable,
+    DarajaValidationError,
+)
 from payments.daraja.tokens import TokenStore
 from payments.daraja.transport import (
     ExchangeHook,
@@ -36,6 +40,7 @@ from payments.daraja.transport import (
 )
 from payments.daraja.transport import send as http_send
 from payments.daraja.types import (
+    C2BRegisterResult,
     DarajaConfig,
     StkPushResult,
     StkQueryResult,
@@ -50,6 +55,10 @@ T = TypeVar("T")
 OAUTH_PATH = "/oauth/v1/generate?grant_type=client_credentials"
 STK_PUSH_PATH = "/mpesa/stkpush/v1/processrequest"
 STK_QUERY_PATH = "/mpesa/stkpushquery/v1/query"
+C2B_REGISTER_PATHS = {
+    "v1": "/mpesa/c2b/v1/registerurl",
+    "v2": "/mpesa/c2b/v2/registerurl",
+}
 
 
 class DarajaClient:
@@ -169,6 +178,45 @@ class DarajaClient:
             result.result_code,
             result.is_processing,
             extra={"checkout_request_id": checkout_request_id},
+        )
+        return result
+
+    def c2b_register_urls(
+        self,
+        *,
+        short_code: str,
+        response_type: str,
+        confirmation_url: str,
+        validation_url: str,
+        api_version: str = "v1",
+        on_exchange: ExchangeHook | None = None,
+    ) -> C2BRegisterResult:
+        """Register the C2B confirmation and validation URLs on a shortcode.
+
+        ``api_version`` picks ``/mpesa/c2b/v1/registerurl`` (payloads carry
+        a hashed MSISDN) or ``/v2/`` (masked); it must match the product on
+        the Daraja app. Not retried: production registration is one-time.
+
+        Raises:
+            DarajaValidationError: an input was refused; nothing was sent.
+            DarajaRejected: Daraja refused (``500.003.1001`` already
+                registered, ``401.003.01`` wrong API version, others).
+            DarajaAuthError, DarajaUnavailable.
+        """
+        path = C2B_REGISTER_PATHS.get(api_version)
+        if path is None:
+            raise DarajaValidationError("api_version", "Give v1 or v2.")
+        body = validation.c2b_register_body(
+            short_code=short_code,
+            response_type=response_type,
+            confirmation_url=confirmation_url,
+            validation_url=validation_url,
+        )
+        answer = self._call_api("c2b_register", path, body, on_exchange)
+        answers.raise_for_register_answer(answer)
+        result = answers.register_result(answer)
+        logger.info(
+            "C2B URLs registered on %s (%s, %s)", short_code, api_version, response_type
         )
         return result
 

@@ -128,6 +128,16 @@ class StkQueryResult:
 
 
 @dataclass(frozen=True, slots=True)
+class C2BRegisterResult:
+    """Daraja registered the C2B URLs on a shortcode (``ResponseCode`` 0)."""
+
+    originator_conversation_id: str
+    response_code: str
+    response_description: str
+    raw: dict
+
+
+@dataclass(frozen=True, slots=True)
 class DarajaExchange:
     """One HTTP request and its response, with every secret removed.
 
@@ -135,7 +145,7 @@ class DarajaExchange:
     no headers are kept (they carry Basic auth and the bearer token).
     """
 
-    operation: str  # "oauth" | "stk_push" | "stk_query"
+    operation: str  # "oauth" | "stk_push" | "stk_query" | "c2b_register"
     method: str
     url: str
     request_body: dict | None

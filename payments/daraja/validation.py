@@ -243,3 +243,41 @@ def _msisdn(phone_number: str | int) -> str:
 
 def _numeric(value: str) -> int | str:
     return int(value) if value.isdigit() else value
+
+
+C2B_RESPONSE_TYPES = ("Completed", "Cancelled")
+C2B_API_VERSIONS = ("v1", "v2")
+
+
+def c2b_register_body(
+    *,
+    short_code: str,
+    response_type: str,
+    confirmation_url: str,
+    validation_url: str,
+) -> dict:
+    """Return the ``registerurl`` body (v1 and v2 take the same).
+
+    Raises:
+        DarajaValidationError: a shortcode that is not digits, a
+            ``ResponseType`` other than Completed/Cancelled (sentence case),
+            or an empty URL.
+    """
+    if not str(short_code).isdigit():
+        raise DarajaValidationError("short_code", "Give the shortcode's digits.")
+    if response_type not in C2B_RESPONSE_TYPES:
+        raise DarajaValidationError(
+            "response_type", "ResponseType is Completed or Cancelled."
+        )
+    for field, url in (
+        ("confirmation_url", confirmation_url),
+        ("validation_url", validation_url),
+    ):
+        if not url:
+            raise DarajaValidationError(field, "Give the URL.")
+    return {
+        "ShortCode": _numeric(str(short_code)),
+        "ResponseType": response_type,
+        "ConfirmationURL": confirmation_url,
+        "ValidationURL": validation_url,
+    }

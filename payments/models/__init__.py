@@ -7,7 +7,11 @@ from payments.models.payment import (
     PaymentEvent,
     PaymentStatus,
 )
-from payments.models.receipts import MpesaReceipt, MpesaReceiptSighting
+from payments.models.receipts import (
+    MpesaReceipt,
+    MpesaReceiptSighting,
+    UnallocatedReceipt,
+)
 
 __all__ = (
     "PAYMENT_OPEN_STATUSES",
@@ -17,4 +21,5 @@ __all__ = (
     "Payment",
     "PaymentEvent",
     "PaymentStatus",
+    "UnallocatedReceipt",
 )

@@ -86,6 +86,8 @@ class MpesaReceipt(TimeStampedModel):
     )
 
     class Meta:
+        verbose_name = "M-Pesa receipt"
+        verbose_name_plural = "M-Pesa receipts"
         ordering = ("-created_at", "-id")
         indexes = [
             # The "Unallocated money" view and the daily totals.
@@ -138,3 +140,13 @@ class MpesaReceiptSighting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_source_display()} of {self.receipt_id}"
+
+
+class UnallocatedReceipt(MpesaReceipt):
+    """The admin's "Unallocated money" entry: the same rows, no table of its
+    own (``payments.admin.receipts`` lists only unallocated ones)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "unallocated money"
+        verbose_name_plural = "unallocated money"

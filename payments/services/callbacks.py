@@ -30,12 +30,17 @@ from payments.daraja.exceptions import CallbackParseError
 from payments.exceptions import PaymentError
 from payments.models import PaymentEvent
 from payments.services import spool
+from payments.services.c2b import C2BMalformed, c2b_store_and_apply_confirmation
 from payments.services.events import event_record, event_record_callback
 from payments.services.reports import success_report_from_callback
 from payments.services.scheduling import schedule_callback_verification
 from payments.services.settlement import (
     payment_record_failure,
     payment_record_success,
+)
+from payments.services.unmatched import (
+    UnknownCallbackOutcome,
+    payment_match_unknown_callback,
 )
 
 logger = logging.getLogger(__name__)
@@ -60,6 +65,7 @@ class CallbackDisposition(enum.StrEnum):
     """What became of one callback."""
 
     APPLIED = "applied"  # its payment was settled (or already was)
+    MATCHED = "matched"  # no payment had its id; matched by phone, amount, time
     UNKNOWN = "unknown"  # no payment has its CheckoutRequestID (kept)
     DEFERRED = "deferred"  # waiting for an STK query to verify it
     FAILED_TO_APPLY = "failed_to_apply"  # stored; the sweep will settle it
@@ -112,7 +118,9 @@ def payment_store_and_apply_callback(
 ) -> CallbackOutcome:
     """Parse, store raw (committed on its own), then apply one callback.
 
-    Matching is by CheckoutRequestID only; a callback for an unknown id is
+    Matching is by CheckoutRequestID; a success for an unknown id goes to
+    ``payments.services.unmatched`` (matched by phone, amount and time to a
+    push of unknown outcome, or unallocated money); a failure for one is
     kept with no payment. Raises ``CallbackMalformed`` after storing a
     body that is not an STK callback, and the database's errors.
     """
@@ -150,6 +158,8 @@ def _parse(raw_body: bytes) -> _Parsed:
 def _apply(event: PaymentEvent, callback: StkCallback) -> CallbackOutcome:
     try:
         payment_id = payment_apply_stk_callback(callback=callback, event_id=event.pk)
+        if payment_id is None and callback.is_success:
+            return _apply_unknown(event, callback)
     except Exception:  # stored already: note the failure, let reconciliation settle
         logger.exception("applying callback event %s failed", event.pk)
         event_record(
@@ -167,6 +177,24 @@ def _apply(event: PaymentEvent, callback: StkCallback) -> CallbackOutcome:
         )
         return CallbackOutcome(event.pk, None, CallbackDisposition.UNKNOWN)
     return CallbackOutcome(event.pk, payment_id, CallbackDisposition.APPLIED)
+
+
+def _apply_unknown(event: PaymentEvent, callback: StkCallback) -> CallbackOutcome:
+    """A success no payment has by its CheckoutRequestID: its money goes to
+    the ledger, matched to a payment of unknown outcome when one fits."""
+    result = payment_match_unknown_callback(callback=callback, event_id=event.pk)
+    if result.outcome == UnknownCallbackOutcome.MATCHED:
+        return CallbackOutcome(event.pk, result.payment_id, CallbackDisposition.MATCHED)
+    if result.outcome == UnknownCallbackOutcome.APPLIED:
+        return CallbackOutcome(event.pk, result.payment_id, CallbackDisposition.APPLIED)
+    if result.outcome == UnknownCallbackOutcome.KEPT:  # unallocated: logged there
+        logger.warning(
+            "STK success callback for unknown CheckoutRequestID %s kept as "
+            "event %s (no usable receipt or amount)",
+            callback.checkout_request_id,
+            event.pk,
+        )
+    return CallbackOutcome(event.pk, None, CallbackDisposition.UNKNOWN)
 
 
 def payment_apply_stk_callback(
@@ -229,8 +257,15 @@ def payment_replay_spooled_callbacks(*, limit: int = 500) -> spool.SpoolReplay:
     for claimed in spool.spool_claim(limit=limit):
         try:
             record = claimed.read()
-            with contextlib.suppress(CallbackMalformed):
-                payment_store_and_apply_callback(**record)
+            endpoint = record.pop("endpoint")
+            if endpoint == spool.C2B_CONFIRMATION:
+                with contextlib.suppress(C2BMalformed):
+                    c2b_store_and_apply_confirmation(**record)
+            elif endpoint == spool.STK_CALLBACK:
+                with contextlib.suppress(CallbackMalformed):
+                    payment_store_and_apply_callback(**record)
+            else:
+                raise ValueError(f"spooled for an unknown endpoint {endpoint!r}")
         except CONNECTION_LOST:
             claimed.release()
             logger.warning("database still unavailable; %s stays spooled", claimed)

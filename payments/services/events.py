@@ -106,6 +106,34 @@ def event_record_callback(
     )
 
 
+def event_record_c2b_request(
+    *,
+    kind: str,
+    raw_body: bytes,
+    source_ip: str | None,
+    headers: Mapping[str, str],
+    reason: str = "",
+    error: str = "",
+) -> PaymentEvent:
+    """Store a C2B validation or confirmation request as received, with no
+    payment (a Paybill payment has none), before anything else is done.
+    Whatever the body holds, the row is one the database takes, as for
+    ``event_record_callback``."""
+    text, raw_note = _storable_raw(raw_body)
+    return event_record(
+        kind=kind,
+        operation=str(kind),
+        raw_body=text,
+        request_body=_parse_json_or_none(raw_body),
+        source_ip=_ip_or_none(source_ip),
+        headers={
+            k: _storable_text(str(headers[k])) for k in CALLBACK_HEADERS if k in headers
+        },
+        reason=_storable_text(reason),
+        error=_storable_text("; ".join(part for part in (error, raw_note) if part)),
+    )
+
+
 def _storable_raw(raw_body: bytes) -> tuple[str, str]:
     """The body as text the database takes, and a note if not verbatim."""
     try:

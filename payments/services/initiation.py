@@ -97,7 +97,11 @@ def payment_initiate(
             f"you sent {format_kes(amount)}.",
             expected_amount=booking.amount,
         )
-    reference = _reference(account_reference, booking_reference=booking.reference)
+    # Always the booking's reference: a Paybill confirmation of this STK
+    # payment (a double notification) then names the booking in its
+    # BillRefNumber. The client's account_reference (the seed guide's SPA
+    # sends "HakiYetu") is accepted and ignored.
+    reference = _reference(booking.reference)
     if phone_throttle is not None:
         phone_throttle(phone)
     payment = _create_payment(
@@ -144,12 +148,11 @@ def _check_idempotency_key(key: str | None) -> None:
         )
 
 
-def _reference(value: str | None, *, booking_reference: str) -> str:
-    """The STK AccountReference: the client's, as the seed guide's SPA sends
-    one ("HakiYetu"), else the booking's reference (what a Paybill payer
-    types as the account number)."""
+def _reference(booking_reference: str) -> str:
+    """The STK AccountReference: the booking's reference (what a Paybill
+    payer types as the account number), checked like any reference."""
     try:
-        return validate_account_reference(value or booking_reference)
+        return validate_account_reference(booking_reference)
     except DarajaValidationError as exc:
         raise InvalidPaymentInput(exc.message, field="account_reference") from exc
 

@@ -7,14 +7,19 @@ and nothing else, so its money is counted once. Called inside the
 transaction of the payment change that learned the receipt.
 """
 
+import enum
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment
 from payments.services.reports import SuccessReport, receipt_is_valid
 
+logger = logging.getLogger(__name__)
 Allocation = MpesaReceipt.Allocation
 ReviewCode = Payment.ReviewCode
 
@@ -62,16 +67,76 @@ def receipt_record(
                     payment_id=payment_id,
                     booking_id=booking_id,
                 )
+                MpesaReceiptSighting.objects.create(
+                    receipt=receipt, source=facts.source, event_id=facts.event_id
+                )
+                return receipt
         except IntegrityError:
             # Known already (on PostgreSQL, after a concurrent first
             # sighting commits): this report is one more sighting.
             receipt = _locked(facts.receipt_number)
             if receipt is None:
                 raise
-        MpesaReceiptSighting.objects.create(
-            receipt=receipt, source=facts.source, event_id=facts.event_id
-        )
+            if facts.channel == MpesaReceipt.Channel.STK:
+                _claim_unknown(
+                    receipt,
+                    allocation=allocation,
+                    unallocated_reason=unallocated_reason,
+                    payment_id=payment_id,
+                    booking_id=booking_id,
+                )
+        _add_sighting(receipt, source=facts.source, event_id=facts.event_id)
     return receipt
+
+
+def _claim_unknown(
+    receipt: MpesaReceipt,
+    *,
+    allocation: str,
+    unallocated_reason: str,
+    payment_id: int | None,
+    booking_id: int | None,
+) -> None:
+    """A payment's report of money no payment had claimed (``unknown_payment``:
+    its callback came before the payment knew its CheckoutRequestID, or
+    before its push's outcome was known): the locked row takes that
+    report's allocation, allocated to the payment or unallocated with the
+    payment's reason. Only an STK report claims (a C2B confirmation of the
+    same money leaves it to staff). Any other receipt keeps its allocation."""
+    unknown = (
+        receipt.allocation == Allocation.UNALLOCATED
+        and receipt.unallocated_reason == MpesaReceipt.UnallocatedReason.UNKNOWN_PAYMENT
+    )
+    allocated = allocation == Allocation.ALLOCATED and payment_id is not None
+    specific = allocation == Allocation.UNALLOCATED and unallocated_reason not in (
+        "",
+        MpesaReceipt.UnallocatedReason.UNKNOWN_PAYMENT,
+    )
+    if not unknown or not (allocated or specific):
+        return
+    receipt.allocation = allocation
+    receipt.unallocated_reason = "" if allocated else unallocated_reason
+    receipt.payment_id = payment_id if allocated else None
+    receipt.booking_id = booking_id if allocated else None
+    receipt.save(
+        update_fields=[
+            "allocation",
+            "unallocated_reason",
+            "payment",
+            "booking",
+            "updated_at",
+        ]
+    )
+
+
+def _add_sighting(receipt: MpesaReceipt, *, source: str, event_id: int | None) -> None:
+    """One sighting per report: the same stored event applied again (an
+    early callback, an adopted one) adds none."""
+    if event_id is not None and receipt.sightings.filter(event_id=event_id).exists():
+        return
+    MpesaReceiptSighting.objects.create(
+        receipt=receipt, source=source, event_id=event_id
+    )
 
 
 def _locked(receipt_number: str) -> MpesaReceipt | None:
@@ -91,10 +156,79 @@ def receipt_sighting(
         receipt = _locked(receipt_number)
         if receipt is None:
             return False
-        MpesaReceiptSighting.objects.create(
-            receipt=receipt, source=source, event_id=event_id
-        )
+        _add_sighting(receipt, source=source, event_id=event_id)
     return True
+
+
+def receipt_find(receipt_number: str) -> MpesaReceipt | None:
+    """The ledger's row for ``receipt_number``, locked (inside ``atomic()``)."""
+    return _locked(receipt_number)
+
+
+class LedgerClaim(enum.StrEnum):
+    """What the ledger says of a receipt an STK success reports."""
+
+    # Another channel (a C2B confirmation) recorded it first, allocated to
+    # this payment's booking, which it paid: this payment's own money.
+    PAID_BOOKING = "paid_booking"
+    # Recorded first as unallocated money of the payment's amount, by no
+    # payment (e.g. a confirmation whose BillRefNumber named no booking):
+    # this payment's own money, for it to allocate.
+    UNCLAIMED = "unclaimed"
+    # Someone else's (another booking, another payment, another amount, or
+    # refunded): the report repeats a receipt that is not this payment's.
+    FOREIGN = "foreign"
+
+
+def receipt_claim_for_payment(*, receipt_id: int, payment: Payment) -> LedgerClaim:
+    """Whose money the ledger row ``receipt_id`` is for ``payment`` (an STK
+    success reporting that receipt). A plain read: the row is locked when
+    taken (``receipt_take_for_payment``), after the booking, in the order
+    the staff's allocation locks them."""
+    receipt = MpesaReceipt.objects.get(pk=receipt_id)
+    if receipt.payment_id not in (None, payment.pk) or receipt.amount != payment.amount:
+        return LedgerClaim.FOREIGN
+    if receipt.allocation == Allocation.ALLOCATED:
+        if receipt.booking_id == payment.booking_id:
+            return LedgerClaim.PAID_BOOKING
+        return LedgerClaim.FOREIGN
+    if receipt.allocation == Allocation.UNALLOCATED and receipt.booking_id is None:
+        return LedgerClaim.UNCLAIMED
+    return LedgerClaim.FOREIGN
+
+
+def receipt_take_for_payment(
+    *, receipt_id: int, payment: Payment, source: str, event_id: int | None
+) -> bool:
+    """``payment`` takes a receipt another channel recorded first (see
+    ``receipt_claim_for_payment``): allocated to it and its booking, plus
+    one sighting. Call inside the payment's transaction, after the claim.
+    False (a sighting only, and a warning) when the row changed since the
+    claim was read (staff allocated it meanwhile)."""
+    still_claimable = Q(allocation=Allocation.UNALLOCATED, booking__isnull=True) | Q(
+        allocation=Allocation.ALLOCATED, booking_id=payment.booking_id
+    )
+    taken = (
+        MpesaReceipt.objects.filter(pk=receipt_id, payment__isnull=True)
+        .filter(still_claimable)
+        .update(
+            payment_id=payment.pk,
+            booking_id=payment.booking_id,
+            allocation=Allocation.ALLOCATED,
+            unallocated_reason="",
+            updated_at=timezone.now(),
+        )
+    )
+    receipt = MpesaReceipt.objects.select_for_update().get(pk=receipt_id)
+    _add_sighting(receipt, source=source, event_id=event_id)
+    if not taken:
+        logger.warning(
+            "receipt %s changed before payment %s could take it",
+            receipt.receipt_number,
+            payment.pk,
+            extra={"payment_id": payment.pk, "booking_id": payment.booking_id},
+        )
+    return bool(taken)
 
 
 # Why money a payment could not take stays unallocated in the ledger.
@@ -156,3 +290,194 @@ def _whole_storable(amount: object) -> bool:
     """Whole shillings that ``MpesaReceipt.amount`` holds (a forged 1e300
     or a fraction stays in the raw event only)."""
     return amount is not None and amount == int(amount) and 0 <= amount < 2**31
+
+
+# Staff
+#
+# Imported here rather than at the top so that this part merges apart from
+# the recording functions above (another change edits those).
+import logging  # noqa: E402
+
+from bookings.exceptions import BookingNotPayable  # noqa: E402
+from bookings.models import Booking  # noqa: E402
+from bookings.references import booking_reference_normalise  # noqa: E402
+from bookings.services import (  # noqa: E402
+    BookingPaymentOutcome,
+    booking_assert_payable,
+    booking_mark_paid,
+)
+from core.money import format_kes  # noqa: E402
+from payments.exceptions import ReceiptActionRefused  # noqa: E402
+from payments.models import PaymentEvent  # noqa: E402
+
+logger = logging.getLogger(__name__)
+
+
+def receipt_allocate_to_booking(
+    *, receipt_id: int, booking_reference: str, actor, note: str
+) -> MpesaReceipt:
+    """Allocate unallocated money to the booking staff name by reference.
+
+    Only a booking awaiting payment that owes exactly the receipt's amount
+    (what an STK push would ask: ``booking.amount``), with no STK prompt
+    open. Inside one transaction, on locked rows (booking, then receipt,
+    the order settlement locks them in): the booking is confirmed and paid
+    through ``booking_mark_paid``, the receipt becomes allocated with it,
+    and one staff sighting links to a ``staff_action`` event naming the
+    actor and note (the audit). Raises ``ReceiptActionRefused`` (nothing
+    written) for anything else.
+    """
+    note = _required_note(note)
+    reference = booking_reference_normalise(booking_reference)
+    if reference is None:
+        raise ReceiptActionRefused(
+            f"{booking_reference.strip()!r} is not a booking reference "
+            "(HY and 6 characters, e.g. HYABC234)."
+        )
+    with transaction.atomic():
+        booking = _booking_locked(reference)
+        receipt = _receipt_locked_for_staff(receipt_id)
+        _refuse_unless_allocatable(receipt)
+        _refuse_unless_owed(booking, receipt)
+        if booking_mark_paid(booking_id=booking.pk) != BookingPaymentOutcome.CONFIRMED:
+            raise ReceiptActionRefused(
+                f"Booking {reference} could not be confirmed; nothing changed."
+            )
+        receipt.allocation = Allocation.ALLOCATED
+        receipt.unallocated_reason = ""
+        receipt.booking = booking
+        receipt.save(
+            update_fields=["allocation", "unallocated_reason", "booking", "updated_at"]
+        )
+        event = _staff_event(
+            operation=STAFF_ALLOCATE,
+            actor=actor,
+            reason=(
+                f"Receipt {receipt.receipt_number} ({format_kes(receipt.amount)}) "
+                f"allocated to booking {reference} by staff: {note}"
+            ),
+        )
+        MpesaReceiptSighting.objects.create(
+            receipt=receipt, source=MpesaReceiptSighting.Source.STAFF, event=event
+        )
+    logger.info(
+        "Receipt %s allocated to booking %s by staff",
+        receipt.receipt_number,
+        booking.pk,
+        extra={"booking_id": booking.pk},
+    )
+    return receipt
+
+
+def receipt_mark_for_refund(*, receipt_id: int, actor, note: str) -> MpesaReceipt:
+    """Mark unallocated money for refund (the refunds flow picks it up).
+
+    Sets ``refund_marked_at``/``refund_marked_by`` on the locked receipt and
+    records a ``staff_action`` event with the actor and note; the
+    allocation is unchanged and no sighting is added (nobody reported the
+    money again). Raises ``ReceiptActionRefused`` (nothing written) for an
+    allocated or refunded receipt, or one already marked.
+    """
+    note = _required_note(note)
+    with transaction.atomic():
+        receipt = _receipt_locked_for_staff(receipt_id)
+        _refuse_unless_allocatable(receipt)
+        receipt.refund_marked_at = timezone.now()
+        receipt.refund_marked_by = actor
+        receipt.save(
+            update_fields=["refund_marked_at", "refund_marked_by", "updated_at"]
+        )
+        _staff_event(
+            operation=STAFF_MARK_REFUND,
+            actor=actor,
+            reason=(
+                f"Receipt {receipt.receipt_number} ({format_kes(receipt.amount)}) "
+                f"marked for refund by staff: {note}"
+            ),
+        )
+    logger.info("Receipt %s marked for refund by staff", receipt.receipt_number)
+    return receipt
+
+
+# ``PaymentEvent.operation`` of the staff actions on receipts (the receipt's
+# page lists its audit by these and the receipt number in the reason).
+STAFF_ALLOCATE = "receipt_allocate"
+STAFF_MARK_REFUND = "receipt_mark_refund"
+STAFF_OPERATIONS = (STAFF_ALLOCATE, STAFF_MARK_REFUND)
+MAX_NOTE_LENGTH = 1000
+
+
+def _required_note(note: str) -> str:
+    note = (note or "").strip()
+    if not note:
+        raise ReceiptActionRefused("Write a note: why, and the evidence.")
+    return note[:MAX_NOTE_LENGTH]
+
+
+def _booking_locked(reference: str) -> Booking:
+    # A lock that reads before the owner call (booking_mark_paid): two
+    # receipts allocated to one booking at once are serialised here.
+    booking = Booking.objects.select_for_update().filter(reference=reference).first()
+    if booking is None:
+        raise ReceiptActionRefused(f"No booking has the reference {reference}.")
+    return booking
+
+
+def _receipt_locked_for_staff(receipt_id: int) -> MpesaReceipt:
+    receipt = MpesaReceipt.objects.select_for_update().filter(pk=receipt_id).first()
+    if receipt is None:
+        raise ReceiptActionRefused("No such receipt.")
+    return receipt
+
+
+def _refuse_unless_allocatable(receipt: MpesaReceipt) -> None:
+    """Only unallocated money coming in, not yet marked for refund."""
+    number = receipt.receipt_number
+    if receipt.allocation != Allocation.UNALLOCATED:
+        raise ReceiptActionRefused(
+            f"Receipt {number} is already {receipt.get_allocation_display().lower()}"
+            + (f" (booking {receipt.booking.reference})." if receipt.booking else ".")
+        )
+    if receipt.direction != MpesaReceipt.Direction.IN:
+        raise ReceiptActionRefused(f"Receipt {number} is money going out.")
+    if receipt.refund_marked_at is not None:
+        when = timezone.localtime(receipt.refund_marked_at)
+        raise ReceiptActionRefused(
+            f"Receipt {number} was marked for refund on {when:%Y-%m-%d %H:%M}."
+        )
+
+
+def _refuse_unless_owed(booking: Booking, receipt: MpesaReceipt) -> None:
+    """The booking awaits payment of exactly this amount, no prompt open."""
+    try:
+        booking_assert_payable(booking=booking)
+    except BookingNotPayable as exc:
+        raise ReceiptActionRefused(
+            f"Booking {booking.reference}: {exc.message}"
+        ) from exc
+    if booking.amount != receipt.amount:
+        raise ReceiptActionRefused(
+            f"Booking {booking.reference} owes {format_kes(booking.amount)}; "
+            f"receipt {receipt.receipt_number} is {format_kes(receipt.amount)}."
+        )
+    open_payment = (
+        Payment.objects.filter(booking=booking, status__in=Payment.OPEN_STATUSES)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if open_payment is not None:
+        # Its money could still arrive: paying the booking now would take
+        # it twice. The prompt ends within the STK lifetime.
+        raise ReceiptActionRefused(
+            f"Booking {booking.reference} has an M-Pesa prompt still open "
+            f"(payment {open_payment}); wait for it to finish or re-query it."
+        )
+
+
+def _staff_event(*, operation: str, actor, reason: str) -> PaymentEvent:
+    return PaymentEvent.objects.create(
+        kind=PaymentEvent.Kind.STAFF_ACTION,
+        operation=operation,
+        actor=actor,
+        reason=reason,
+    )

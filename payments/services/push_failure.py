@@ -3,7 +3,9 @@
 Refused by Daraja: ``failed`` with Daraja's reason. Unreachable or not
 sent: ``failed``, nothing was charged. No answer (a read time-out): left
 ``initiated`` with a note, because the prompt may have reached the phone;
-the reconciliation settles it and the push is never sent again blindly.
+a success callback that came meanwhile is matched to it
+(``payments.services.unmatched``), else the reconciliation settles it, and
+the push is never sent again blindly.
 """
 
 import logging
@@ -25,6 +27,10 @@ from payments.models import Payment, PaymentEvent
 from payments.services.events import event_record
 from payments.services.idempotency import payment_store_error
 from payments.services.transitions import payment_fail_push
+from payments.services.unmatched import (
+    OUTCOME_UNKNOWN_NOTE,
+    payment_adopt_unmatched_receipt,
+)
 
 logger = logging.getLogger(__name__)
 Status = Payment.Status
@@ -55,8 +61,7 @@ def payment_record_push_failure(*, payment_id: int, exc: DarajaError) -> Payment
             event_record(
                 kind=PaymentEvent.Kind.NOTE,
                 payment_id=payment_id,
-                reason="push outcome unknown (no answer from Daraja); the "
-                "reconciliation will settle it",
+                reason=OUTCOME_UNKNOWN_NOTE,
             )
             error = PaymentProviderUnavailable(
                 "M-Pesa did not answer in time. If a prompt reached your phone, "
@@ -76,6 +81,9 @@ def payment_record_push_failure(*, payment_id: int, exc: DarajaError) -> Payment
             )
             error = PaymentProviderUnavailable(payment_id=payment_id)
         payment_store_error(payment_id=payment_id, error=error)
+    if isinstance(exc, DarajaOutcomeUnknown):
+        # Its callback may have come while we waited for the answer.
+        payment_adopt_unmatched_receipt(payment_id=payment_id)
     return error
 
 

@@ -32,6 +32,7 @@ from payments.services.settlement import (
     payment_record_success,
 )
 from payments.services.transitions import payment_expire, payment_send_to_review
+from payments.services.unmatched import payment_adopt_unmatched_receipt
 
 logger = logging.getLogger(__name__)
 Status = Payment.Status
@@ -194,6 +195,9 @@ def _settle_without_checkout_id(payment: Payment, *, dry_run: bool) -> QueryOutc
     reason says whether callbacks we could not match arrived meanwhile.
     """
     before = payment.status
+    adopted = None if dry_run else _adopt_unmatched(payment, before=before)
+    if adopted is not None:
+        return adopted
     if payment.status not in Payment.OPEN_STATUSES or not _past_lifetime(payment):
         return QueryOutcome(
             payment.pk,
@@ -218,12 +222,31 @@ def _settle_without_checkout_id(payment: Payment, *, dry_run: bool) -> QueryOutc
     change = payment_send_to_review(
         payment_id=payment.pk, code=Payment.ReviewCode.OUTCOME_UNKNOWN, reason=reason
     )
+    # Now of unknown outcome even without the push's note (e.g. a crash).
+    adopted = _adopt_unmatched(change.payment, before=before)
+    if adopted is not None:
+        return adopted
     if not change.changed:
         return QueryOutcome(
             payment.pk, before, change.payment.status, QueryAnswer.UNCHANGED
         )
     return QueryOutcome(
         payment.pk, before, change.payment.status, QueryAnswer.NEEDS_REVIEW, reason
+    )
+
+
+def _adopt_unmatched(payment: Payment, *, before: str) -> QueryOutcome | None:
+    """The outcome when the payment took an unmatched callback's money
+    (``payments.services.unmatched``), else None."""
+    if not payment_adopt_unmatched_receipt(payment_id=payment.pk):
+        return None
+    payment.refresh_from_db()
+    return QueryOutcome(
+        payment.pk,
+        before,
+        payment.status,
+        QueryAnswer(payment.status),
+        "matched an unmatched callback by phone, amount and time",
     )
 
 

@@ -11,14 +11,20 @@ refund, and is idempotent when the same report comes again.
 import logging
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 
 from bookings.services import BookingPaymentOutcome, booking_mark_paid
 from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment
 from payments.result_codes import failure_reason
 from payments.selectors import payment_receipt_held_elsewhere
 from payments.services.events import event_record_note
-from payments.services.ledger import receipt_record_from_report, receipt_sighting
+from payments.services.ledger import (
+    LedgerClaim,
+    receipt_claim_for_payment,
+    receipt_record_from_report,
+    receipt_sighting,
+    receipt_take_for_payment,
+)
 from payments.services.reports import (
     ReportProblem,
     SuccessReport,
@@ -105,7 +111,10 @@ def _locate_and_lock(
         return lock_payment(payment_id=payment_id)
     payments = Payment.objects.select_for_update(of=("self",))
     if receipt:
-        payments = payments.annotate(receipt_elsewhere=_receipt_held_elsewhere(receipt))
+        payments = payments.annotate(
+            receipt_elsewhere=_receipt_held_elsewhere(receipt),
+            ledger_receipt_id=_ledger_receipt_id(receipt),
+        )
     try:
         return payments.get(checkout_request_id=checkout_request_id)
     except Payment.DoesNotExist:
@@ -125,7 +134,7 @@ def _settle_success(
     report's receipt, when the caller looked it up with the lock (None:
     look it up here).
     """
-    if payment.status in (Status.COMPLETED, Status.NEEDS_REVIEW):
+    if _heard_success_before(payment):
         _settle_repeat_success(payment, report)
         return
     try:
@@ -141,12 +150,26 @@ def _settle_success(
         _settle_first_success(payment, report, receipt_elsewhere=True)
 
 
+def _heard_success_before(payment: Payment) -> bool:
+    """Completed, or in review for a report. A payment in review only
+    because its push's outcome was unknown (``outcome_unknown``, no receipt)
+    has heard nothing yet: this report is its first."""
+    if payment.status == Status.COMPLETED:
+        return True
+    if payment.status != Status.NEEDS_REVIEW:
+        return False
+    unknown = payment.review_code == ReviewCode.OUTCOME_UNKNOWN
+    return not unknown or bool(payment.mpesa_receipt_number)
+
+
 def _settle_first_success(
     payment: Payment, report: SuccessReport, receipt_elsewhere: bool | None
 ) -> None:
     receipt = report.mpesa_receipt_number
     if receipt_elsewhere is None:
         receipt_elsewhere = _receipt_held_by_another(payment, receipt)
+    ledger_id, claim = _ledger_claim(payment, receipt, receipt_elsewhere)
+    receipt_elsewhere = receipt_elsewhere or claim == LedgerClaim.FOREIGN
     problem = report_problem(payment, report, receipt_elsewhere=receipt_elsewhere)
     keep_receipt = receipt_is_valid(receipt) and not receipt_elsewhere
     fields = _success_fields(report, keep_receipt=keep_receipt)
@@ -154,15 +177,65 @@ def _settle_first_success(
         _to_review(payment, problem, **fields)
         receipt_record_from_report(payment, report, problem.code)
         return
+    if claim == LedgerClaim.PAID_BOOKING:
+        # The same money already paid the booking through its Paybill
+        # confirmation (a double notification, C2B first): this payment
+        # completes as that money; the booking is not confirmed again.
+        reason = f"paid ({report.source}); receipt {receipt} had paid the booking"
+        move(payment, to=Status.COMPLETED, reason=reason, **fields)
+        _take_receipt(ledger_id, payment, report)
+        return
     outcome = booking_mark_paid(booking_id=payment.booking_id)
     if outcome == BookingPaymentOutcome.CONFIRMED:
         reason = f"paid ({report.source})"
         move(payment, to=Status.COMPLETED, reason=reason, **fields)
-        receipt_record_from_report(payment, report, None)
+        if claim == LedgerClaim.UNCLAIMED:
+            _take_receipt(ledger_id, payment, report)
+        else:
+            receipt_record_from_report(payment, report, None)
     else:
         code = f"booking_{outcome.name.lower()}"
         _to_review(payment, ReportProblem(code, _BOOKING_PROBLEMS[code]), **fields)
         receipt_record_from_report(payment, report, code)
+
+
+def _ledger_claim(
+    payment: Payment, receipt: str | None, receipt_elsewhere: bool
+) -> tuple[int | None, LedgerClaim | None]:
+    """The ledger row of the report's receipt and whose money it is
+    (None, None when the ledger does not hold it). The rule: a receipt
+    the ledger already holds for this booking, or holds unallocated with
+    this payment's amount, is this payment's money."""
+    if receipt_elsewhere or not receipt_is_valid(receipt):
+        return None, None
+    ledger_id = getattr(payment, "ledger_receipt_id", _NOT_LOOKED_UP)
+    if ledger_id is _NOT_LOOKED_UP:
+        ledger_id = (
+            MpesaReceipt.objects.filter(receipt_number=receipt)
+            .values_list("pk", flat=True)
+            .first()
+        )
+    if ledger_id is None:
+        return None, None
+    return ledger_id, receipt_claim_for_payment(receipt_id=ledger_id, payment=payment)
+
+
+_NOT_LOOKED_UP = object()
+
+
+def _take_receipt(ledger_id: int, payment: Payment, report: SuccessReport) -> None:
+    receipt_take_for_payment(
+        receipt_id=ledger_id,
+        payment=payment,
+        source=MpesaReceiptSighting.Source.STK_CALLBACK,
+        event_id=report.event_id,
+    )
+
+
+def _ledger_receipt_id(receipt: str) -> Subquery:
+    """For ``annotate()``: the ledger row of ``receipt``, if any."""
+    rows = MpesaReceipt.objects.filter(receipt_number=receipt)
+    return Subquery(rows.values("pk")[:1])
 
 
 _BOOKING_PROBLEMS = {
@@ -174,6 +247,15 @@ _BOOKING_PROBLEMS = {
 
 
 def _to_review(payment: Payment, problem: ReportProblem, **fields: object) -> None:
+    if payment.status == Status.NEEDS_REVIEW:
+        # In review already (its push's outcome was unknown): the report's
+        # problem replaces that reason; the status does not change.
+        fields["review_code"] = problem.code
+        for name, value in fields.items():
+            setattr(payment, name, value)
+        payment.save(update_fields=[*fields, "updated_at"])
+        event_record_note(payment, f"still in review: {problem.reason}")
+        return
     move(
         payment,
         to=Status.NEEDS_REVIEW,
@@ -236,6 +318,8 @@ def _settle_repeat_success(payment: Payment, report: SuccessReport) -> None:
         receipt_record_from_report(payment, report, problem.code)
         return
     elsewhere = _receipt_held_by_another(payment, receipt)
+    ledger_id, claim = _ledger_claim(payment, receipt, elsewhere)
+    elsewhere = elsewhere or claim == LedgerClaim.FOREIGN
     problem = report_problem(payment, report, receipt_elsewhere=elsewhere)
     if problem:
         # Keep what the report says beside the review (staff compare it).
@@ -253,7 +337,10 @@ def _settle_repeat_success(payment: Payment, report: SuccessReport) -> None:
             for name, value in fields.items():
                 setattr(payment, name, value)
             payment.save(update_fields=[*fields, "updated_at"])
-            receipt_record_from_report(payment, report, None)
+            if claim is None:
+                receipt_record_from_report(payment, report, None)
+            else:  # recorded first by a confirmation: this payment's money
+                _take_receipt(ledger_id, payment, report)
     except IntegrityError:
         if not _receipt_held_by_another(payment, receipt):
             raise

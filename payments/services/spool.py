@@ -1,5 +1,7 @@
 """A local spool for callbacks that arrive while the database is down.
 
+(STK callbacks and C2B confirmations alike; each file names its endpoint.)
+
 Daraja does not retry a callback (../shared/daraja.md section 5): if we
 cannot store one, its receipt is gone. So when storing fails because the
 database cannot be reached (never for a row it refuses, which it would
@@ -31,6 +33,10 @@ from payments.services.events import CALLBACK_HEADERS
 
 logger = logging.getLogger(__name__)
 
+# The endpoints whose requests are spooled (the replay picks the intake).
+STK_CALLBACK = "stk_callback"
+C2B_CONFIRMATION = "c2b_confirmation"
+
 
 @dataclass(frozen=True, slots=True)
 class SpoolReplay:
@@ -59,6 +65,8 @@ class ClaimedFile:
             "raw_body": base64.b64decode(record["body"], validate=True),
             "source_ip": record["source_ip"],
             "headers": record["headers"],
+            # Files written before C2B confirmations were spooled are STK.
+            "endpoint": record.get("endpoint", STK_CALLBACK),
         }
 
     def done(self) -> None:
@@ -84,12 +92,20 @@ def spool_dir() -> Path:
 
 
 def spool_write(
-    *, raw_body: bytes, source_ip: str | None, headers: Mapping[str, str]
+    *,
+    raw_body: bytes,
+    source_ip: str | None,
+    headers: Mapping[str, str],
+    endpoint: str = STK_CALLBACK,
 ) -> Path:
-    """Keep one callback on local disk; raises OSError if even that fails."""
+    """Keep one callback on local disk; raises OSError if even that fails.
+
+    ``endpoint``: which of our URLs received it (``STK_CALLBACK`` or
+    ``C2B_CONFIRMATION``), so the replay applies it the same way."""
     directory = spool_dir()
     directory.mkdir(parents=True, exist_ok=True)
     record = {
+        "endpoint": endpoint,
         "received_at": timezone.now().isoformat(),
         "source_ip": source_ip,
         "headers": {k: headers[k] for k in CALLBACK_HEADERS if k in headers},

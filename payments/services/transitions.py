@@ -137,6 +137,40 @@ def payment_accept_push(
     return PaymentChange(payment, before)
 
 
+def payment_adopt_checkout_id(
+    *, payment_id: int, checkout_request_id: str, merchant_request_id: str, note: str
+) -> Payment:
+    """A payment whose push's outcome was unknown learns its
+    CheckoutRequestID (and MerchantRequestID) from a callback matched to it;
+    ``note`` says how. An ``initiated`` one becomes ``pending`` (as if its
+    push's answer had come), one in review keeps its status with a note; a
+    payment that has a CheckoutRequestID already keeps it. The caller then
+    settles it, in the same transaction."""
+    with transaction.atomic():
+        payment = lock_payment(payment_id=payment_id)
+        if payment.checkout_request_id:
+            return payment
+        ids = {
+            "checkout_request_id": checkout_request_id[:64],
+            "merchant_request_id": (
+                payment.merchant_request_id or merchant_request_id[:64]
+            ),
+        }
+        if payment.status == Status.INITIATED:
+            move(payment, to=Status.PENDING, reason=note, **ids)
+            return payment
+        for name, value in ids.items():
+            setattr(payment, name, value)
+        payment.save(update_fields=[*ids, "updated_at"])
+        event_record(
+            kind=PaymentEvent.Kind.NOTE,
+            payment_id=payment.pk,
+            reason=note,
+            checkout_request_id=payment.checkout_request_id,
+        )
+    return payment
+
+
 def payment_fail_push(
     *,
     payment_id: int,
@@ -174,6 +208,21 @@ def payment_expire(*, payment_id: int, reason: str) -> PaymentChange:
                 reason=reason,
                 failure_reason="No answer came from M-Pesa in time.",
             )
+    return PaymentChange(payment, before)
+
+
+def payment_close_paid_elsewhere(*, payment_id: int, receipt: str) -> PaymentChange:
+    """The booking was paid another way (a Paybill confirmation, receipt
+    ``receipt``) while this STK payment was still open: ``failed``, with
+    that as the reason, so no second prompt is sent for the booking. A
+    payment settled meanwhile is left as it is. Call inside the
+    transaction that paid the booking."""
+    with transaction.atomic():
+        payment = lock_payment(payment_id=payment_id)
+        before = payment.status
+        if payment.status in Payment.OPEN_STATUSES:
+            reason = f"paid by Paybill, receipt {receipt}"
+            move(payment, to=Status.FAILED, reason=reason, failure_reason=reason)
     return PaymentChange(payment, before)
 
 

@@ -12,18 +12,23 @@ from django.db import transaction
 
 from payments.daraja.callbacks import StkCallback, parse_stk_callback
 from payments.daraja.client import DarajaClient
-from payments.daraja.exceptions import DarajaUnavailable
+from payments.daraja.exceptions import DarajaRejected, DarajaUnavailable
 from payments.daraja.types import StkQueryResult
 from payments.models import Payment, PaymentEvent
 from payments.result_codes import SUCCESS
 from payments.services import daraja_client
-from payments.services.events import event_record_note, exchange_recorder
+from payments.services.events import (
+    event_record,
+    event_record_note,
+    exchange_recorder,
+)
 from payments.services.reports import SuccessReport, success_report_from_callback
 from payments.services.settlement import (
     payment_record_failure,
     payment_record_success,
 )
 from payments.services.transitions import PaymentChange, payment_send_to_review
+from payments.services.unmatched import payment_match_unknown_callback
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +47,8 @@ def payment_verify_callback(
     """
     callback = parse_stk_callback(event.request_body)
     if event.payment_id is None:
-        return None  # kept unmatched; the sweep settles its payment
+        _verify_unknown(event, callback, client)
+        return None
     result = (client or daraja_client.daraja()).stk_query(
         checkout_request_id=callback.checkout_request_id,
         on_exchange=exchange_recorder(event.payment_id),
@@ -51,6 +57,58 @@ def payment_verify_callback(
         raise DarajaUnavailable("query: the transaction is still being processed")
     with transaction.atomic():  # the note and the settlement, together
         return _settle_verified(event, callback, result)
+
+
+def _verify_unknown(
+    event: PaymentEvent, callback: StkCallback, client: DarajaClient | None
+) -> None:
+    """A callback no payment had when it came. A payment that has learned
+    its CheckoutRequestID since is settled by its own query (the sweep
+    finds this callback); a failure is kept as it is; a success Daraja's
+    answer confirms is recorded by ``payments.services.unmatched``
+    (matched, or unallocated money), a contradicted one is only logged.
+    Raises ``DarajaUnavailable`` while Daraja cannot answer."""
+    checkout_id = callback.checkout_request_id
+    if not callback.is_success or _payment_knows(checkout_id):
+        return
+    try:
+        result = (client or daraja_client.daraja()).stk_query(
+            checkout_request_id=checkout_id, on_exchange=exchange_recorder(None)
+        )
+    except DarajaRejected as exc:  # e.g. "does not exist": not Daraja's push
+        _note_unverified(event, f"query refused: {exc.error_code}")
+        return
+    if result.is_processing:
+        raise DarajaUnavailable("query: the transaction is still being processed")
+    if result.result_code != SUCCESS or _ids_differ(callback, result):
+        _note_unverified(event, f"query answered {result.result_code}")
+        return
+    payment_match_unknown_callback(
+        callback=callback, event_id=event.pk, source="verified callback"
+    )
+
+
+def _payment_knows(checkout_request_id: str) -> bool:
+    return Payment.objects.filter(checkout_request_id=checkout_request_id).exists()
+
+
+def _ids_differ(callback: StkCallback, result: StkQueryResult) -> bool:
+    ours, theirs = callback.merchant_request_id, result.merchant_request_id
+    return bool(ours and theirs and ours != theirs)
+
+
+def _note_unverified(event: PaymentEvent, detail: str) -> None:
+    logger.warning(
+        "success callback event %s (no payment) not confirmed by Daraja: %s",
+        event.pk,
+        detail,
+    )
+    event_record(
+        kind=PaymentEvent.Kind.NOTE,
+        reason=f"success callback event {event.pk} (no payment) not confirmed "
+        f"by Daraja ({detail}); its money is not recorded",
+        checkout_request_id=event.checkout_request_id,
+    )
 
 
 def _settle_verified(

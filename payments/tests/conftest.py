@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 from payments.tests.fakes import FakeDarajaClient
 
 CALLBACK_SECRET = "test-callback-secret-0123456789"
+C2B_SECRET = "test-c2b-secret-9876543210"
 
 
 @pytest.fixture
@@ -43,7 +44,14 @@ def _callback_settings(settings):
     settings.MPESA_CALLBACK_TRUSTED_PROXIES = 0
     settings.MPESA_CALLBACK_PROXY_IPS = []
     settings.MPESA_VERIFY_CALLBACKS = False
+    settings.MPESA_C2B_SECRET = C2B_SECRET
+    settings.MPESA_C2B_VALIDATE = False
 
 
 def callback_url(secret: str = CALLBACK_SECRET) -> str:
     return f"/api/payment/callback/{secret}"
+
+
+def c2b_url(endpoint: str, secret: str = C2B_SECRET) -> str:
+    """``endpoint`` is ``validation`` or ``confirmation``."""
+    return f"/api/payment/c2b/{endpoint}/{secret}"

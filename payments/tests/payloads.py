@@ -56,3 +56,40 @@ def failure_callback(
 
 def as_bytes(payload: object) -> bytes:
     return json.dumps(payload).encode()
+
+
+def c2b_request(
+    *,
+    account: str,
+    amount: str | int | float = "3000.00",
+    trans_id: str = "TLK1234XYZ",
+    version: str = "v2",
+    phone: str = "254708374149",
+    short_code: str = "600984",
+    trans_time: str = "20261202101530",
+    balance: str = "",
+) -> dict:
+    """A C2B validation/confirmation body as Daraja sends it (CustomerToBusiness
+    docs; the simulator's ``c2b_payload``): v1 hashes the MSISDN, v2 masks it."""
+    import hashlib
+
+    msisdn = (
+        hashlib.sha256(phone.encode()).hexdigest()
+        if version == "v1"
+        else f"{phone[:4]} ***** {phone[-3:]}"
+    )
+    return {
+        "TransactionType": "Pay Bill",
+        "TransID": trans_id,
+        "TransTime": trans_time,
+        "TransAmount": amount,
+        "BusinessShortCode": short_code,
+        "BillRefNumber": account,
+        "InvoiceNumber": "",
+        "OrgAccountBalance": balance,
+        "ThirdPartyTransID": "",
+        "MSISDN": msisdn,
+        "FirstName": "John",
+        "MiddleName": "",
+        "LastName": "Doe",
+    }

@@ -49,6 +49,8 @@ def test_staff_groups_have_their_permissions():
         "view_paymentevent",
         "requery_payment",
         "view_booking",
+        "view_mpesareceipt",
+        "view_mpesareceiptsighting",
     } == support
     assert {"view_booking", "change_booking"} <= finance
 

@@ -2,7 +2,12 @@
 
 import pytest
 
-from payments.phone import InvalidPhoneNumber, mask_phone, normalise_phone
+from payments.phone import (
+    InvalidPhoneNumber,
+    mask_phone,
+    masked_phone_digits,
+    normalise_phone,
+)
 
 
 @pytest.mark.parametrize(
@@ -91,3 +96,27 @@ def test_mask_phone_hides_the_middle_digits(value, expected):
 
     # then only the prefix and the last three digits remain
     assert masked == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2547****149", ("2547", "149")),
+        ("2547 ***** 126", ("2547", "126")),
+        ("25472****108", ("25472", "108")),
+        ("07******149", ("2547", "149")),
+        ("+2547****149", ("2547", "149")),
+    ],
+)
+def test_masked_phone_digits_reads_the_visible_digits(value, expected):
+    # given a masked number as Daraja may send it
+    # when its visible digits are read
+    # then they are the MSISDN's leading and trailing digits
+    assert masked_phone_digits(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["a" * 64, "****", "254****", "2547****14", "1234****149", "254708374149"]
+)
+def test_masked_phone_digits_refuses_what_is_not_a_masked_number(value):
+    assert masked_phone_digits(value) is None

@@ -453,11 +453,12 @@ def test_stk_push_sends_the_bookings_reference_as_account_reference(
     assert fake_daraja.pushes[0]["account_reference"] == booking.reference
 
 
-def test_stk_push_keeps_a_client_sent_account_reference(
-    client_of, booking, fake_daraja
+@pytest.mark.parametrize("sent", ["HakiYetu", "NOT-A-VALID-REFERENCE!"])
+def test_stk_push_ignores_a_client_sent_account_reference(
+    client_of, booking, fake_daraja, sent
 ):
-    # when: what the seed guide's SPA sends
-    response = push(client_of(booking.client), booking, account_reference="HakiYetu")
-    # then
+    # when: what the seed guide's SPA sends, or something Daraja would refuse
+    response = push(client_of(booking.client), booking, account_reference=sent)
+    # then: the booking's reference, so a Paybill confirmation names it
     assert response.status_code == 201
-    assert fake_daraja.pushes[0]["account_reference"] == "HakiYetu"
+    assert fake_daraja.pushes[0]["account_reference"] == booking.reference

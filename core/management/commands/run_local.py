@@ -12,6 +12,7 @@ simulator calls this web app back, whatever ports ``.env`` was written for.
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,7 +21,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from hakiyetu.localenv import SIMULATOR_PORT, WEB_PORT, local_urls
+from hakiyetu.localenv import (
+    SIMULATOR_PORT,
+    WEB_PORT,
+    is_local,
+    local_c2b_urls,
+    local_urls,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +49,13 @@ def _child_env(web_port: int, simulator_port: int) -> dict[str, str]:
         web_port=web_port,
         simulator_port=simulator_port,
     )
-    return {**os.environ, **urls}
+    c2b = local_c2b_urls(
+        settings.MPESA_C2B_CONFIRMATION_URL,
+        settings.MPESA_C2B_VALIDATION_URL,
+        settings.MPESA_C2B_SECRET,
+        web_port=web_port,
+    )
+    return {**os.environ, **urls, **c2b}
 
 
 def _processes(web_port: int, simulator_port: int) -> list[_Process]:
@@ -64,6 +77,18 @@ def _processes(web_port: int, simulator_port: int) -> list[_Process]:
     return [_Process(name, argv, env) for name, argv in specs]
 
 
+def _wait_for_port(port: int, *, seconds: float) -> bool:
+    """Whether something listens on 127.0.0.1:``port`` within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
 def _start(spec: _Process) -> subprocess.Popen:
     return subprocess.Popen(spec.argv, cwd=settings.BASE_DIR, env=spec.env)  # noqa: S603
 
@@ -79,6 +104,7 @@ class Command(BaseCommand):
         specs = _processes(options["port"], options["simulator_port"])
         children = [(spec.name, _start(spec)) for spec in specs]
         self._print_banner(options["port"], options["simulator_port"], specs[0].env)
+        self._register_c2b_urls(options["simulator_port"], specs[0].env)
         stopping = False
 
         def _stop(signum, frame):
@@ -96,6 +122,22 @@ class Command(BaseCommand):
                 time.sleep(0.5)
         finally:
             self._stop_all(children)
+
+    def _register_c2b_urls(self, simulator_port: int, env: dict) -> None:
+        """Register our C2B URLs with the local simulator, so a Paybill
+        payment made there (POST /simulator/c2b/pay) reaches this web app.
+        Never with a real Daraja: production registration is one-time."""
+        if not is_local(env["MPESA_BASE_URL"]):
+            return
+        if not _wait_for_port(simulator_port, seconds=20):
+            self.stderr.write("simulator not up: C2B URLs not registered")
+            return
+        argv = [sys.executable, "manage.py", "mpesa_register_c2b_urls"]
+        done = subprocess.run(  # noqa: S603 - our own argv
+            argv, cwd=settings.BASE_DIR, env=env, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            self.stderr.write(f"C2B URLs not registered: {done.stderr.strip()}")
 
     def _stop_all(self, children) -> None:
         for _, proc in children:
@@ -126,6 +168,8 @@ class Command(BaseCommand):
             f"  Daraja sim      http://127.0.0.1:{simulator_port}/simulator/",
             f"  pushes go to    {daraja}",
             f"  callbacks to    {callback}<MPESA_CALLBACK_SECRET>",
+            f"  Paybill         {settings.MPESA_C2B_SHORT_CODE}: POST "
+            f"http://127.0.0.1:{simulator_port}/simulator/c2b/pay",
             "  demo logins     demo-client / hakiyetu-demo (client)",
             "                  demo-staff / hakiyetu-demo (staff, admin)",
             "  test phones     254708374149 pays; 254711000000 cancels",

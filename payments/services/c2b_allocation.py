@@ -1,0 +1,158 @@
+"""What a C2B confirmation's money pays: ``c2b_apply_confirmation``.
+
+The receipt goes into the ledger once (``ledger.receipt_record``), with
+one sighting per confirmation. When ``BillRefNumber`` names a booking
+awaiting payment and the amount is exactly what it owes, the booking is
+confirmed and paid through ``bookings.services.booking_mark_paid`` in the
+same transaction, and an STK payment still open for it is closed
+(``transitions.payment_close_paid_elsewhere``: no second prompt).
+Anything else stays unallocated with its reason. A receipt the ledger
+already holds (a repeated confirmation, or an STK payment reported again
+as a C2B confirmation) is one more sighting and nothing else.
+
+Lock order, as in the STK settlement: the open payment, then the booking,
+then the receipt; so a confirmation and an STK callback for one booking
+wait for each other instead of deadlocking.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from bookings.models import Booking
+from bookings.selectors import booking_find_by_reference
+from bookings.services import BookingPaymentOutcome, booking_mark_paid
+from payments.daraja.c2b import C2BRequest
+from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment, PaymentEvent
+from payments.services.events import event_record
+from payments.services.ledger import ReceiptFacts, receipt_record, receipt_sighting
+from payments.services.transitions import payment_close_paid_elsewhere
+
+logger = logging.getLogger(__name__)
+Allocation = MpesaReceipt.Allocation
+Reason = MpesaReceipt.UnallocatedReason
+SOURCE = MpesaReceiptSighting.Source.C2B_CONFIRMATION
+# Largest amount ``MpesaReceipt.amount`` holds.
+_STORABLE = 2**31
+
+
+@dataclass(frozen=True, slots=True)
+class C2BAllocation:
+    """Where one confirmation's money went.
+
+    ``repeated``: the ledger already held the receipt (one more sighting).
+    ``recorded``: False when the amount is not whole shillings (kept in the
+    raw event and a note, never in the ledger).
+    """
+
+    allocation: str = ""
+    reason: str = ""
+    booking_id: int | None = None
+    closed_payment_id: int | None = None
+    repeated: bool = False
+    recorded: bool = True
+
+
+def c2b_apply_confirmation(*, request: C2BRequest, event_id: int) -> C2BAllocation:
+    """Record the confirmation's receipt and pay its booking when it adds up.
+
+    Side effects: one receipt (or one more sighting), the booking confirmed
+    and paid, an open STK payment of it failed "paid by Paybill", all in
+    one transaction. Idempotent per ``TransID``.
+    """
+    amount = request.whole_amount
+    if amount is None or not 0 <= amount < _STORABLE:
+        return _not_recorded(request, event_id)
+    with transaction.atomic():
+        if receipt_sighting(
+            receipt_number=request.trans_id, source=SOURCE, event_id=event_id
+        ):
+            logger.info("C2B %s already in the ledger: a sighting", request.trans_id)
+            return C2BAllocation(repeated=True)
+        booking = booking_find_by_reference(typed=request.bill_ref_number)
+        result = _allocate(request, booking, amount)
+        receipt_record(
+            facts=_facts(request, amount, event_id),
+            allocation=result.allocation,
+            unallocated_reason=result.reason,
+            booking_id=result.booking_id,
+        )
+    logger.info(
+        "C2B %s for KES %s: %s %s",
+        request.trans_id,
+        amount,
+        result.allocation,
+        result.reason,
+        extra={"booking_id": result.booking_id},
+    )
+    return result
+
+
+def _allocate(
+    request: C2BRequest, booking: Booking | None, amount: int
+) -> C2BAllocation:
+    """Pay ``booking`` if the money adds up; otherwise say why not."""
+    unallocated = Allocation.UNALLOCATED
+    if booking is None:
+        return C2BAllocation(unallocated, Reason.UNKNOWN_ACCOUNT)
+    if booking.payment_status == Booking.PaymentStatus.PAID:
+        return C2BAllocation(unallocated, Reason.DUPLICATE_PAYMENT)
+    if booking.payment_status != Booking.PaymentStatus.UNPAID or booking.status not in (
+        Booking.Status.PENDING_PAYMENT,
+        Booking.Status.EXPIRED,  # a late payment confirms it if the slot is free
+    ):
+        return C2BAllocation(unallocated, Reason.BOOKING_NOT_PAYABLE)
+    if amount != booking.amount:
+        reason = Reason.UNDERPAID if amount < booking.amount else Reason.OVERPAID
+        return C2BAllocation(unallocated, reason)
+    open_payment = _lock_open_payment(booking.pk)
+    outcome = booking_mark_paid(booking_id=booking.pk)
+    if outcome == BookingPaymentOutcome.ALREADY_PAID:
+        return C2BAllocation(unallocated, Reason.DUPLICATE_PAYMENT)
+    if outcome != BookingPaymentOutcome.CONFIRMED:
+        return C2BAllocation(unallocated, Reason.BOOKING_NOT_PAYABLE)
+    closed = None
+    if open_payment is not None:
+        payment_close_paid_elsewhere(payment_id=open_payment, receipt=request.trans_id)
+        closed = open_payment
+    return C2BAllocation(Allocation.ALLOCATED, "", booking.pk, closed)
+
+
+def _lock_open_payment(booking_id: int) -> int | None:
+    """Lock the booking's open STK payment, if any, before the booking is
+    touched (a lock that reads before an owner call: the close below).
+    On PostgreSQL a payment an STK callback settles meanwhile is no longer
+    open once its lock is released, and is not returned."""
+    return (
+        Payment.objects.select_for_update()
+        .filter(booking_id=booking_id, status__in=Payment.OPEN_STATUSES)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _facts(request: C2BRequest, amount: int, event_id: int) -> ReceiptFacts:
+    return ReceiptFacts(
+        receipt_number=request.trans_id,
+        channel=MpesaReceipt.Channel.PAYBILL,
+        amount=amount,
+        source=SOURCE,
+        event_id=event_id,
+        account_reference=request.bill_ref_number,
+        payer_phone=request.msisdn,
+        payer_name=request.payer_name,
+        transacted_at=request.trans_time,
+    )
+
+
+def _not_recorded(request: C2BRequest, event_id: int) -> C2BAllocation:
+    """A fraction of a shilling is not M-Pesa's: the raw event keeps it, a
+    note says why the ledger does not (staff compare with the statement)."""
+    reason = (
+        f"C2B confirmation event {event_id}: TransID {request.trans_id} not "
+        f"recorded in the ledger: amount {request.amount} is not whole shillings"
+    )
+    event_record(kind=PaymentEvent.Kind.NOTE, reason=reason)
+    logger.warning(reason)
+    return C2BAllocation(recorded=False)

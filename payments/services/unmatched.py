@@ -1,0 +1,338 @@
+"""An STK success callback whose CheckoutRequestID no payment has.
+
+It happens when our push's answer was lost (a read time-out, a dropped
+connection) after Daraja accepted it: the payment stays ``initiated`` with
+the note ``OUTCOME_UNKNOWN_NOTE`` (later ``needs_review`` with
+``outcome_unknown``), and we never learn its CheckoutRequestID. The money
+of such a callback goes into the ledger either way:
+
+- allocated to THE payment whose outcome is unknown when payer phone,
+  amount and time agree and exactly one payment could be its owner; that
+  payment adopts the callback's CheckoutRequestID and settles through
+  ``settlement.payment_record_success`` (completed, or review as usual);
+- otherwise ``unallocated`` with ``unknown_payment``, for staff.
+
+A push still waiting for Daraja's answer (``initiated``, no note yet) may
+own the callback too: it counts as a candidate but never takes the money
+here. If its answer comes, the early-callback path applies the callback by
+its CheckoutRequestID and the ledger allocates the receipt to it; if it
+times out, ``payment_adopt_unmatched_receipt`` (called then, and by the
+sweep for a push of unknown outcome) matches again.
+
+Masked phone numbers (the 2026 masking, e.g. ``2547****149``) match when
+their visible digits agree with the payment's number and everything else
+agrees: the candidates are only our own pushes whose outcome is unknown,
+and two of them sharing those digits, amount and time make it ambiguous
+(unallocated). A hashed number never matches.
+"""
+
+import enum
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+
+from payments.daraja.callbacks import StkCallback, parse_stk_callback
+from payments.daraja.exceptions import CallbackParseError
+from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment, PaymentEvent
+from payments.phone import (
+    InvalidPhoneNumber,
+    mask_phone,
+    masked_phone_digits,
+    normalise_phone,
+)
+from payments.selectors import payment_receipt_held_elsewhere
+from payments.services.ledger import (
+    ReceiptFacts,
+    receipt_find,
+    receipt_record,
+    receipt_sighting,
+)
+from payments.services.reports import receipt_is_valid, success_report_from_callback
+from payments.services.settlement import payment_record_success
+from payments.services.transitions import payment_adopt_checkout_id
+
+logger = logging.getLogger(__name__)
+Status = Payment.Status
+Reason = MpesaReceipt.UnallocatedReason
+# Daraja's TransactionDate may come a little before our row's created_at
+# (clocks, the time to commit the initiated payment).
+EARLY_TOLERANCE = timedelta(minutes=1)
+MATCHED_NOTE = "matched by phone, amount and time"
+# The note that marks a push whose outcome is unknown (written by
+# ``push_failure``; its payment stays ``initiated`` with no
+# CheckoutRequestID); candidates are found by it, the soak by its words.
+OUTCOME_UNKNOWN_NOTE = (
+    "push outcome unknown (no answer from Daraja); the reconciliation will settle it"
+)
+
+
+class UnknownCallbackOutcome(enum.StrEnum):
+    """What became of a success callback no payment had."""
+
+    MATCHED = "matched"  # allocated to the one payment of unknown outcome
+    APPLIED = "applied"  # a payment learned its CheckoutRequestID meanwhile
+    UNALLOCATED = "unallocated"  # in the ledger, unknown_payment, for staff
+    KEPT = "kept"  # no usable receipt or amount: the raw event only
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownCallbackResult:
+    outcome: UnknownCallbackOutcome
+    payment_id: int | None = None
+
+
+def payment_match_unknown_callback(
+    *, callback: StkCallback, event_id: int | None, source: str = "callback"
+) -> UnknownCallbackResult:
+    """Record the money of a success callback no payment has, allocated to
+    the one payment of unknown outcome it matches, else unallocated
+    (``unknown_payment``).
+
+    Side effects: the ledger's receipt and sighting; for a match, the
+    payment's CheckoutRequestID (with a note) and its settlement. The
+    candidates are locked in id order, so two callbacks at once never both
+    take one payment. A receipt already in the ledger gets one more
+    sighting and is never allocated a second time.
+    """
+    if not _usable(callback):
+        return UnknownCallbackResult(UnknownCallbackOutcome.KEPT)
+    report = success_report_from_callback(callback, source=source, event_id=event_id)
+    checkout_id = callback.checkout_request_id
+    with transaction.atomic():
+        candidates = _lock_candidates(callback)
+        if Payment.objects.filter(checkout_request_id=checkout_id).exists():
+            # Its push's answer committed while we waited for the locks.
+            change = payment_record_success(
+                report=report, checkout_request_id=checkout_id
+            )
+            return UnknownCallbackResult(
+                UnknownCallbackOutcome.APPLIED, change.payment.pk
+            )
+        owner = _single_owner(candidates)
+        if owner is not None and _claimable(callback.mpesa_receipt_number):
+            payment_adopt_checkout_id(
+                payment_id=owner.pk,
+                checkout_request_id=checkout_id,
+                merchant_request_id=callback.merchant_request_id or "",
+                note=f"{MATCHED_NOTE}: callback event {event_id}",
+            )
+            payment_record_success(payment_id=owner.pk, report=report)
+            _log_match(callback, owner.pk, event_id)
+            return UnknownCallbackResult(UnknownCallbackOutcome.MATCHED, owner.pk)
+        _record_unallocated(callback, event_id, candidates=len(candidates))
+    return UnknownCallbackResult(UnknownCallbackOutcome.UNALLOCATED)
+
+
+def payment_adopt_unmatched_receipt(*, payment_id: int) -> bool:
+    """For a payment whose push's outcome is unknown: take the unallocated
+    ``unknown_payment`` receipt whose callback matches it (one that came
+    while its push still waited for Daraja's answer). True if it did.
+
+    Side effects: as ``payment_match_unknown_callback``.
+    """
+    payment = Payment.objects.get(pk=payment_id)
+    unknown = payment.status == Status.INITIATED or (
+        payment.status == Status.NEEDS_REVIEW
+        and payment.review_code == Payment.ReviewCode.OUTCOME_UNKNOWN
+    )
+    if payment.checkout_request_id or not unknown:
+        return False
+    for event in _unmatched_events_for(payment):
+        try:
+            callback = parse_stk_callback(event.request_body)
+        except CallbackParseError:
+            continue
+        if not _agrees(callback, payment):
+            continue
+        result = payment_match_unknown_callback(
+            callback=callback, event_id=event.pk, source="callback"
+        )
+        if result.payment_id == payment.pk:
+            return True
+    return False
+
+
+def _usable(callback: StkCallback) -> bool:
+    """A success with a receipt and a whole amount the ledger can hold."""
+    amount = callback.amount
+    return (
+        callback.is_success
+        and receipt_is_valid(callback.mpesa_receipt_number)
+        and amount is not None
+        and amount == amount.to_integral_value()
+        and 1 <= amount < 2**31
+    )
+
+
+def _window(paid_at: datetime) -> tuple[datetime, datetime]:
+    """The created_at range of a payment whose prompt was paid at
+    ``paid_at``: it opened at most the prompt's lifetime plus the grace
+    before, and not more than ``EARLY_TOLERANCE`` after."""
+    before = timedelta(
+        seconds=settings.MPESA_STK_LIFETIME_SECONDS
+        + settings.MPESA_UNMATCHED_CALLBACK_WINDOW_SECONDS
+    )
+    return paid_at - before, paid_at + EARLY_TOLERANCE
+
+
+def _phone_filter(phone: str | None) -> Q | None:
+    """The payments whose number the callback's PhoneNumber may be: the
+    same number once normalised, or the visible digits of a masked one."""
+    if not phone:
+        return None
+    try:
+        return Q(phone_number=normalise_phone(phone))
+    except InvalidPhoneNumber:
+        pass
+    visible = masked_phone_digits(phone)
+    if visible is None:
+        return None  # hashed or unreadable: never matches
+    head, tail = visible
+    return Q(phone_number__startswith=head, phone_number__endswith=tail)
+
+
+def _lock_candidates(callback: StkCallback) -> list[Payment]:
+    """Every payment that may own the callback, locked in id order: no
+    CheckoutRequestID, same amount and phone, opened in the time window,
+    its push unanswered (``initiated``) or of unknown outcome (review).
+    ``push_unknown``: its push's outcome is known to be unknown."""
+    phone = _phone_filter(callback.phone_number)
+    if phone is None or callback.transaction_date is None:
+        return []
+    start, end = _window(callback.transaction_date)
+    notes = PaymentEvent.objects.filter(
+        payment=OuterRef("pk"),
+        kind=PaymentEvent.Kind.NOTE,
+        reason=OUTCOME_UNKNOWN_NOTE,
+    )
+    unknown = Q(
+        status=Status.NEEDS_REVIEW,
+        review_code=Payment.ReviewCode.OUTCOME_UNKNOWN,
+        mpesa_receipt_number__isnull=True,
+    )
+    candidates = (
+        Payment.objects.select_for_update(of=("self",))
+        .filter(phone, Q(status=Status.INITIATED) | unknown)
+        .filter(
+            checkout_request_id__isnull=True,
+            amount=int(callback.amount),
+            created_at__gte=start,
+            created_at__lte=end,
+        )
+        .annotate(push_unknown=Exists(notes))
+        .order_by("pk")
+    )
+    return list(candidates)
+
+
+def _single_owner(candidates: list[Payment]) -> Payment | None:
+    """The one candidate, if it is one whose push's outcome is unknown (a
+    push still waiting for its answer keeps the money for its own)."""
+    if len(candidates) != 1:
+        return None
+    payment = candidates[0]
+    if payment.status == Status.NEEDS_REVIEW or payment.push_unknown:
+        return payment
+    return None
+
+
+def _claimable(receipt_number: str) -> bool:
+    """The receipt is new, or unallocated as ``unknown_payment`` (locked);
+    never money allocated already or held by a payment."""
+    if payment_receipt_held_elsewhere(receipt=receipt_number, payment_id=None):
+        return False
+    receipt = receipt_find(receipt_number)
+    return receipt is None or (
+        receipt.allocation == MpesaReceipt.Allocation.UNALLOCATED
+        and receipt.unallocated_reason == Reason.UNKNOWN_PAYMENT
+    )
+
+
+def _record_unallocated(
+    callback: StkCallback, event_id: int | None, *, candidates: int
+) -> None:
+    receipt_number = callback.mpesa_receipt_number
+    if payment_receipt_held_elsewhere(receipt=receipt_number, payment_id=None):
+        # A payment holds this receipt: its row (if any) gets a sighting.
+        receipt_sighting(
+            receipt_number=receipt_number,
+            source=MpesaReceiptSighting.Source.STK_CALLBACK,
+            event_id=event_id,
+        )
+        return
+    receipt_record(
+        facts=ReceiptFacts(
+            receipt_number=receipt_number,
+            channel=MpesaReceipt.Channel.STK,
+            amount=int(callback.amount),
+            source=MpesaReceiptSighting.Source.STK_CALLBACK,
+            event_id=event_id,
+            payer_phone=callback.phone_number or "",
+            transacted_at=callback.transaction_date,
+        ),
+        allocation=MpesaReceipt.Allocation.UNALLOCATED,
+        unallocated_reason=Reason.UNKNOWN_PAYMENT,
+    )
+    logger.warning(
+        "success callback %s (event %s, phone %s) matches no payment (%s "
+        "candidates): receipt %s unallocated",
+        callback.checkout_request_id,
+        event_id,
+        mask_phone(callback.phone_number),
+        candidates,
+        receipt_number,
+        extra={"checkout_request_id": callback.checkout_request_id},
+    )
+
+
+def _log_match(callback: StkCallback, payment_id: int, event_id: int | None) -> None:
+    logger.info(
+        "success callback %s (event %s) %s to payment %s",
+        callback.checkout_request_id,
+        event_id,
+        MATCHED_NOTE,
+        payment_id,
+        extra={
+            "payment_id": payment_id,
+            "checkout_request_id": callback.checkout_request_id,
+        },
+    )
+
+
+def _unmatched_events_for(payment: Payment) -> list[PaymentEvent]:
+    """The stored callbacks of unallocated ``unknown_payment`` receipts of
+    the payment's amount, paid while its prompt could be open."""
+    lifetime = timedelta(
+        seconds=settings.MPESA_STK_LIFETIME_SECONDS
+        + settings.MPESA_UNMATCHED_CALLBACK_WINDOW_SECONDS
+    )
+    receipts = MpesaReceipt.objects.filter(
+        allocation=MpesaReceipt.Allocation.UNALLOCATED,
+        unallocated_reason=Reason.UNKNOWN_PAYMENT,
+        amount=payment.amount,
+        transacted_at__gte=payment.created_at - EARLY_TOLERANCE,
+        transacted_at__lte=payment.created_at + lifetime,
+    )
+    sightings = MpesaReceiptSighting.objects.filter(
+        receipt__in=receipts,
+        source=MpesaReceiptSighting.Source.STK_CALLBACK,
+        event__isnull=False,
+    ).order_by("id")
+    seen: set[int] = set()
+    events = []
+    for sighting in sightings.select_related("event")[:50]:
+        if sighting.receipt_id not in seen:
+            seen.add(sighting.receipt_id)
+            events.append(sighting.event)
+    return events
+
+
+def _agrees(callback: StkCallback, payment: Payment) -> bool:
+    """A quick check before locking: the callback's phone may be the
+    payment's (``_lock_candidates`` decides under the lock)."""
+    phone = _phone_filter(callback.phone_number)
+    return phone is not None and Payment.objects.filter(phone, pk=payment.pk).exists()
