@@ -165,6 +165,33 @@ def _with_latest_payment(queryset: QuerySet[Booking]) -> QuerySet[Booking]:
     )
 
 
+# ``MpesaReceipt.Allocation.ALLOCATED``, named here so that bookings never
+# imports the payments app.
+_ALLOCATED = "allocated"
+
+
+def _with_paid_receipt(queryset: QuerySet[Booking]) -> QuerySet[Booking]:
+    """Annotate the M-Pesa receipt allocated to the booking, whatever the
+    channel (STK, Paybill, staff): ``paid_receipt_number`` and
+    ``paid_receipt_channel`` (two subqueries, NULL without one).
+
+    Goes through the ledger's reverse relation ``receipts``, like
+    ``_with_latest_payment``; without the ledger both are NULL.
+    """
+    try:
+        relation = Booking._meta.get_field("receipts")
+    except FieldDoesNotExist:
+        none = Value(None, output_field=CharField())
+        return queryset.annotate(paid_receipt_number=none, paid_receipt_channel=none)
+    allocated = relation.related_model._default_manager.filter(
+        **{relation.field.name: OuterRef("pk"), "allocation": _ALLOCATED}
+    ).order_by("created_at", "pk")
+    return queryset.annotate(
+        paid_receipt_number=Subquery(allocated.values("receipt_number")[:1]),
+        paid_receipt_channel=Subquery(allocated.values("channel")[:1]),
+    )
+
+
 VIEW_ANY_BOOKING = "bookings.view_booking"
 CHANGE_ANY_BOOKING = "bookings.change_booking"
 
@@ -180,12 +207,13 @@ def booking_list_for_user(*, user: AbstractBaseUser) -> QuerySet[Booking]:
     ``bookings.view_booking`` or ``change_booking`` (``is_staff`` alone
     grants nothing).
 
-    Each carries ``latest_payment_status`` and ``latest_payment_receipt``.
+    Each carries ``latest_payment_status``, ``latest_payment_receipt``,
+    ``paid_receipt_number`` and ``paid_receipt_channel``.
     """
     queryset = Booking.objects.select_related("advocate")
     if not sees_every_booking(user):
         queryset = queryset.filter(client=user)
-    return _with_latest_payment(queryset)
+    return _with_paid_receipt(_with_latest_payment(queryset))
 
 
 def booking_get_for_user(*, booking_id: int, user: AbstractBaseUser) -> Booking:

@@ -36,12 +36,15 @@ TEST_PHONES = (
 @require_safe
 @ensure_csrf_cookie
 def checkout_page(request: HttpRequest) -> HttpResponse:
-    """Book a consultation and pay it with M-Pesa; sign-in form if anonymous."""
+    """Book a consultation and pay it with M-Pesa (an STK prompt, or by hand
+    to the Paybill ``MPESA_C2B_SHORT_CODE``); sign-in form if anonymous."""
     today = timezone.localdate()
     context = {
         "demo": _demo_context() if settings.DEBUG else None,
         "today": today.isoformat(),
         "default_date": (today + timedelta(days=1)).isoformat(),
+        # The Paybill box is shown only when there is a number to pay.
+        "paybill_short_code": settings.MPESA_C2B_SHORT_CODE,
     }
     if request.user.is_authenticated:
         advocates = OutputAdvocateSerializer(advocate_list_active(), many=True).data

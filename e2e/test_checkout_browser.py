@@ -3,13 +3,18 @@
 A phone-sized page signs in as the demo client, books the first free slot
 and pays with M-Pesa. The simulator answers the push, then its callback
 (or, when the callback is lost, the Celery worker's STK query) settles
-the payment; the page's polling shows the outcome. Each final page is saved
-under test-artifacts/screenshots/.
+the payment; the page's polling shows the outcome. A booking paid some
+other way (a prompt sent through the API, a Paybill payment by hand) is
+noticed by the page's watch of the booking. Each final page is saved under
+test-artifacts/screenshots/.
 """
 
 import re
+import time
 
 import pytest
+import requests
+from django.urls import NoReverseMatch, get_resolver, reverse
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import DEMO_CLIENT, assert_no_csp_violations, save_screenshot
@@ -28,6 +33,24 @@ WAITING = "Check your phone and enter your M-Pesa PIN"
 RECEIPT = re.compile(r"^[A-Z0-9]{10}$")
 REFERENCE = re.compile(r"^HY[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{6}$")
 NOT_A_MOBILE = "Enter a Kenyan mobile number, e.g. 0712 345 678."
+PAID = "Payment received"
+# A booking paid elsewhere shows on the page within a few seconds: the
+# booking is polled every 2.5 s, the simulator's callback comes after 1 s.
+NOTICED_WITHIN_MS = 10_000
+
+
+def _c2b_confirmation_routed() -> bool:
+    """Whether payments/api/urls.py routes the C2B confirmation (built on
+    branch i13-c2b); the Paybill browser test needs it."""
+    try:
+        reverse("payments:c2b-confirmation", args=["secret"])
+    except NoReverseMatch:
+        namespace = get_resolver().namespace_dict.get("payments")
+        return namespace is not None and "c2b-confirmation" in namespace[1].reverse_dict
+    return True
+
+
+C2B_CONFIRMATION_ROUTED = _c2b_confirmation_routed()
 
 
 def _sign_in(page: Page) -> None:
@@ -276,3 +299,181 @@ def test_checkout_page_shows_the_price_without_opening_the_select(
     assert width_now <= width, f"page is {width_now}px wide on a {width}px screen"
     assert_no_csp_violations(page)
     save_screenshot(page, f"6-choose-{width}px")
+
+
+def _wait_for_failure_with_paybill(page: Page, live_stack) -> str:
+    """The prompt failed; the Paybill box shows this booking (the stack's
+    shortcode, MPESA_C2B_SHORT_CODE's default). Its reference."""
+    expect(page.get_by_role("heading", name="Payment not completed")).to_be_visible()
+    paybill = page.get_by_role("region", name="Or pay by Paybill")
+    expect(paybill).to_be_visible()
+    short_code = live_stack.env["MPESA_BUSINESS_SHORT_CODE"]
+    expect(page.get_by_test_id("paybill-business")).to_have_text(short_code)
+    expect(page.get_by_test_id("paybill-amount")).to_have_text("KES 3,000")
+    account = page.get_by_test_id("paybill-account")
+    expect(account).to_have_text(REFERENCE)
+    reference = account.text_content()
+    expect(page.get_by_test_id("booking-reference")).to_have_text(reference)
+    return reference
+
+
+def _push_from_elsewhere(client_api, booking_id: int) -> dict:
+    """An STK push for the booking through the API (the SPA, another
+    device), waiting out the server's pause after the failed prompt."""
+    deadline = time.monotonic() + 30
+    while True:
+        answer = client_api.post(
+            f"{client_api.base_url}/api/payment/mpesa/stk-push",
+            json={"phone_number": SUCCESS_PHONE, "booking_id": booking_id},
+            timeout=30,
+        )
+        error = answer.json().get("error", {})
+        if error.get("code") != "retry_too_soon" or time.monotonic() > deadline:
+            break
+        time.sleep(float(error["retry_after"]))
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def test_checkout_page_notices_the_booking_paid_from_elsewhere(
+    page: Page, live_stack, booking_day, client_api
+):
+    # given: the page's own prompt failed; its STK poll is over
+    _sign_in(page)
+    _choose_first_slot(page, booking_day)
+    _pay(page, CANCEL_PHONE)
+    reference = _wait_for_failure_with_paybill(page, live_stack)
+    (booking,) = _bookings(client_api)[:1]
+    assert (booking["reference"], booking["status"]) == (reference, "pending_payment")
+    _assert_fits_phone(page)
+    save_screenshot(page, "7-failed-with-paybill")
+
+    # when: the same client pays it through the API, not through the page
+    _push_from_elsewhere(client_api, booking["id"])
+
+    # then: the booking's watch shows it paid, with the receipt
+    expect(page.get_by_role("heading", name=PAID)).to_be_visible(
+        timeout=NOTICED_WITHIN_MS
+    )
+    expect(page.get_by_test_id("receipt-number")).to_have_text(RECEIPT)
+    expect(page.get_by_test_id("receipt-reference")).to_have_text(reference)
+    expect(page.locator("#receipt-booking")).to_contain_text("confirmed")
+    expect(page.get_by_role("region", name="Or pay by Paybill")).to_be_hidden()
+    expect(page.get_by_role("heading", name="Payment not completed")).to_be_hidden()
+    expect(page.get_by_role("button", name="Start over")).to_be_hidden()
+    (after,) = [b for b in _bookings(client_api) if b["id"] == booking["id"]]
+    shown = page.get_by_test_id("receipt-number").text_content()
+    assert (after["status"], after["payment_status"]) == ("confirmed", "paid")
+    assert after["latest_payment"] == {
+        "status": "completed",
+        "mpesa_receipt_number": shown,
+    }
+    assert_no_csp_violations(page)
+    save_screenshot(page, "7-paid-from-elsewhere")
+
+
+def test_checkout_page_hides_the_paybill_box_once_the_booking_is_cancelled(
+    page: Page, live_stack, booking_day, client_api
+):
+    # given: a failed prompt, the Paybill box shown
+    _sign_in(page)
+    _choose_first_slot(page, booking_day)
+    _pay(page, CANCEL_PHONE)
+    reference = _wait_for_failure_with_paybill(page, live_stack)
+    expect(page.locator("#failure-hint")).to_contain_text("Or pay by Paybill below.")
+    (booking,) = [b for b in _bookings(client_api) if b["reference"] == reference]
+
+    # when: the booking is cancelled elsewhere (the SPA, another tab)
+    answer = client_api.post(
+        f"{client_api.base_url}/api/bookings/{booking['id']}/cancel/", timeout=10
+    )
+    assert answer.status_code == 200, answer.text
+
+    # then: nobody is invited to pay for it any more
+    expect(page.get_by_role("region", name="Or pay by Paybill")).to_be_hidden(
+        timeout=NOTICED_WITHIN_MS
+    )
+    expect(page.locator("#form-error")).to_contain_text(
+        "This booking was cancelled, so please do not pay for it."
+    )
+    expect(page.locator("#price-note")).to_have_text(
+        f"Booking #{booking['id']}: cancelled."
+    )
+    expect(page.get_by_role("button", name="Try again")).to_be_hidden()
+    expect(page.get_by_role("button", name="Start over")).to_be_visible()
+    assert_no_csp_violations(page)
+    save_screenshot(page, "9-cancelled-elsewhere")
+
+
+def _register_c2b_urls(live_stack) -> None:
+    """Register our C2B URLs with the simulator, as
+    ``mpesa_register_c2b_urls`` does with Daraja (v2, Completed)."""
+    env, sim = live_stack.env, live_stack.simulator_url
+    token = requests.get(
+        f"{sim}/oauth/v1/generate",
+        params={"grant_type": "client_credentials"},
+        auth=(env["MPESA_CONSUMER_KEY"], env["MPESA_CONSUMER_SECRET"]),
+        timeout=10,
+    )
+    token.raise_for_status()
+    secret = env["MPESA_CALLBACK_SECRET"]  # MPESA_C2B_SECRET's default
+    c2b = f"{live_stack.web_url}/api/payment/c2b"
+    answer = requests.post(
+        f"{sim}/mpesa/c2b/v2/registerurl",
+        headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+        json={
+            "ShortCode": env["MPESA_BUSINESS_SHORT_CODE"],
+            "ResponseType": "Completed",
+            "ConfirmationURL": f"{c2b}/confirmation/{secret}",
+            "ValidationURL": f"{c2b}/validation/{secret}",
+        },
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.skipif(
+    not C2B_CONFIRMATION_ROUTED,
+    reason="no payments:c2b-confirmation URL yet (the C2B endpoints of branch "
+    "i13-c2b); the page's watch is covered by the test above",
+)
+def test_checkout_page_shows_the_booking_paid_by_paybill(
+    page: Page, live_stack, booking_day, client_api
+):
+    # given: the page open on a booking awaiting payment, its prompt failed
+    _register_c2b_urls(live_stack)
+    _sign_in(page)
+    _choose_first_slot(page, booking_day)
+    _pay(page, CANCEL_PHONE)
+    reference = _wait_for_failure_with_paybill(page, live_stack)
+
+    # when: the client pays by hand: Lipa na M-PESA, Pay Bill, the page's
+    # business number, the reference as the account number, the amount
+    paid = live_stack.simulator(
+        "POST",
+        "c2b/pay",
+        {
+            "phone": SUCCESS_PHONE,
+            "amount": 3000,
+            "account": reference,
+            "short_code": live_stack.env["MPESA_BUSINESS_SHORT_CODE"],
+        },
+    )
+    assert paid["status"] == "completed", paid
+
+    # then: the page shows the booking paid, with the Paybill receipt
+    expect(page.get_by_role("heading", name=PAID)).to_be_visible(
+        timeout=NOTICED_WITHIN_MS
+    )
+    expect(page.get_by_test_id("receipt-number")).to_have_text(paid["receipt"])
+    expect(page.get_by_test_id("receipt-reference")).to_have_text(reference)
+    expect(page.locator("#receipt-booking")).to_contain_text("confirmed")
+    expect(page.get_by_role("region", name="Or pay by Paybill")).to_be_hidden()
+    (booking,) = [b for b in _bookings(client_api) if b["reference"] == reference]
+    assert (booking["status"], booking["payment_status"]) == ("confirmed", "paid")
+    assert booking["receipt"] == {
+        "receipt_number": paid["receipt"],
+        "channel": "paybill",
+    }
+    assert_no_csp_violations(page)
+    save_screenshot(page, "8-paid-by-paybill")

@@ -92,10 +92,20 @@ class OutputLatestPaymentSerializer(serializers.Serializer):
     mpesa_receipt_number = serializers.CharField(allow_null=True)
 
 
+class OutputPaidReceiptSerializer(serializers.Serializer):
+    receipt_number = serializers.CharField(help_text="The M-Pesa receipt.")
+    channel = serializers.CharField(help_text="stk, paybill, till, ...")
+
+
 class OutputBookingSerializer(serializers.ModelSerializer):
     advocate = OutputAdvocateBriefSerializer()
     amount = serializers.IntegerField(help_text="Whole KES.")
     latest_payment = serializers.SerializerMethodField()
+    receipt = serializers.SerializerMethodField(
+        help_text="The M-Pesa receipt that paid this booking, whichever way "
+        "it was paid (STK prompt, Paybill, staff allocation); null when none "
+        "is known (unpaid, or paid by an STK query that returns no receipt)."
+    )
 
     class Meta:
         model = Booking
@@ -112,6 +122,7 @@ class OutputBookingSerializer(serializers.ModelSerializer):
             "payment_status",
             "expires_at",
             "latest_payment",
+            "receipt",
             "created_at",
         )
 
@@ -123,4 +134,14 @@ class OutputBookingSerializer(serializers.ModelSerializer):
         return {
             "status": status,
             "mpesa_receipt_number": getattr(booking, "latest_payment_receipt", None),
+        }
+
+    @extend_schema_field(OutputPaidReceiptSerializer(allow_null=True))
+    def get_receipt(self, booking: Booking) -> dict | None:
+        number = getattr(booking, "paid_receipt_number", None)
+        if number is None:
+            return None
+        return {
+            "receipt_number": number,
+            "channel": getattr(booking, "paid_receipt_channel", None),
         }

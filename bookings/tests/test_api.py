@@ -279,6 +279,103 @@ def test_booking_detail_without_payment_has_null_latest_payment(api_client):
     assert response.json()["latest_payment"] is None
 
 
+def _receipt(
+    booking: Booking,
+    number: str,
+    *,
+    allocation: str = "allocated",
+    payment_id: int | None = None,
+    **facts,
+):
+    """A receipt in the ledger through its one writer (payments.services).
+
+    Imported here: bookings' own code and tests never import payments.
+    """
+    from payments.services.ledger import ReceiptFacts, receipt_record
+
+    reason = "" if allocation == "allocated" else "duplicate_payment"
+    defaults = {
+        "channel": "paybill",
+        "amount": booking.amount,
+        "source": "c2b_confirmation",
+        "account_reference": booking.reference,
+    }
+    return receipt_record(
+        facts=ReceiptFacts(receipt_number=number, **{**defaults, **facts}),
+        allocation=allocation,
+        unallocated_reason=reason,
+        payment_id=payment_id,
+        booking_id=booking.pk if allocation == "allocated" else None,
+    )
+
+
+def test_booking_detail_shows_a_paybill_receipt_without_a_payment(api_client):
+    # given: paid by Paybill by hand, no STK payment at all
+    booking = BookingFactory(confirmed=True)
+    _receipt(booking, "TL2PAYBIL9")
+    # when
+    response = _as(api_client, booking.client).get(f"/api/bookings/{booking.pk}/")
+    # then
+    body = response.json()
+    assert body["latest_payment"] is None
+    assert body["receipt"] == {"receipt_number": "TL2PAYBIL9", "channel": "paybill"}
+
+
+def test_booking_detail_shows_the_stk_receipt_as_its_receipt(api_client):
+    # given
+    booking = BookingFactory(confirmed=True)
+    payment = _payment(booking, status="completed", mpesa_receipt_number="TL3STK0001")
+    _receipt(
+        booking,
+        "TL3STK0001",
+        channel="stk",
+        source="stk_callback",
+        account_reference="",
+        payment_id=payment.pk,
+    )
+    # when
+    response = _as(api_client, booking.client).get(f"/api/bookings/{booking.pk}/")
+    # then
+    assert response.json()["receipt"] == {
+        "receipt_number": "TL3STK0001",
+        "channel": "stk",
+    }
+
+
+def test_booking_detail_ignores_unallocated_money_for_its_receipt(api_client):
+    # given: a second payment for the booking stayed unallocated
+    booking = BookingFactory()
+    _receipt(booking, "TL4DUPLIC8", allocation="unallocated")
+    # when
+    response = _as(api_client, booking.client).get(f"/api/bookings/{booking.pk}/")
+    # then
+    assert response.json()["receipt"] is None
+
+
+def test_booking_detail_without_a_receipt_has_null_receipt(api_client):
+    # given
+    booking = BookingFactory()
+    # when
+    response = _as(api_client, booking.client).get(f"/api/bookings/{booking.pk}/")
+    # then
+    assert response.json()["receipt"] is None
+
+
+def test_bookings_list_shows_each_bookings_receipt(api_client):
+    # given
+    paid = BookingFactory(confirmed=True)
+    unpaid = BookingFactory(client=paid.client)
+    _receipt(paid, "TL5LISTED1")
+    # when
+    listed = _as(api_client, paid.client).get("/api/bookings/").json()["results"]
+    # then
+    receipts = {b["id"]: b["receipt"] for b in listed}
+    assert receipts == {
+        paid.pk: {"receipt_number": "TL5LISTED1", "channel": "paybill"},
+        unpaid.pk: None,
+    }
+
+
 def test_booking_cancel_of_a_paid_booking_is_refund_due(api_client, frozen_now):
     # given
     booking = BookingFactory(confirmed=True)

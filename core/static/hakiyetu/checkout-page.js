@@ -2,7 +2,10 @@
  * The checkout page at "/": pick an advocate, an offer, a date and a free
  * slot, book it, then pay it with checkout.js's processPayment. The phone
  * number is checked before the booking is made; "Start over" cancels the
- * unpaid booking at every step after it.
+ * unpaid booking at every step after it. Once booked, the page also shows
+ * how to pay by Paybill and watches the booking (booking-watch.js), so it
+ * shows it paid however it was paid: this page's prompt, a prompt sent
+ * from elsewhere, Paybill by hand, or staff.
  */
 import {
   PHONE_MESSAGE,
@@ -11,6 +14,7 @@ import {
   pollPayment,
   processPayment,
 } from "./checkout.js";
+import { bookingReceipt, watchBooking } from "./booking-watch.js";
 
 const KES = new Intl.NumberFormat("en-KE", { maximumFractionDigits: 0 });
 const WHEN = new Intl.DateTimeFormat("en-KE", {
@@ -25,6 +29,13 @@ const WHEN = new Intl.DateTimeFormat("en-KE", {
 // Waiting longer than this (a few seconds) before a new push is automatic:
 // the customer already asked for it by pressing "Try again".
 const MAX_AUTO_WAIT_SECONDS = 30;
+const NOT_PAYABLE = {
+  cancelled: "This booking was cancelled, so please do not pay for it.",
+  ended: "The time to pay for this booking has ended, so please do not pay for it now.",
+};
+const NOT_PAYABLE_NEXT =
+  " If you already paid, keep the M-Pesa SMS: we will contact you. " +
+  "Press Start over to choose a time again.";
 const START_OVER_WHILE_WAITING =
   "A payment request may still be open on your phone. If you have entered your " +
   "M-Pesa PIN, wait for the answer instead.\n\nCancel this booking and start over?";
@@ -58,9 +69,20 @@ const el = {
   failureHint: $("failure-hint"),
   retry: $("retry-button"),
   startOver: $("start-over"),
+  paybill: $("paybill"), // absent when no Paybill number is set
+  copyAccount: $("copy-account"),
 };
 
-const state = { advocates: [], booking: null, slotRequest: 0, busy: false, last: null };
+const state = {
+  advocates: [],
+  booking: null,
+  slotRequest: 0,
+  busy: false,
+  last: null,
+  watch: null, // the booking's watch, once booked
+  paid: false, // the paid outcome is shown: nothing may replace it
+  ended: null, // why the booking can no longer be paid, once it cannot
+};
 
 if (el.root) init();
 
@@ -86,6 +108,10 @@ function init() {
   });
   el.retry.addEventListener("click", () => pay());
   el.startOver.addEventListener("click", startOver);
+  el.copyAccount?.addEventListener("click", copyAccount);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") state.watch?.wake();
+  });
   announceCancelled();
   fillOffers();
   loadSlots();
@@ -237,7 +263,61 @@ async function book() {
   el.priceNote.textContent = `Booking #${state.booking.booking_id}: this slot is held for you while you pay.`;
   $("booking-reference").textContent = state.booking.reference;
   show($("booking-reference-line"));
+  showPaybill(state.booking);
+  watchUntilPaid(state.booking);
   return true;
+}
+
+/** How to pay this booking by hand: its reference and exact amount. */
+function showPaybill(booking) {
+  if (!el.paybill) return;
+  $("paybill-account").textContent = booking.reference;
+  $("paybill-amount").textContent = `KES ${KES.format(booking.amount)}`;
+  $("paybill-amount-typed").textContent = `(type ${booking.amount})`;
+  el.copyAccount.hidden = !navigator.clipboard?.writeText;
+  show(el.paybill);
+}
+
+async function copyAccount() {
+  try {
+    await navigator.clipboard.writeText(state.booking.reference);
+    el.copyAccount.textContent = "Copied";
+  } catch {
+    el.copyAccount.textContent = "Copy failed";
+  }
+  setTimeout(() => {
+    el.copyAccount.textContent = "Copy";
+  }, 2000);
+}
+
+/** Poll the booking itself, beside the STK status poll of processPayment. */
+function watchUntilPaid(booking) {
+  state.watch = watchBooking({
+    bookingId: booking.booking_id,
+    expiresAt: booking.expires_at,
+    onPaid: (paid) => showSuccess({ receipt: bookingReceipt(paid), amount: paid.amount }),
+    onEnded: bookingEnded,
+  });
+}
+
+/** The booking can no longer be paid (expired, cancelled, hold over). */
+function bookingEnded({ reason }) {
+  if (state.paid || reason === "auth" || reason === "gone") return;
+  state.ended = reason === "cancelled" ? "cancelled" : "ended";
+  if (el.paybill) hide(el.paybill);
+  el.priceNote.textContent =
+    `Booking #${state.booking.booking_id}: ` +
+    (state.ended === "cancelled" ? "cancelled." : "this slot is no longer held for you.");
+  // An open prompt's own answer comes first (a success still wins).
+  if (!state.busy) showNotPayable();
+}
+
+/** Say the booking is over and offer only "Start over": no pay, no retry. */
+function showNotPayable() {
+  el.pay.hidden = true;
+  hide(el.failure);
+  showFormError(NOT_PAYABLE[state.ended] + NOT_PAYABLE_NEXT);
+  announce(NOT_PAYABLE[state.ended], { visible: false });
 }
 
 async function payBooking() {
@@ -250,19 +330,27 @@ async function payBooking() {
         paymentId: state.last.data.payment_id,
       })
     : processPayment({ phone_number: phone, booking_id: state.booking.booking_id }));
+  if (state.paid) return; // the booking's watch saw it paid first
   if (result.kind === "retry_too_soon" && result.retryAfter <= MAX_AUTO_WAIT_SECONDS) {
     await countdown(result.retryAfter);
+    if (state.paid) return;
     showWaiting(phone);
     result = await processPayment({ phone_number: phone, booking_id: state.booking.booking_id });
+    if (state.paid) return;
   }
   state.last = result;
   hide(el.waiting);
-  if (result.success) showSuccess(result.data);
-  else if (result.kind === "invalid" && result.field === "phone_number") {
+  if (result.success) {
+    showSuccess({ receipt: result.data.mpesa_receipt_number, amount: result.data.amount });
+  } else if (state.ended) {
+    showNotPayable();
+  } else if (result.kind === "invalid" && result.field === "phone_number") {
     showFieldError(el.phoneError, el.phone, result.message);
     announce("");
     el.phone.focus();
-  } else showFailure(result);
+  } else {
+    showFailure(result);
+  }
 }
 
 function showWaiting(phone) {
@@ -283,17 +371,26 @@ async function countdown(seconds) {
   }
 }
 
-function showSuccess(payment) {
+/**
+ * The paid outcome, once, whoever saw it first: this page's STK poll or the
+ * booking's watch ({receipt: null} when no receipt number is known).
+ */
+function showSuccess({ receipt, amount }) {
+  if (state.paid) return;
+  state.paid = true;
+  state.watch?.stop();
   const booking = state.booking;
   el.form.hidden = true;
+  hide(el.waiting);
   hide(el.failure);
+  if (el.paybill) hide(el.paybill);
+  hide(el.formError);
   hide(el.startOver); // paid: nothing to start over from
-  const receipt = $("receipt-number");
-  receipt.textContent =
-    payment.mpesa_receipt_number ||
-    "Confirmed by M-Pesa. The receipt number is in the M-Pesa SMS on your phone.";
-  receipt.classList.toggle("receipt-pending", !payment.mpesa_receipt_number);
-  $("receipt-amount").textContent = `KES ${KES.format(payment.amount)}`;
+  const receiptEl = $("receipt-number");
+  receiptEl.textContent =
+    receipt || "Confirmed by M-Pesa. The receipt number is in the M-Pesa SMS on your phone.";
+  receiptEl.classList.toggle("receipt-pending", !receipt);
+  $("receipt-amount").textContent = `KES ${KES.format(amount)}`;
   $("receipt-advocate").textContent = booking.advocate.name;
   $("receipt-when").textContent = WHEN.format(new Date(booking.start));
   $("receipt-booking").textContent = `#${booking.booking_id}, confirmed`;
@@ -305,8 +402,9 @@ function showSuccess(payment) {
 
 function showFailure(result) {
   el.failureReason.textContent = result.message;
+  const paybill = el.paybill && !el.paybill.hidden ? " Or pay by Paybill below." : "";
   el.failureHint.textContent = result.retryable
-    ? "You can change the phone number above before trying again."
+    ? `You can change the phone number above before trying again.${paybill}`
     : "";
   el.retry.hidden = !result.retryable;
   el.retry.textContent = result.kind === "timeout" ? "Check again" : "Try again";
