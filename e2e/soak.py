@@ -10,8 +10,14 @@
   PostgreSQL are read the same way.
 - ``soak_drive.py``: books and pays through the HTTP API while the simulator
   injects faults.
+- ``soak_paybill.py``: the bookings paid by Paybill instead of STK (which,
+  and what the client types), registering our C2B URLs, the simulator's
+  ``/simulator/c2b/pay``.
 - ``soak_checks.py``: the app's rows against the simulator's ledger; every
   invariant's violations.
+- ``soak_ledger.py``: the receipts ledger's invariants and the money
+  equation (the simulator's takings against the ledger, the receipts still
+  pending and the money in review).
 - ``soak_report.py``: the counts the test prints and keeps as JSON.
 """
 
@@ -35,13 +41,29 @@ class SoakConfig:
     query_claim_seconds: int = 3  # MPESA_QUERY_CLAIM_SECONDS: query_pending reruns
     late_after: float = 10.0  # late callbacks come this long past the lifetime
     callback_delay: float = 1.0  # the customer's time to answer the prompt
+    # Paybill (issue 13): the share of bookings paid by hand through the
+    # simulator's /simulator/c2b/pay instead of STK; the share of the run
+    # (its last bookings) with c2b_double_notification on, so every STK
+    # success also reaches our C2B confirmation URL; the API version of the
+    # registered C2B URLs: v1 (hashed MSISDN), v2 (masked) or alternate
+    # (v1 and v2 in turn, re-registered at each quarter of the run).
+    paybill_share: float = 0.15
+    double_notification: float = 0.5
+    c2b_version: str = "v2"
 
     @classmethod
     def from_env(cls) -> "SoakConfig":
+        env = os.environ.get
+        version = env("SOAK_C2B_VERSION", "v2")
+        if version not in C2B_VERSIONS:
+            raise ValueError(f"SOAK_C2B_VERSION must be one of {C2B_VERSIONS}")
         return cls(
-            bookings=int(os.environ.get("SOAK_BOOKINGS", "60")),
-            seed=int(os.environ.get("SOAK_SEED", "8")),
-            concurrency=int(os.environ.get("SOAK_CONCURRENCY", "8")),
+            bookings=int(env("SOAK_BOOKINGS", "60")),
+            seed=int(env("SOAK_SEED", "8")),
+            concurrency=int(env("SOAK_CONCURRENCY", "8")),
+            paybill_share=_share(env("SOAK_PAYBILL_SHARE", "0.15")),
+            double_notification=_share(env("SOAK_DOUBLE_NOTIFICATION", "0.5")),
+            c2b_version=version,
         )
 
     @property
@@ -93,6 +115,16 @@ class SoakConfig:
         }
 
 
+C2B_VERSIONS = ("v1", "v2", "alternate")
+
+
+def _share(text: str) -> float:
+    share = float(text)
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"a share is between 0 and 1, not {text}")
+    return share
+
+
 # --- waiting -----------------------------------------------------------------
 
 
@@ -125,9 +157,14 @@ def only_late_callbacks_left(stack: Stack) -> bool:
 
 
 def all_callbacks_sent(stack: Stack) -> bool:
-    """No prompt undecided and no callback still to send, late ones too."""
+    """No prompt undecided and no callback still to send, late ones too,
+    and every double notification (C2B confirmation of an STK payment)
+    answered."""
     ledger = stack.simulator("GET", "ledger?payments=0")
-    return ledger["processing"] == 0 and ledger["pending_callbacks"] == 0
+    if ledger["processing"] or ledger["pending_callbacks"]:
+        return False
+    notices = stack.simulator("GET", "c2b")["double_notifications"]
+    return all(n["notifications"] for n in notices)
 
 
 class Stopwatch:

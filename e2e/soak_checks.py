@@ -1,13 +1,21 @@
 """The soak's invariants (see ``e2e/soak.py``): rows against the ledger.
 
 ``tally`` indexes the app's rows and the simulator's ledger (``Books``) and
-returns the counts to print and every invariant's violations.
+returns the counts to print and every invariant's violations; the receipts
+ledger's invariants and the money equation are in ``soak_ledger.py``.
 """
 
 from collections import Counter
 
+from e2e import soak_ledger
 from e2e.soak import SoakConfig
-from e2e.soak_report import booking_counts, push_counts, simulator_counts
+from e2e.soak_report import (
+    booking_counts,
+    ledger_counts,
+    paybill_counts,
+    push_counts,
+    simulator_counts,
+)
 
 OPEN = ("initiated", "pending")
 # docs/soak.md, finding 1: a callback that overtook its push's commit was
@@ -16,8 +24,18 @@ RECEIPT_NOT_ON_PAYMENT = "callback receipt not on its payment"
 # Where the simulator's paid money may be in the app (Books.where): on a
 # completed payment; in a stored callback no payment claims (push outcome
 # unknown); or nowhere, when that callback was lost too, and then the
-# payment must be in review (checked separately).
-PLACES_FOR_MONEY = ("completed payment", "unmatched callback", "no trace")
+# payment must be in review (checked separately). With C2B URLs on the
+# shortcode the push's own receipt may pay the booking first (a double
+# notification): its payment, still open, is closed "paid by Paybill"
+# (failed), and if its callback is lost nothing tells it otherwise; the
+# money is in the ledger, allocated to its booking (issue 13, point 7).
+CLOSED_BY_OWN_RECEIPT = "closed, its receipt paid the booking"
+PLACES_FOR_MONEY = (
+    "completed payment",
+    "unmatched callback",
+    "no trace",
+    CLOSED_BY_OWN_RECEIPT,
+)
 
 
 def open_payments(snapshot: dict) -> list[int]:
@@ -39,9 +57,10 @@ class Books:
         self.paid = {
             entry["CheckoutRequestID"]: entry
             for entry in self.ledger["payments"]
-            if str(entry["result_code"]) == "0"
+            if entry["channel"] == "stk" and str(entry["result_code"]) == "0"
         }
         self.unmatched = _unmatched_success(snapshot["callbacks"])
+        self.receipts = {r["receipt_number"]: r for r in snapshot["receipts"]}
         self.completed = [p for p in self.payments if p["status"] == "completed"]
         unknown_ids = set(snapshot["unknown_outcome"])
         self.unknown = [p for p in self.payments if p["id"] in unknown_ids]
@@ -49,13 +68,28 @@ class Books:
     def where(self, checkout_id: str) -> str:
         """Where the app keeps the money of one paid push."""
         if checkout_id in self.known:
+            if self.closed_by_own_receipt(self.known[checkout_id], checkout_id):
+                return CLOSED_BY_OWN_RECEIPT
             return f"{self.known[checkout_id]['status']} payment"
         if checkout_id in self.unmatched:
             return "unmatched callback"
         return "no trace"  # outcome unknown to the app and callback lost
 
+    def closed_by_own_receipt(self, payment: dict | None, checkout_id: str) -> bool:
+        """``payment`` (of the paid push ``checkout_id``) was closed (failed)
+        because the push's own receipt, reported as a C2B confirmation,
+        paid its booking first."""
+        row = self.receipts.get(self.paid[checkout_id]["receipt"], {})
+        return (
+            payment is not None
+            and payment["status"] == "failed"
+            and row.get("allocation") == "allocated"
+            and row.get("booking_id") == payment["booking_id"]
+        )
+
     def money(self) -> dict[str, int]:
-        """The simulator's paid amount, split by where the app keeps it."""
+        """The simulator's STK money, split by where the app keeps its
+        payment (the ledger's equation is ``soak_ledger.Takings``)."""
         split = Counter()
         for checkout_id, entry in self.paid.items():
             split[self.where(checkout_id)] += entry["paid_amount"]
@@ -69,12 +103,34 @@ class Books:
     def untraced(self) -> list[tuple]:
         """Paid pushes with no trace, each with the unknown-outcome payment
         of the same phone (phones are distinct per booking)."""
-        by_phone = {p["phone_number"]: p for p in self.unknown}
         return [
-            (checkout_id, entry["paid_amount"], by_phone.get(entry["phone"]))
+            (checkout_id, entry["paid_amount"], self.unknown_payment_of(checkout_id))
             for checkout_id, entry in self.paid.items()
             if self.where(checkout_id) == "no trace"
         ]
+
+    def unknown_payment_of(self, checkout_id: str) -> dict | None:
+        """The unknown-outcome payment of a paid push we never learned the
+        CheckoutRequestID of, by its phone."""
+        phone = self.paid[checkout_id]["phone"]
+        return next((p for p in self.unknown if p["phone_number"] == phone), None)
+
+    def closed_unknown(self) -> dict[str, int]:
+        """Paid pushes we never learned the CheckoutRequestID of (outcome
+        unknown, or the push's answer came after the payment was closed)
+        whose payment, by phone, was closed because the push's receipt
+        paid its booking first (see ``closed_by_own_receipt``):
+        CheckoutRequestID → payment id."""
+        closed = {}
+        for checkout_id, entry in self.paid.items():
+            if checkout_id in self.known:
+                continue
+            for payment in self.payments:
+                if payment["phone_number"] == entry["phone"] and (
+                    self.closed_by_own_receipt(payment, checkout_id)
+                ):
+                    closed[checkout_id] = payment["id"]
+        return closed
 
 
 def tally(
@@ -82,6 +138,7 @@ def tally(
 ) -> tuple[dict, dict]:
     """Counts to print, and every invariant's violations (empty: it holds)."""
     books = Books(snapshot, simulator)
+    takings = soak_ledger.Takings(snapshot, simulator)
     counts = {
         "bookings": booking_counts(runs, snapshot, clients=config.clients),
         "pushes": push_counts(runs),
@@ -91,20 +148,32 @@ def tally(
             1 for p in books.completed if not p["mpesa_receipt_number"]
         ),
         "unknown-outcome payments": dict(Counter(p["status"] for p in books.unknown)),
+        "payments closed as their receipt paid the booking (C2B first)": sum(
+            1 for cid in books.paid if books.where(cid) == CLOSED_BY_OWN_RECEIPT
+        )
+        + len(books.closed_unknown()),
         "callback events stored/matched": [
             len(snapshot["callbacks"]),
             sum(1 for e in snapshot["callbacks"] if e["payment_id"]),
         ],
-        "money (KES)": books.money(),
+        "STK money by payment (KES)": books.money(),
+        "paybill": paybill_counts(runs, simulator),
+        "ledger": ledger_counts(snapshot),
+        "money equation (KES)": takings.equation(),
     }
     problems = {
         "booking errors": [r.error for r in runs if r.error],
         "open payments": open_payments(snapshot),
         **_money_problems(books),
+        **soak_ledger.money_problems(takings),
         RECEIPT_NOT_ON_PAYMENT: _receipts_not_recorded(books),
         **_booking_problems(snapshot),
         **_receipt_problems(books.payments, books.paid),
         **_callback_problems(snapshot, simulator["callbacks"]),
+        **soak_ledger.ledger_problems(snapshot),
+        **soak_ledger.reported_problems(snapshot, simulator),
+        **soak_ledger.paybill_problems(runs, snapshot),
+        **soak_ledger.refund_problems(snapshot),
     }
     return counts, problems
 
@@ -137,13 +206,18 @@ def _unmatched_success(events: list[dict]) -> dict[str, int]:
 
 def _money_problems(books: Books) -> dict:
     money = books.money()
+    closed = books.closed_unknown()
     kept = sum(v for k, v in money.items() if k in PLACES_FOR_MONEY)
     return {
-        "money": [] if kept == money["simulator successful_amount"] else [money],
+        "STK money by payment": (
+            [] if kept == money["simulator successful_amount"] else [money]
+        ),
         "paid but not completed": [
             (books.known[cid]["id"], books.known[cid]["status"], entry["faults"])
             for cid, entry in books.paid.items()
-            if cid in books.known and books.known[cid]["status"] != "completed"
+            if cid in books.known
+            and books.known[cid]["status"] != "completed"
+            and not books.closed_by_own_receipt(books.known[cid], cid)
         ],
         "completed but not paid": [
             p["id"]
@@ -158,11 +232,13 @@ def _money_problems(books: Books) -> dict:
             # or completed by adopting its callback (the fix docs/soak.md
             # proposes); "completed but not paid" checks that money
             and not (p["status"] == "completed" and p["checkout_request_id"])
+            and p["id"] not in closed.values()
         ],
         "paid with no trace, payment not needs_review": [
             (cid, amount, payment and payment["status"])
             for cid, amount, payment in books.untraced()
-            if payment is None or payment["status"] != "needs_review"
+            if cid not in closed
+            and (payment is None or payment["status"] != "needs_review")
         ],
     }
 
@@ -182,8 +258,20 @@ def _receipts_not_recorded(books: Books) -> list:
 
 
 def _booking_problems(snapshot: dict) -> dict:
+    """A confirmed booking has its money (a completed payment or a receipt
+    allocated to it), a completed payment has its booking confirmed, and
+    no booking holds two payments' money (a receipt allocated with its own
+    completed payment is that payment's money, not a second one)."""
     payments, bookings = snapshot["payments"], snapshot["bookings"]
     completed = Counter(p["booking_id"] for p in payments if p["status"] == "completed")
+    completed_ids = {p["id"] for p in payments if p["status"] == "completed"}
+    paid = completed + Counter(
+        r["booking_id"]
+        for r in snapshot["receipts"]
+        if r["allocation"] == "allocated"
+        and r["booking_id"]
+        and r["payment_id"] not in completed_ids
+    )
     confirmed = {
         b["id"]
         for b in bookings
@@ -195,12 +283,12 @@ def _booking_problems(snapshot: dict) -> dict:
         if b["status"] == "confirmed" and b["payment_status"] == "paid"
     }
     return {
-        "confirmed without completed payment": sorted(confirmed - set(completed)),
+        "confirmed without completed payment or receipt": sorted(confirmed - set(paid)),
         "completed but booking not confirmed": sorted(set(completed) - fully),
         "completed twice": [
             pid for pid, n in Counter(snapshot["completions"]).items() if n > 1
         ],
-        "booking paid twice": [bid for bid, n in completed.items() if n > 1],
+        "booking paid twice": [bid for bid, n in paid.items() if n > 1],
     }
 
 

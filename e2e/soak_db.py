@@ -61,7 +61,8 @@ def read_snapshot(stack: Stack) -> dict:
 
 
 def write_snapshot(path: str) -> None:
-    """Runs inside ``manage.py shell``: payments, bookings, key events."""
+    """Runs inside ``manage.py shell``: payments, bookings, key events, the
+    receipts ledger and the payments completed with no receipt in it."""
     from pathlib import Path
 
     from bookings.models import Booking
@@ -81,6 +82,7 @@ def write_snapshot(path: str) -> None:
                 "checkout_request_id",
                 "mpesa_receipt_number",
                 "paid_amount",
+                "review_code",
             )
         ),
         "bookings": list(Booking.objects.values("id", "status", "payment_status")),
@@ -99,8 +101,60 @@ def write_snapshot(path: str) -> None:
                 kind=kind.NOTE, reason__startswith="push outcome unknown"
             ).values_list("payment_id", flat=True)
         ),
+        "confirmations": [
+            {**event, "request_body": _c2b_facts(event["request_body"])}
+            for event in events.filter(kind=kind.C2B_CONFIRMATION).values(
+                "id", "payment_id", "request_body", "error"
+            )
+        ],
+        **_ledger_rows(),
     }
     Path(path).write_text(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def _ledger_rows() -> dict:
+    """The receipts, their sightings, and the completed payments whose
+    money the ledger does not hold yet (settled by a query: "receipt
+    pending")."""
+    from django.db.models import Exists, OuterRef, Q
+    from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment
+
+    in_ledger = MpesaReceipt.objects.filter(
+        Q(payment=OuterRef("pk")) | Q(receipt_number=OuterRef("mpesa_receipt_number"))
+    )
+    pending = Payment.objects.filter(status=Payment.Status.COMPLETED).exclude(
+        Exists(in_ledger)
+    )
+    return {
+        "receipts": list(
+            MpesaReceipt.objects.order_by("id").values(
+                "id",
+                "receipt_number",
+                "direction",
+                "channel",
+                "amount",
+                "account_reference",
+                "booking_id",
+                "payment_id",
+                "allocation",
+                "unallocated_reason",
+            )
+        ),
+        "sightings": list(
+            MpesaReceiptSighting.objects.order_by("id").values(
+                "receipt_id", "source", "event_id"
+            )
+        ),
+        "receipt_pending": list(pending.order_by("id").values_list("id", flat=True)),
+    }
+
+
+def _c2b_facts(body: object) -> dict:
+    """The keys the checks read from a stored C2B request body."""
+    if not isinstance(body, dict):
+        return {}
+    keys = ("TransID", "TransAmount", "BillRefNumber")
+    return {key: body.get(key) for key in keys}
 
 
 def run_query_pending(stack: Stack, round_number: int) -> dict:

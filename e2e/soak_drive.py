@@ -1,16 +1,21 @@
 """The soak's client (see ``e2e/soak.py``): book and pay through the API.
 
 Each booking gets a phone of its own and is paid like the checkout page
-pays: a push that failed unsent is retried, up to ``MAX_PUSHES``.
+pays: a push that failed unsent is retried, up to ``MAX_PUSHES``; or, for
+the bookings ``soak_paybill.paybill_plan`` picks, by Paybill through the
+simulator (the account number typed as the plan says).
 """
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import requests
+
+from e2e import soak_paybill
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 MAX_PUSHES = 3  # a client retries a push that failed unsent, then gives up
@@ -32,10 +37,13 @@ class Run:
 
     index: int
     phone: str
+    paybill_variant: str = ""  # paid by Paybill (soak_paybill) when set
     booking_id: int | None = None
+    reference: str = ""
     amount: int | None = None
     error: str = ""
     attempts: list[dict] = field(default_factory=list)
+    paybill: dict | None = None  # the simulator's record of the payment
 
 
 def login(base: str, username: str, password: str) -> requests.Session:
@@ -100,8 +108,27 @@ def phone_for(index: int) -> str:
     return f"25472{index:07d}"
 
 
-def book_and_pay(session: requests.Session, base: str, slot: Slot, run: Run) -> Run:
-    """Book ``slot``, then push until accepted, unknown, or MAX_PUSHES."""
+def book_and_pay(
+    session: requests.Session, base: str, slot: Slot, run: Run, simulator_url: str
+) -> Run:
+    """Book ``slot``, then push until accepted, unknown, or MAX_PUSHES; or
+    pay it by Paybill."""
+    if not _book(session, base, slot, run):
+        return run
+    if run.paybill_variant:
+        _pay_by_paybill(simulator_url, run)
+        return run
+    for _ in range(MAX_PUSHES * 4):  # waits for retry_too_soon do not count
+        attempt = _push(session, base, run)
+        if attempt is None:
+            continue
+        run.attempts.append(attempt)
+        if attempt["status_after"] != "failed" or len(run.attempts) >= MAX_PUSHES:
+            break
+    return run
+
+
+def _book(session: requests.Session, base: str, slot: Slot, run: Run) -> bool:
     answer = session.post(
         f"{base}/api/documents/consultations/book",
         json={
@@ -115,16 +142,24 @@ def book_and_pay(session: requests.Session, base: str, slot: Slot, run: Run) -> 
     )
     if answer.status_code != 201:
         run.error = f"book {answer.status_code}: {answer.text[:200]}"
-        return run
-    run.booking_id, run.amount = answer.json()["booking_id"], answer.json()["amount"]
-    for _ in range(MAX_PUSHES * 4):  # waits for retry_too_soon do not count
-        attempt = _push(session, base, run)
-        if attempt is None:
-            continue
-        run.attempts.append(attempt)
-        if attempt["status_after"] != "failed" or len(run.attempts) >= MAX_PUSHES:
-            break
-    return run
+        return False
+    booking = answer.json()
+    run.booking_id, run.amount = booking["booking_id"], booking["amount"]
+    run.reference = booking["reference"]
+    return True
+
+
+def _pay_by_paybill(simulator_url: str, run: Run) -> None:
+    variant = run.paybill_variant
+    try:
+        run.paybill = soak_paybill.pay(
+            simulator_url,
+            phone=run.phone,
+            amount=soak_paybill.amount_for(run.amount, variant),
+            account=soak_paybill.account_for(run.reference, variant),
+        )
+    except requests.RequestException as exc:
+        run.error = f"paybill: {exc}"
 
 
 def _push(session: requests.Session, base: str, run: Run) -> dict | None:
@@ -152,16 +187,45 @@ def _push(session: requests.Session, base: str, run: Run) -> dict | None:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How the run pays: which bookings by Paybill (index → variant), and
+    what to switch on the way (index → steps run once every earlier
+    booking is booked and paid, before that one starts)."""
+
+    simulator_url: str
+    paybill: dict[int, str] = field(default_factory=dict)
+    milestones: dict[int, list[Callable[[], None]]] = field(default_factory=dict)
+
+
 def drive(
-    base: str, sessions: list[requests.Session], slots: list[Slot], threads: int
+    base: str,
+    sessions: list[requests.Session],
+    slots: list[Slot],
+    threads: int,
+    plan: Plan,
 ) -> list[Run]:
     """Book and pay every slot, ``threads`` bookings in flight at once."""
-    runs = [Run(index=i, phone=phone_for(i)) for i in range(len(slots))]
+    runs = [
+        Run(index=i, phone=phone_for(i), paybill_variant=plan.paybill.get(i, ""))
+        for i in range(len(slots))
+    ]
+    edges = sorted({0, len(slots), *plan.milestones})
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        futures = [
-            pool.submit(book_and_pay, sessions[i % len(sessions)], base, slot, runs[i])
-            for i, slot in enumerate(slots)
-        ]
-        for future in futures:
-            future.result()
+        for start, end in zip(edges, edges[1:], strict=False):
+            for step in plan.milestones.get(start, []):
+                step()
+            futures = [
+                pool.submit(
+                    book_and_pay,
+                    sessions[i % len(sessions)],
+                    base,
+                    slots[i],
+                    runs[i],
+                    plan.simulator_url,
+                )
+                for i in range(start, end)
+            ]
+            for future in futures:
+                future.result()
     return runs
