@@ -26,7 +26,12 @@ from bookings.services import BookingPaymentOutcome, booking_mark_paid
 from payments.daraja.c2b import C2BRequest
 from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment, PaymentEvent
 from payments.services.events import event_record
-from payments.services.ledger import ReceiptFacts, receipt_record, receipt_sighting
+from payments.services.ledger import (
+    ReceiptFacts,
+    receipt_awaits_its_payer,
+    receipt_record,
+    receipt_sighting,
+)
 from payments.services.transitions import payment_close_paid_elsewhere
 
 logger = logging.getLogger(__name__)
@@ -65,7 +70,11 @@ def c2b_apply_confirmation(*, request: C2BRequest, event_id: int) -> C2BAllocati
     if amount is None or not 0 <= amount < _STORABLE:
         return _not_recorded(request, event_id)
     with transaction.atomic():
-        if receipt_sighting(
+        # A receipt the ledger holds is one more sighting, unless it is an
+        # STK success no payment took: then this copy may pay its booking.
+        if not receipt_awaits_its_payer(
+            receipt_number=request.trans_id, amount=amount
+        ) and receipt_sighting(
             receipt_number=request.trans_id, source=SOURCE, event_id=event_id
         ):
             logger.info("C2B %s already in the ledger: a sighting", request.trans_id)

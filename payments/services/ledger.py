@@ -77,14 +77,15 @@ def receipt_record(
             receipt = _locked(facts.receipt_number)
             if receipt is None:
                 raise
+            _claim_unknown(
+                receipt,
+                facts=facts,
+                allocation=allocation,
+                unallocated_reason=unallocated_reason,
+                payment_id=payment_id,
+                booking_id=booking_id,
+            )
             if facts.channel == MpesaReceipt.Channel.STK:
-                _claim_unknown(
-                    receipt,
-                    allocation=allocation,
-                    unallocated_reason=unallocated_reason,
-                    payment_id=payment_id,
-                    booking_id=booking_id,
-                )
                 _claim_paybill(
                     receipt,
                     amount=facts.amount,
@@ -123,12 +124,15 @@ def _claim_paybill(
     receipt.unallocated_reason = ""
     receipt.payment_id = payment_id
     receipt.booking_id = booking_id
+    # The STK callback proves how it was paid; the confirmation was its copy.
+    receipt.channel = MpesaReceipt.Channel.STK
     receipt.save(
         update_fields=[
             "allocation",
             "unallocated_reason",
             "payment",
             "booking",
+            "channel",
             "updated_at",
         ]
     )
@@ -137,6 +141,7 @@ def _claim_paybill(
 def _claim_unknown(
     receipt: MpesaReceipt,
     *,
+    facts: ReceiptFacts,
     allocation: str,
     unallocated_reason: str,
     payment_id: int | None,
@@ -146,16 +151,20 @@ def _claim_unknown(
     its callback came before the payment knew its CheckoutRequestID, or
     before its push's outcome was known): the locked row takes that
     report's allocation, allocated to the payment or unallocated with the
-    payment's reason. Only an STK report claims (a C2B confirmation of the
-    same money leaves it to staff). Any other receipt keeps its allocation."""
+    payment's reason. A C2B confirmation of the same money (its double
+    notification) claims it only when it paid the booking it names, for
+    the same amount. Any other receipt keeps its allocation."""
     unknown = (
         receipt.allocation == Allocation.UNALLOCATED
         and receipt.unallocated_reason == MpesaReceipt.UnallocatedReason.UNKNOWN_PAYMENT
+        and receipt.amount == facts.amount
     )
-    allocated = allocation == Allocation.ALLOCATED and payment_id is not None
-    specific = allocation == Allocation.UNALLOCATED and unallocated_reason not in (
-        "",
-        MpesaReceipt.UnallocatedReason.UNKNOWN_PAYMENT,
+    allocated = allocation == Allocation.ALLOCATED and bool(payment_id or booking_id)
+    specific = (
+        facts.channel == MpesaReceipt.Channel.STK
+        and allocation == Allocation.UNALLOCATED
+        and unallocated_reason
+        not in ("", MpesaReceipt.UnallocatedReason.UNKNOWN_PAYMENT)
     )
     if not unknown or not (allocated or specific):
         return
@@ -203,6 +212,19 @@ def receipt_sighting(
             return False
         _add_sighting(receipt, source=source, event_id=event_id)
     return True
+
+
+def receipt_awaits_its_payer(*, receipt_number: str, amount: int) -> bool:
+    """Whether the ledger holds ``receipt_number`` as an STK success no
+    payment of ours could take (``unknown_payment``) for ``amount``: its
+    C2B copy may still pay the booking it names. A plain read; the claim
+    happens under the row lock (``receipt_record``)."""
+    return MpesaReceipt.objects.filter(
+        receipt_number=receipt_number,
+        amount=amount,
+        allocation=Allocation.UNALLOCATED,
+        unallocated_reason=MpesaReceipt.UnallocatedReason.UNKNOWN_PAYMENT,
+    ).exists()
 
 
 def receipt_find(receipt_number: str) -> MpesaReceipt | None:
@@ -261,6 +283,8 @@ def receipt_take_for_payment(
             booking_id=payment.booking_id,
             allocation=Allocation.ALLOCATED,
             unallocated_reason="",
+            # An STK success proves the channel; a confirmation was its copy.
+            channel=MpesaReceipt.Channel.STK,
             updated_at=timezone.now(),
         )
     )

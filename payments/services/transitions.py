@@ -119,10 +119,18 @@ def payment_accept_push(
 ) -> PaymentChange:
     """Daraja accepted the STK push: ``pending``, with its ids; the
     booking's hold extended over the prompt's lifetime; a follow-up query
-    queued after commit in case no callback comes."""
+    queued after commit in case no callback comes.
+
+    A payment that left ``initiated`` while its push was in flight (its
+    booking paid by Paybill, or a callback matched to it first) keeps its
+    status; it still learns its ids, so the prompt's callback finds it.
+    """
     with transaction.atomic():
         payment = lock_payment(payment_id=payment_id)
         before = payment.status
+        if before != Status.INITIATED:
+            _learn_push_ids_late(payment, merchant_request_id, checkout_request_id)
+            return PaymentChange(payment, before)
         move(
             payment,
             to=Status.PENDING,
@@ -135,6 +143,27 @@ def payment_accept_push(
         booking_extend_hold(booking_id=payment.booking_id, until=accepted_at + lifetime)
         schedule_payment_query(payment_id=payment.pk)
     return PaymentChange(payment, before)
+
+
+def _learn_push_ids_late(
+    payment: Payment, merchant_request_id: str, checkout_request_id: str
+) -> None:
+    if payment.checkout_request_id:
+        return  # learned already (a matched callback): nothing to add
+    payment.merchant_request_id = merchant_request_id[:64]
+    payment.checkout_request_id = checkout_request_id[:64]
+    payment.save(
+        update_fields=["merchant_request_id", "checkout_request_id", "updated_at"]
+    )
+    event_record(
+        kind=PaymentEvent.Kind.NOTE,
+        payment_id=payment.pk,
+        reason=(
+            f"Daraja accepted the STK push after the payment became "
+            f"{payment.status}; its ids are kept so its callback finds it"
+        ),
+        checkout_request_id=payment.checkout_request_id,
+    )
 
 
 def payment_adopt_checkout_id(

@@ -12,6 +12,7 @@ from core.tests.outage import database_unreachable
 from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment, PaymentEvent
 from payments.services import spool
 from payments.services.callbacks import payment_replay_spooled_callbacks
+from payments.services.transitions import payment_accept_push
 from payments.tests.conftest import c2b_url
 from payments.tests.factories import PaymentFactory
 from payments.tests.payloads import as_bytes, c2b_request
@@ -285,3 +286,27 @@ def test_confirmation_that_fails_to_apply_is_still_acknowledged_and_noted(
     note = PaymentEvent.objects.get(kind=PaymentEvent.Kind.NOTE)
     assert "TLK1234XYZ" in note.reason
     assert "RuntimeError: bug" in note.error
+
+
+def test_push_answer_after_paybill_closed_its_payment_keeps_it_failed_with_its_ids(
+    client,
+):
+    # given: a push in flight (initiated) when the Paybill money paid the booking
+    payment = PaymentFactory(initiated=True)
+    confirm(client, c2b_request(account=payment.booking.reference))
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.FAILED
+    # when: Daraja's answer to the push arrives
+    change = payment_accept_push(
+        payment_id=payment.pk,
+        merchant_request_id="29115-1-1",
+        checkout_request_id="ws_CO_LATEANSWER01",
+        accepted_at=timezone.now(),
+    )
+    # then: still failed, and it knows its ids so the prompt's callback finds it
+    payment.refresh_from_db()
+    assert (change.payment.status, payment.status) == ("failed", "failed")
+    assert payment.checkout_request_id == "ws_CO_LATEANSWER01"
+    assert PaymentEvent.objects.filter(
+        payment=payment, kind="note", reason__contains="after the payment became"
+    ).exists()

@@ -72,7 +72,7 @@ def test_c2b_first_paying_the_booking_then_stk_callback_is_the_same_money(client
     assert (payment.status, payment.review_code) == (Payment.Status.COMPLETED, "")
     assert payment.mpesa_receipt_number == RECEIPT
     receipt = MpesaReceipt.objects.get()
-    assert receipt.allocation == "allocated"
+    assert (receipt.allocation, receipt.channel) == ("allocated", "stk")
     assert (receipt.payment_id, receipt.booking_id) == (payment.pk, payment.booking_id)
     assert sources(receipt) == ["c2b_confirmation", "stk_callback"]
     booking = Booking.objects.get(pk=payment.booking_id)
@@ -93,7 +93,8 @@ def test_c2b_first_unallocated_then_stk_callback_allocates_it_to_the_payment(cli
     receipt = MpesaReceipt.objects.get()
     assert (receipt.allocation, receipt.unallocated_reason) == ("allocated", "")
     assert (receipt.payment_id, receipt.booking_id) == (payment.pk, payment.booking_id)
-    assert receipt.channel == "paybill"
+    # The STK success proves how it was paid: the confirmation was its copy.
+    assert receipt.channel == "stk"
     booking = Booking.objects.get(pk=payment.booking_id)
     assert booking.payment_status == "paid"
 
@@ -145,3 +146,47 @@ def test_query_completed_payment_takes_its_receipt_from_a_c2b_then_its_callback(
     assert (payment.status, payment.mpesa_receipt_number) == ("completed", RECEIPT)
     receipt = MpesaReceipt.objects.get()
     assert (receipt.allocation, receipt.payment_id) == ("allocated", payment.pk)
+
+
+def test_unknown_stk_success_then_its_c2b_copy_pays_the_booking_it_names(client):
+    # given: an STK success for a CheckoutRequestID we never learned, with no
+    # push to match it to: unallocated unknown_payment
+    booking = PaymentFactory(status=Payment.Status.FAILED).booking
+    body = success_callback("ws_CO_NEVERLEARNED0002", receipt=RECEIPT, amount=3000)
+    client.generic(
+        "POST", callback_url(), as_bytes(body), content_type="application/json"
+    )
+    assert MpesaReceipt.objects.get().unallocated_reason == "unknown_payment"
+    # when: its double notification names the booking, for what it owes
+    response = c2b_confirmation(client, account=booking.reference)
+    # then: the booking is paid by that money, counted once
+    assert response.status_code == 200
+    booking.refresh_from_db()
+    assert (booking.status, booking.payment_status) == ("confirmed", "paid")
+    receipt = MpesaReceipt.objects.get()
+    assert (receipt.allocation, receipt.unallocated_reason) == ("allocated", "")
+    assert (receipt.booking_id, receipt.channel) == (booking.pk, "stk")
+    assert sources(receipt) == ["c2b_confirmation", "stk_callback"]
+
+
+def test_unknown_stk_success_and_a_c2b_copy_of_another_amount_stays_for_staff(
+    client,
+):
+    # given
+    booking = PaymentFactory(status=Payment.Status.FAILED).booking
+    body = success_callback("ws_CO_NEVERLEARNED0003", receipt=RECEIPT, amount=3000)
+    client.generic(
+        "POST", callback_url(), as_bytes(body), content_type="application/json"
+    )
+    # when: a "copy" that disagrees on the amount
+    c2b_confirmation(client, account=booking.reference, amount="2000.00")
+    # then: one row, unchanged, and the booking is not paid by it
+    booking.refresh_from_db()
+    assert booking.payment_status == "unpaid"
+    receipt = MpesaReceipt.objects.get()
+    assert (receipt.allocation, receipt.unallocated_reason) == (
+        "unallocated",
+        "unknown_payment",
+    )
+    assert (receipt.amount, receipt.booking_id) == (3000, None)
+    assert sources(receipt) == ["c2b_confirmation", "stk_callback"]
