@@ -67,9 +67,10 @@ def payment_list(
 
 def latest_success_callback(
     *, payment_id: int, checkout_request_id: str | None = None
-) -> StkCallback | None:
-    """The newest stored success callback for a payment, if any (also one
-    stored unmatched, before the payment had its CheckoutRequestID)."""
+) -> tuple[StkCallback, int] | None:
+    """The newest stored success callback for a payment and its event's id,
+    if any (also one stored unmatched, before the payment had its
+    CheckoutRequestID)."""
     mine = Q(payment_id=payment_id)
     if checkout_request_id:
         mine |= Q(payment__isnull=True, checkout_request_id=checkout_request_id)
@@ -82,7 +83,7 @@ def latest_success_callback(
         except CallbackParseError:
             continue
         if callback.is_success:
-            return callback
+            return callback, event.pk
     return None
 
 

@@ -144,11 +144,15 @@ def _apply_result(payment: Payment, result: StkQueryResult) -> QueryOutcome:
 
 def _query_success_report(payment: Payment, result: StkQueryResult) -> SuccessReport:
     """The query carries no receipt; use a stored success callback if any."""
-    callback = latest_success_callback(
+    stored = latest_success_callback(
         payment_id=payment.pk, checkout_request_id=payment.checkout_request_id
     )
-    if callback is not None:
-        return success_report_from_callback(callback, source="stk_query")
+    if stored is not None:
+        # Its event id: the ledger's sighting of that callback, not a new one.
+        callback, event_id = stored
+        return success_report_from_callback(
+            callback, source="stk_query", event_id=event_id
+        )
     return SuccessReport(
         source="stk_query", result_code=SUCCESS, result_desc=result.result_desc
     )

@@ -123,7 +123,7 @@ def _settle_verified(
     if result.result_code == SUCCESS:
         return payment_record_success(
             payment_id=payment.pk,
-            report=_verified_success(callback, result, contradiction),
+            report=_verified_success(callback, result, contradiction, event.pk),
         )
     if callback.is_success:
         change = payment_send_to_review(
@@ -142,7 +142,7 @@ def _settle_verified(
 
 
 def _verified_success(
-    callback: StkCallback, result: StkQueryResult, contradiction: str
+    callback: StkCallback, result: StkQueryResult, contradiction: str, event_id: int
 ) -> SuccessReport:
     """Daraja's answer says paid: take the callback's details only when the
     callback agrees with the answer."""
@@ -152,7 +152,9 @@ def _verified_success(
             result_code=SUCCESS,
             result_desc=result.result_desc,
         )
-    report = success_report_from_callback(callback, source="verified callback")
+    report = success_report_from_callback(
+        callback, source="verified callback", event_id=event_id
+    )
     return replace(report, result_desc=result.result_desc or report.result_desc)
 
 

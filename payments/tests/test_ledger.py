@@ -175,3 +175,29 @@ def test_a_receipt_number_must_be_upper_case_alphanumeric():
             allocation="allocated",
             booking=booking,
         )
+
+
+def test_verified_callback_is_one_sighting_linked_to_its_stored_event(
+    client, settings, fake_daraja, django_capture_on_commit_callbacks
+):
+    # given: callbacks settle only as a query answers; the query reads the
+    # stored callback for its receipt
+    settings.MPESA_VERIFY_CALLBACKS = True
+    payment = PaymentFactory()
+    fake_daraja.query_result = query_answer("0")
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        post(
+            client,
+            success_callback(
+                payment.checkout_request_id,
+                receipt="VER1234567",
+                merchant_request_id=payment.merchant_request_id,
+            ),
+        )
+    # then: the receipt's one sighting is that stored callback
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.COMPLETED
+    receipt = MpesaReceipt.objects.get()
+    sighting = receipt.sightings.get()
+    assert sighting.event == PaymentEvent.objects.get(kind="callback")
