@@ -296,7 +296,8 @@ CALLBACK_SPOOL_DIR = env.str(
 )
 MPESA_CONNECT_TIMEOUT = env.float("MPESA_CONNECT_TIMEOUT", default=5.0)
 MPESA_READ_TIMEOUT = env.float("MPESA_READ_TIMEOUT", default=30.0)
-MPESA_ACCOUNT_REFERENCE = env.str("MPESA_ACCOUNT_REFERENCE", default="HakiYetu")
+# (MPESA_ACCOUNT_REFERENCE is gone: the STK AccountReference is always the
+# booking's reference, so a Paybill copy of the payment names its booking.)
 # How long a customer has to answer the prompt before we treat it as over.
 MPESA_STK_LIFETIME_SECONDS = env.int("MPESA_STK_LIFETIME_SECONDS", default=180)
 # An STK success callback no payment has is matched to a push of unknown

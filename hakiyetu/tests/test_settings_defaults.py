@@ -57,7 +57,7 @@ def test_query_claim_never_outlasts_one_sweep_interval(tmp_path, interval, claim
     [
         ("MPESA_STK_LIFETIME_SECONDS", "180"),
         ("MPESA_READ_TIMEOUT", "30.0"),
-        ("MPESA_ACCOUNT_REFERENCE", "HakiYetu"),
+        ("MPESA_UNMATCHED_CALLBACK_WINDOW_SECONDS", "120"),
         ("DEBUG", "False"),
     ],
 )
