@@ -77,6 +77,7 @@ def test_stk_success_never_takes_money_marked_for_refund(client):
     payment.refresh_from_db()
     payment.booking.refresh_from_db()
     assert receipt.allocation == MpesaReceipt.Allocation.UNALLOCATED
-    assert receipt.payment_id is None and receipt.booking_id is None
+    assert receipt.payment_id is None
+    assert receipt.booking_id is None
     assert payment.status == Status.NEEDS_REVIEW
     assert payment.booking.payment_status != "paid"
