@@ -117,6 +117,8 @@ def _claim_paybill(
         and receipt.payment_id is None
         and receipt.booking_id is None
         and receipt.amount == amount
+        # Money staff marked for refund is never taken by a payment.
+        and receipt.refund_marked_at is None
     )
     if not takes:
         return
@@ -158,6 +160,7 @@ def _claim_unknown(
         receipt.allocation == Allocation.UNALLOCATED
         and receipt.unallocated_reason == MpesaReceipt.UnallocatedReason.UNKNOWN_PAYMENT
         and receipt.amount == facts.amount
+        and receipt.refund_marked_at is None
     )
     allocated = allocation == Allocation.ALLOCATED and bool(payment_id or booking_id)
     specific = (
@@ -255,6 +258,9 @@ def receipt_claim_for_payment(*, receipt_id: int, payment: Payment) -> LedgerCla
     receipt = MpesaReceipt.objects.get(pk=receipt_id)
     if receipt.payment_id not in (None, payment.pk) or receipt.amount != payment.amount:
         return LedgerClaim.FOREIGN
+    if receipt.refund_marked_at is not None:
+        # Staff marked it for refund: never confirms a booking by itself.
+        return LedgerClaim.FOREIGN
     if receipt.allocation == Allocation.ALLOCATED:
         if receipt.booking_id == payment.booking_id:
             return LedgerClaim.PAID_BOOKING
@@ -276,7 +282,9 @@ def receipt_take_for_payment(
         allocation=Allocation.ALLOCATED, booking_id=payment.booking_id
     )
     taken = (
-        MpesaReceipt.objects.filter(pk=receipt_id, payment__isnull=True)
+        MpesaReceipt.objects.filter(
+            pk=receipt_id, payment__isnull=True, refund_marked_at__isnull=True
+        )
         .filter(still_claimable)
         .update(
             payment_id=payment.pk,

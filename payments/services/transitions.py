@@ -344,7 +344,17 @@ def _confirm_booking_or_refuse(payment: Payment) -> None:
 
 
 def _paid_by_another(payment: Payment) -> bool:
+    """Whether another payment, or Paybill money in the ledger (a receipt
+    allocated to the booking that is not this payment's), paid the booking."""
     others = Payment.objects.filter(
         booking_id=payment.booking_id, status=Status.COMPLETED
     )
-    return others.exclude(pk=payment.pk).exists()
+    if others.exclude(pk=payment.pk).exists():
+        return True
+    ledger_money = MpesaReceipt.objects.filter(
+        booking_id=payment.booking_id,
+        allocation=MpesaReceipt.Allocation.ALLOCATED,
+    ).exclude(payment_id=payment.pk)
+    if payment.mpesa_receipt_number:
+        ledger_money = ledger_money.exclude(receipt_number=payment.mpesa_receipt_number)
+    return ledger_money.exists()
