@@ -369,6 +369,16 @@ def _whole_storable(amount: object) -> bool:
     return amount is not None and amount == int(amount) and 0 <= amount < 2**31
 
 
+def receipt_peek(receipt_number: str) -> MpesaReceipt | None:
+    """The ledger's row for ``receipt_number``, a plain read (no lock).
+
+    For a check made before the payment is settled: the row is locked
+    later, when the settlement takes it (``_claim_unknown`` /
+    ``receipt_take_for_payment``), which re-checks it, so the lock order
+    stays payment, booking, receipt."""
+    return MpesaReceipt.objects.filter(receipt_number=receipt_number).first()
+
+
 # Staff
 #
 # Imported here rather than at the top so that this part merges apart from

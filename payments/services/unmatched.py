@@ -47,7 +47,7 @@ from payments.phone import (
 from payments.selectors import payment_receipt_held_elsewhere
 from payments.services.ledger import (
     ReceiptFacts,
-    receipt_find,
+    receipt_peek,
     receipt_record,
     receipt_sighting,
 )
@@ -241,11 +241,14 @@ def _single_owner(candidates: list[Payment]) -> Payment | None:
 
 
 def _claimable(receipt_number: str) -> bool:
-    """The receipt is new, or unallocated as ``unknown_payment`` (locked);
-    never money allocated already or held by a payment."""
+    """The receipt is new, or unallocated as ``unknown_payment``; never
+    money allocated already or held by a payment. A plain read: locking the
+    receipt here, before the settlement locks the booking, inverts the lock
+    order (payment, booking, receipt) and deadlocks against a C2B copy or a
+    staff allocation; the settlement re-checks the row under its lock."""
     if payment_receipt_held_elsewhere(receipt=receipt_number, payment_id=None):
         return False
-    receipt = receipt_find(receipt_number)
+    receipt = receipt_peek(receipt_number)
     return receipt is None or (
         receipt.allocation == MpesaReceipt.Allocation.UNALLOCATED
         and receipt.unallocated_reason == Reason.UNKNOWN_PAYMENT
