@@ -3,7 +3,8 @@
 Django's ``SafeExceptionReporterFilter`` hides settings by name, but not
 ``MPESA_CALLBACK_URL`` and not the request itself: the callback's path,
 ``PATH_INFO``, the view's ``secret`` argument and every ``repr`` of the
-request carry ``MPESA_CALLBACK_SECRET``. The filter hides more settings;
+request carry ``MPESA_CALLBACK_SECRET`` (on the C2B URLs,
+``MPESA_C2B_SECRET``). The filter hides more settings;
 the reporter blanks every configured secret in the finished report.
 """
 
@@ -15,6 +16,7 @@ from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 # Settings whose values are credentials or contain one.
 SECRET_SETTINGS = (
     "MPESA_CALLBACK_SECRET",
+    "MPESA_C2B_SECRET",
     "MPESA_PASSKEY",
     "MPESA_CONSUMER_KEY",
     "MPESA_CONSUMER_SECRET",
@@ -28,7 +30,8 @@ class SecretSafeExceptionReporterFilter(SafeExceptionReporterFilter):
     wherever a request value or a frame variable holds it."""
 
     hidden_settings = re.compile(
-        "API|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE|MPESA_CALLBACK|MPESA_CONSUMER",
+        "API|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE|MPESA_CALLBACK|MPESA_CONSUMER"
+        "|MPESA_C2B_CONFIRMATION_URL|MPESA_C2B_VALIDATION_URL",
         flags=re.IGNORECASE,
     )
 

@@ -13,8 +13,13 @@ _PHONE = re.compile(r"(?<!\d)(\+?254|0)([17]\d{2})(\d{3})(\d{3})(?!\d)")
 # and have fewer digits.
 _CHECKOUT_ID_PHONE = re.compile(r"(ws_CO_\d{14,})(\d)\d{5}(\d{3})(?!\d)")
 
-# The callback URL's last segment is a secret (MPESA_CALLBACK_SECRET).
-_CALLBACK_SECRET = re.compile(r"(/api/payment/callback/)[^/\s\"'?]+")
+# The last segment of the callback URL (MPESA_CALLBACK_SECRET) and of the
+# two C2B URLs (MPESA_C2B_SECRET) is a secret.
+_CALLBACK_SECRET = re.compile(
+    r"(/api/payment/(?:callback|c2b/validation|c2b/confirmation)/)[^/\s\"'?]+"
+)
+# The settings whose values are masked wherever they appear.
+SECRET_SETTINGS = ("MPESA_CALLBACK_SECRET", "MPESA_C2B_SECRET")
 # user:password@ in a URL (broker, database or cache URLs in an error).
 _URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@", re.I)
 _MIN_SECRET_LENGTH = 8  # shorter values would mask ordinary words
@@ -28,35 +33,37 @@ def mask_phone_numbers(text: str) -> str:
 
 
 def redact(text: str) -> str:
-    """Mask phone numbers, URL passwords and the callback secret."""
+    """Mask phone numbers, URL passwords and the callback and C2B secrets."""
     return redact_secrets(mask_phone_numbers(text))
 
 
 def redact_secrets(text: str) -> str:
-    """Mask URL passwords and the callback secret (not phone numbers)."""
+    """Mask URL passwords and the callback and C2B secrets (not phone
+    numbers)."""
     text = _CALLBACK_SECRET.sub(r"\1***", text)
     text = _URL_PASSWORD.sub(r"\1***@", text)
-    secret = _configured_callback_secret()
-    if len(secret) >= _MIN_SECRET_LENGTH:
-        text = text.replace(secret, "***")
+    for secret in _configured_secrets():
+        if len(secret) >= _MIN_SECRET_LENGTH:
+            text = text.replace(secret, "***")
     return text
 
 
-def _configured_callback_secret() -> str:
-    """The secret wherever it appears (a proxied path, a raw URL in an error)."""
+def _configured_secrets() -> list[str]:
+    """The secrets' values, masked wherever they appear (a proxied path, a
+    raw URL in an error)."""
     from django.conf import settings
 
     if not settings.configured:
-        return ""
-    return str(getattr(settings, "MPESA_CALLBACK_SECRET", "") or "")
+        return []
+    return [str(getattr(settings, name, "") or "") for name in SECRET_SETTINGS]
 
 
 class MaskPhoneNumbers(logging.Filter):
-    """Defence in depth: mask phone numbers and the callback secret.
+    """Defence in depth: mask phone numbers and the callback and C2B secrets.
 
     Code masks numbers itself (``payments.phone.mask_phone``); this
     catches anything that slipped through, e.g. a raw payload in an error,
-    or a request line in an access log that carries the callback secret.
+    or a request line in an access log that carries a URL's secret.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:

@@ -129,3 +129,23 @@ def test_a_logged_traceback_is_masked_too(settings):
     assert "ValueError" in text
     assert secret not in text
     assert "254708374149" not in text
+
+
+@pytest.mark.parametrize("endpoint", ["validation", "confirmation"])
+def test_redact_hides_the_c2b_secret_in_the_c2b_paths(endpoint):
+    # when
+    text = redact(f"Bad Request: /api/payment/c2b/{endpoint}/c2b-Only_s3cret")
+    # then
+    assert "c2b-Only_s3cret" not in text
+    assert f"/api/payment/c2b/{endpoint}/***" in text
+
+
+def test_redact_hides_a_c2b_secret_of_its_own_wherever_it_appears(settings):
+    # given: a C2B secret that is not the callback secret
+    settings.MPESA_CALLBACK_SECRET = "Kq8-never-in-a-log-0123456789abcdef"
+    secret = settings.MPESA_C2B_SECRET = "C2b-never-in-a-log-fedcba9876543210"
+    # when
+    text = redact(f"registering https://h.example/pay/{secret} failed")
+    # then
+    assert secret not in text
+    assert "https://h.example/pay/***" in text
