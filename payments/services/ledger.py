@@ -227,6 +227,7 @@ def receipt_awaits_its_payer(*, receipt_number: str, amount: int) -> bool:
         amount=amount,
         allocation=Allocation.UNALLOCATED,
         unallocated_reason=MpesaReceipt.UnallocatedReason.UNKNOWN_PAYMENT,
+        refund_marked_at__isnull=True,
     ).exists()
 
 

@@ -3,6 +3,7 @@ by a C2B confirmation (a double notification), in both orders, is one row
 with two sightings, and the booking is paid once."""
 
 import pytest
+from django.utils import timezone
 
 from bookings.models import Booking
 from payments.models import MpesaReceipt, Payment, PaymentEvent
@@ -190,3 +191,22 @@ def test_unknown_stk_success_and_a_c2b_copy_of_another_amount_stays_for_staff(
     )
     assert (receipt.amount, receipt.booking_id) == (3000, None)
     assert sources(receipt) == ["c2b_confirmation", "stk_callback"]
+
+
+def test_c2b_copy_never_pays_a_booking_with_money_marked_for_refund(client):
+    # given: an unknown STK success, marked for refund by staff
+    booking = PaymentFactory(status=Payment.Status.FAILED).booking
+    body = success_callback("ws_CO_NEVERLEARNED0004", receipt=RECEIPT, amount=3000)
+    client.generic(
+        "POST", callback_url(), as_bytes(body), content_type="application/json"
+    )
+    MpesaReceipt.objects.filter(receipt_number=RECEIPT).update(
+        refund_marked_at=timezone.now()
+    )
+    # when: its C2B copy names the booking
+    c2b_confirmation(client, account=booking.reference)
+    # then: the booking is not paid with money that goes back
+    booking.refresh_from_db()
+    assert booking.payment_status == "unpaid"
+    receipt = MpesaReceipt.objects.get()
+    assert (receipt.allocation, receipt.booking_id) == ("unallocated", None)
