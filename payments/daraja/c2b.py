@@ -13,14 +13,13 @@ standard library and the adapter only.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from core.time import NAIROBI
-from payments.daraja.callbacks import unstorable_text
+from payments.daraja.callbacks import decoded_json_object, unstorable_text
 from payments.daraja.exceptions import CallbackParseError
 from payments.daraja.validation import TIMESTAMP_FORMAT
 
@@ -66,7 +65,7 @@ def parse_c2b_request(payload: object) -> C2BRequest:
         CallbackParseError: not a JSON object, or no usable ``TransID`` or
             ``TransAmount``.
     """
-    payload = _decoded(payload)
+    payload = decoded_json_object(payload, what="C2B request body")
     if unstorable_text(payload):
         raise CallbackParseError("C2B request holds NUL or a lone surrogate")
     trans_id = _text(payload.get("TransID")).upper()
@@ -83,17 +82,6 @@ def parse_c2b_request(payload: object) -> C2BRequest:
         payer_name=_payer_name(payload),
         raw=payload,
     )
-
-
-def _decoded(payload: object) -> dict:
-    if isinstance(payload, bytes | bytearray | str):
-        try:
-            payload = json.loads(payload)
-        except (ValueError, RecursionError) as exc:
-            raise CallbackParseError("C2B request body is not JSON") from exc
-    if not isinstance(payload, dict):
-        raise CallbackParseError("C2B request body is not a JSON object")
-    return payload
 
 
 def _text(value: object) -> str:

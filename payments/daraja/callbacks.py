@@ -64,7 +64,7 @@ def parse_stk_callback(payload: object) -> StkCallback:
     Raises:
         CallbackParseError: ``payload`` is not an STK callback.
     """
-    payload = _decoded(payload)
+    payload = decoded_json_object(payload)
     if unstorable_text(payload):
         raise CallbackParseError(
             "Callback holds NUL or a lone surrogate in a key or value"
@@ -115,14 +115,16 @@ def unstorable_text(value: object) -> bool:
     return False
 
 
-def _decoded(payload: object) -> dict:
+def decoded_json_object(payload: object, *, what: str = "Callback body") -> dict:
+    """``payload`` (raw bytes/text or already parsed) as a JSON object, or
+    ``CallbackParseError`` naming ``what`` it should have been."""
     if isinstance(payload, bytes | bytearray | str):
         try:
             payload = json.loads(payload)
         except (ValueError, RecursionError) as exc:
-            raise CallbackParseError("Callback body is not JSON") from exc
+            raise CallbackParseError(f"{what} is not JSON") from exc
     if not isinstance(payload, dict):
-        raise CallbackParseError("Callback body is not a JSON object")
+        raise CallbackParseError(f"{what} is not a JSON object")
     return payload
 
 
