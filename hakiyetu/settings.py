@@ -327,6 +327,11 @@ MPESA_QUERY_RATE_PER_SECOND = env.float("MPESA_QUERY_RATE_PER_SECOND", default=1
 MPESA_RETRY_AFTER_FAILURE_SECONDS = env.int(
     "MPESA_RETRY_AFTER_FAILURE_SECONDS", default=30
 )
+# How often beat applies again stored confirmations and callbacks whose
+# money is not in the ledger (payments/services/reapply.py).
+MPESA_REAPPLY_INTERVAL_SECONDS = env.float(
+    "MPESA_REAPPLY_INTERVAL_SECONDS", default=3600.0
+)
 
 # --- Bookings ----------------------------------------------------------------
 
@@ -362,6 +367,10 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-pending-payments": {
         "task": "payments.tasks.payment_reconcile_pending_task",
         "schedule": MPESA_RECONCILE_INTERVAL_SECONDS,
+    },
+    "reapply-stored-reports": {
+        "task": "payments.tasks.reports_reapply_stored_task",
+        "schedule": MPESA_REAPPLY_INTERVAL_SECONDS,
     },
     "expire-booking-holds": {
         "task": "bookings.tasks.booking_expire_holds_task",
