@@ -286,7 +286,8 @@ MPESA_C2B_SHORT_CODE = (
     env.str("MPESA_C2B_SHORT_CODE", default="") or MPESA_BUSINESS_SHORT_CODE
 )
 # Answer validation requests with a real decision (only when Safaricom has
-# enabled external validation on the shortcode); off: accept every one.
+# enabled external validation on the shortcode); off: accept every
+# well-formed one (a body that is not a C2B request still gets C2B00016).
 MPESA_C2B_VALIDATE = env.bool("MPESA_C2B_VALIDATE", default=False)
 MPESA_C2B_CONFIRMATION_URL = env.str("MPESA_C2B_CONFIRMATION_URL", default="")
 MPESA_C2B_VALIDATION_URL = env.str("MPESA_C2B_VALIDATION_URL", default="")
