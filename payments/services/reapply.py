@@ -111,9 +111,7 @@ def reports_reapply_stored(
     """
     summary = ReapplySummary(dry_run=dry_run)
     for event_id in _unapplied_event_ids(since):
-        event = PaymentEvent.objects.get(pk=event_id)
-        summary.examined += 1
-        _reapply_event(event, summary, dry_run=dry_run)
+        _reapply_event(event_id, summary, dry_run=dry_run)
     logger.info("reapply stored reports: %s", summary.as_dict())
     return summary
 
@@ -130,23 +128,36 @@ def _unapplied_event_ids(since: datetime | None) -> list[int]:
     return list(events.order_by("created_at", "id").values_list("pk", flat=True))
 
 
-def _reapply_event(event: PaymentEvent, summary: ReapplySummary, *, dry_run: bool):
+def _reapply_event(event_id: int, summary: ReapplySummary, *, dry_run: bool):
+    """One event in one transaction: all it applies, or nothing."""
     try:
-        if event.kind == Kind.C2B_CONFIRMATION:
-            outcome = _confirmation(event, dry_run=dry_run)
-        else:
-            outcome = _callback(event, dry_run=dry_run)
+        with transaction.atomic():
+            # Another run (beat and the command at once) that holds it
+            # applies it; on SQLite, which does not lock rows, the services
+            # are idempotent per receipt anyway.
+            event = (
+                PaymentEvent.objects.select_for_update(skip_locked=True)
+                .filter(pk=event_id)
+                .first()
+            )
+            if event is None:
+                return
+            summary.examined += 1
+            if event.kind == Kind.C2B_CONFIRMATION:
+                outcome = _confirmation(event, dry_run=dry_run)
+            else:
+                outcome = _callback(event, dry_run=dry_run)
     except _Unusable as exc:
-        summary.unusable[event.pk] = str(exc)
+        summary.unusable[event_id] = str(exc)
         return
     except CONNECTION_LOST:
         raise
     except Exception as exc:  # one event's failure never stops the run
-        logger.exception("reapplying stored event %s failed", event.pk)
+        logger.exception("reapplying stored event %s failed", event_id)
         summary.still_failing += 1
-        summary.errors[event.pk] = f"{type(exc).__name__}: {exc}"[:500]
+        summary.errors[event_id] = f"{type(exc).__name__}: {exc}"[:500]
         if not dry_run:
-            _note_failure(event, summary.errors[event.pk])
+            _note_failure(event_id, summary.errors[event_id])
         return
     setattr(summary, outcome, getattr(summary, outcome) + 1)
 
@@ -157,13 +168,12 @@ def _confirmation(event: PaymentEvent, *, dry_run: bool) -> str:
         return "already_in_ledger"
     if dry_run:
         return "applied"
-    with transaction.atomic():
-        allocation = c2b_apply_confirmation(request=request, event_id=event.pk)
-        _note_applied(
-            event,
-            f"TransID {request.trans_id}: {allocation.allocation} "
-            f"{allocation.reason}".rstrip(),
-        )
+    allocation = c2b_apply_confirmation(request=request, event_id=event.pk)
+    _note_applied(
+        event,
+        f"TransID {request.trans_id}: {allocation.allocation} "
+        f"{allocation.reason}".rstrip(),
+    )
     return "applied"
 
 
@@ -203,13 +213,11 @@ def _callback(event: PaymentEvent, *, dry_run: bool) -> str:
         return "skipped_verify"
     if dry_run:
         return "applied"
-    with transaction.atomic():
-        detail = _apply_callback(event, callback)
-        landed = receipt is None or _in_ledger(receipt)
-        if landed:
-            _note_applied(event, detail)
-    if not landed:  # kept as applied; noted once per event as a failure
+    detail = _apply_callback(event, callback)
+    if receipt is not None and not _in_ledger(receipt):
+        # Rolled back and noted once: it would be applied again every run.
         raise RuntimeError(f"applied ({detail}), but {receipt} is not in the ledger")
+    _note_applied(event, detail)
     return "applied"
 
 
@@ -256,11 +264,12 @@ def _note_applied(event: PaymentEvent, detail: str) -> None:
     )
 
 
-def _note_failure(event: PaymentEvent, error: str) -> None:
+def _note_failure(event_id: int, error: str) -> None:
     """One note per event and distinct error, however often it fails."""
-    reason = f"re-applying stored {event.kind} event {event.pk} failed: {error}"
+    reason = f"re-applying stored event {event_id} failed: {error}"
     if PaymentEvent.objects.filter(kind=Kind.NOTE, reason=reason).exists():
         return
+    event = PaymentEvent.objects.get(pk=event_id)
     event_record(
         kind=Kind.NOTE,
         reason=reason,
