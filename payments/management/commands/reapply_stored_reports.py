@@ -10,13 +10,17 @@ Exit status 0, or 1 when some event still fails (listed, with why).
 
 import argparse
 import json
+import logging
 from datetime import date, datetime, time, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from django.utils import timezone
 
 from core.time import NAIROBI
 from payments.services.reapply import ReapplySummary, reports_reapply_stored
+
+logger = logging.getLogger(__name__)
 
 SUMMARY_ROWS = (
     ("examined", "examined"),
@@ -82,11 +86,16 @@ class Command(BaseCommand):
         """Run once and report; see the module docstring.
 
         Raises:
-            CommandError: (exit 1) some event still fails.
+            CommandError: (exit 1) some event still fails, or the database
+                failed.
         """
-        summary = reports_reapply_stored(
-            since=options["since"], dry_run=options["dry_run"]
-        )
+        try:
+            summary = reports_reapply_stored(
+                since=options["since"], dry_run=options["dry_run"]
+            )
+        except DatabaseError as exc:
+            logger.exception("reapply_stored_reports could not run")
+            raise CommandError(f"Database error: {exc}") from exc
         if options["as_json"]:
             self.stdout.write(json.dumps(summary.as_dict(), indent=2))
         else:
