@@ -286,7 +286,8 @@ MPESA_C2B_SHORT_CODE = (
     env.str("MPESA_C2B_SHORT_CODE", default="") or MPESA_BUSINESS_SHORT_CODE
 )
 # Answer validation requests with a real decision (only when Safaricom has
-# enabled external validation on the shortcode); off: accept every one.
+# enabled external validation on the shortcode); off: accept every
+# well-formed one (a body that is not a C2B request still gets C2B00016).
 MPESA_C2B_VALIDATE = env.bool("MPESA_C2B_VALIDATE", default=False)
 MPESA_C2B_CONFIRMATION_URL = env.str("MPESA_C2B_CONFIRMATION_URL", default="")
 MPESA_C2B_VALIDATION_URL = env.str("MPESA_C2B_VALIDATION_URL", default="")
@@ -327,6 +328,11 @@ MPESA_QUERY_RATE_PER_SECOND = env.float("MPESA_QUERY_RATE_PER_SECOND", default=1
 MPESA_RETRY_AFTER_FAILURE_SECONDS = env.int(
     "MPESA_RETRY_AFTER_FAILURE_SECONDS", default=30
 )
+# How often beat applies again stored confirmations and callbacks whose
+# money is not in the ledger (payments/services/reapply.py).
+MPESA_REAPPLY_INTERVAL_SECONDS = env.float(
+    "MPESA_REAPPLY_INTERVAL_SECONDS", default=3600.0
+)
 
 # --- Bookings ----------------------------------------------------------------
 
@@ -362,6 +368,10 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-pending-payments": {
         "task": "payments.tasks.payment_reconcile_pending_task",
         "schedule": MPESA_RECONCILE_INTERVAL_SECONDS,
+    },
+    "reapply-stored-reports": {
+        "task": "payments.tasks.reports_reapply_stored_task",
+        "schedule": MPESA_REAPPLY_INTERVAL_SECONDS,
     },
     "expire-booking-holds": {
         "task": "bookings.tasks.booking_expire_holds_task",

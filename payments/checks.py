@@ -13,6 +13,13 @@ an error, each with a stable id:
 - payments.E006: ``MPESA_BASE_URL`` points at the local simulator.
 - payments.E007: ``MPESA_CALLBACK_TRUSTED_PROXIES`` without
   ``MPESA_CALLBACK_PROXY_IPS`` (X-Forwarded-For would be ignored).
+- payments.E008: ``MPESA_C2B_SECRET`` shorter than 32 characters (when it
+  is not the callback secret, which E002 judges).
+- payments.E009: a C2B URL is set and the two are not usable
+  (``c2b_url_problems``: Paybill confirmations would be lost).
+- payments.W003: production verifying callbacks by query with no
+  allowlist: C2B confirmations are not verified, so anyone with the C2B
+  URL secret can post one (money recorded, a booking paid).
 """
 
 import ipaddress
@@ -23,6 +30,7 @@ from django.core.checks import Error, Tags, Warning, register
 
 from hakiyetu.localenv import SANDBOX_PASSKEY
 from payments.callback_url import callback_url_problems
+from payments.services.c2b_registration import c2b_url_problems
 
 MIN_CALLBACK_SECRET_LENGTH = 32
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})  # noqa: S104
@@ -104,6 +112,7 @@ def check_callback_security(app_configs, **kwargs) -> list[Error]:
                 id="payments.E007",
             )
         )
+    errors.extend(_c2b_errors())
     errors.extend(
         Error(
             f"{problem}: Daraja's callbacks would be lost.",
@@ -113,6 +122,57 @@ def check_callback_security(app_configs, **kwargs) -> list[Error]:
         for problem in _url_problems()
     )
     return errors
+
+
+def _c2b_errors() -> list[Error]:
+    """E008 and E009: the C2B secret and URLs (never their values)."""
+    errors = []
+    secret = settings.MPESA_C2B_SECRET
+    if (
+        secret != settings.MPESA_CALLBACK_SECRET
+        and len(secret) < MIN_CALLBACK_SECRET_LENGTH
+    ):
+        errors.append(
+            Error(
+                f"MPESA_C2B_SECRET is shorter than "
+                f"{MIN_CALLBACK_SECRET_LENGTH} characters.",
+                hint='Generate one: python -c "import secrets; '
+                'print(secrets.token_urlsafe(32))"',
+                id="payments.E008",
+            )
+        )
+    if settings.MPESA_C2B_CONFIRMATION_URL or settings.MPESA_C2B_VALIDATION_URL:
+        errors.extend(
+            Error(
+                f"{problem}: Paybill confirmations would be lost.",
+                hint="Use https://<host>/api/payment/c2b/confirmation/"
+                "<MPESA_C2B_SECRET> and .../c2b/validation/<MPESA_C2B_SECRET>.",
+                id="payments.E009",
+            )
+            for problem in c2b_url_problems()
+        )
+    return errors
+
+
+@register(Tags.security, deploy=True)
+def check_c2b_unverified(app_configs, **kwargs) -> list[Warning]:
+    """W003: verification by query guards STK callbacks only."""
+    if not (
+        _production()
+        and settings.MPESA_VERIFY_CALLBACKS
+        and _allows_anyone(settings.MPESA_CALLBACK_ALLOWED_IPS)
+    ):
+        return []
+    return [
+        Warning(
+            "Production accepts C2B confirmations from any address and does "
+            "not verify them (MPESA_VERIFY_CALLBACKS checks STK callbacks "
+            "only): anyone who learns MPESA_C2B_SECRET can post one.",
+            hint="Keep MPESA_CALLBACK_ALLOWED_IPS (Safaricom's list is the "
+            "default) and reconcile Paybill receipts against the statement.",
+            id="payments.W003",
+        )
+    ]
 
 
 @register(Tags.security, deploy=True)

@@ -10,6 +10,7 @@ from payments.exceptions import PaymentProviderUnavailable
 from payments.models import Payment, PaymentEvent
 from payments.services.batch import payment_reconcile_pending
 from payments.services.callbacks import payment_replay_spooled_callbacks
+from payments.services.reapply import reports_reapply_stored
 from payments.services.reconciliation import payment_query
 from payments.services.verification import payment_verify_callback
 
@@ -68,4 +69,14 @@ def payment_reconcile_pending_task() -> dict:
     )
     result = summary.as_dict()
     logger.info("reconciliation: %s", result)
+    return result
+
+
+@shared_task
+def reports_reapply_stored_task() -> dict:
+    """Beat: ``manage.py reapply_stored_reports`` every
+    MPESA_REAPPLY_INTERVAL_SECONDS (hourly)."""
+    result = reports_reapply_stored().as_dict()
+    if result["still_failing"]:
+        logger.warning("stored reports still failing: %s", result["errors"])
     return result

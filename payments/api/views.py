@@ -169,7 +169,8 @@ class C2BViewSet(viewsets.ViewSet):
         description='Answers {"ResultCode": "0", "ResultDesc": "Accepted"}, or '
         "rejects with C2B00012 (unknown account number, or a booking not "
         "awaiting payment), C2B00013 (not the amount owed) or C2B00016 (not "
-        "a C2B request; stored anyway). MPESA_C2B_VALIDATE=0 accepts all.",
+        "a C2B request; stored anyway). MPESA_C2B_VALIDATE=0 accepts every "
+        "well-formed request.",
     )
     def validation(self, request, secret: str):
         """Store a validation request raw and answer it."""

@@ -25,8 +25,9 @@ from payments.daraja.validation import TIMESTAMP_FORMAT
 
 # A receipt as Daraja writes one: letters and digits (upper-cased here).
 _TRANS_ID = re.compile(r"[A-Z0-9]{1,20}")
-# "3000", "3000.00", " 5.5 "; never "3,000", "1e3" or a sign.
-_PLAIN_AMOUNT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,6})?")
+# "3000", "3000.00", " 5.5 ", and with thousands separators "3,000.00"
+# (groups of three after the first); never "3,00", "1e3" or a sign.
+_PLAIN_AMOUNT = re.compile(r"([0-9]{1,12}|[0-9]{1,3}(,[0-9]{3}){1,3})(\.[0-9]{1,6})?")
 _PLAUSIBLE_YEARS = (2000, 2100)
 MAX_TEXT = 128
 
@@ -96,11 +97,13 @@ def _text(value: object) -> str:
 
 
 def _amount(value: object) -> Decimal:
-    """``TransAmount`` ("3000.00" or 3000) as a Decimal; raises otherwise."""
+    """``TransAmount`` ("3000.00", "3,000" or 3000) as a Decimal; raises
+    otherwise. A confirmation refused here is money we never record, so a
+    separator some systems add is read rather than refused."""
     text = "" if isinstance(value, bool) else _text(value)
     if not _PLAIN_AMOUNT.fullmatch(text):
         raise CallbackParseError(f"C2B request TransAmount is unusable: {value!r:.40}")
-    return Decimal(text)
+    return Decimal(text.replace(",", ""))
 
 
 def _payer_name(payload: dict) -> str:

@@ -1,7 +1,7 @@
 """``manage.py check --deploy``: the M-Pesa settings that lose or forge money."""
 
 import pytest
-from django.core.checks import ERROR, run_checks
+from django.core.checks import ERROR, WARNING, run_checks
 from django.test import override_settings
 
 pytestmark = pytest.mark.django_db
@@ -18,13 +18,33 @@ PRODUCTION = {
     "MPESA_VERIFY_CALLBACKS": False,
     "MPESA_CALLBACK_TRUSTED_PROXIES": 0,
     "MPESA_CALLBACK_PROXY_IPS": [],
+    "MPESA_C2B_SECRET": SECRET,
+    "MPESA_C2B_CONFIRMATION_URL": "",
+    "MPESA_C2B_VALIDATION_URL": "",
+}
+C2B_SECRET = "Qm4Xz8Lp1Vr6Tb3Nc7Hd2Jf9Kg5Ws0Ye4Ua8Io1Rt6"
+C2B_URLS = {
+    "MPESA_C2B_SECRET": C2B_SECRET,
+    "MPESA_C2B_CONFIRMATION_URL": (
+        f"https://api.hakiyetu.co.ke/api/payment/c2b/confirmation/{C2B_SECRET}"
+    ),
+    "MPESA_C2B_VALIDATION_URL": (
+        f"https://api.hakiyetu.co.ke/api/payment/c2b/validation/{C2B_SECRET}"
+    ),
 }
 
 
-def _error_ids(**overrides) -> set[str]:
+def _deploy_messages(**overrides) -> list:
     with override_settings(**{**PRODUCTION, **overrides}):
-        messages = run_checks(include_deployment_checks=True)
-    return {m.id for m in messages if m.level >= ERROR}
+        return run_checks(include_deployment_checks=True)
+
+
+def _error_ids(**overrides) -> set[str]:
+    return {m.id for m in _deploy_messages(**overrides) if m.level >= ERROR}
+
+
+def _warning_ids(**overrides) -> set[str]:
+    return {m.id for m in _deploy_messages(**overrides) if WARNING <= m.level < ERROR}
 
 
 def test_production_settings_pass_the_deploy_check():
@@ -146,3 +166,97 @@ def test_trusted_proxies_without_their_addresses_is_an_error():
     # then
     assert missing == {"payments.E007"}
     assert named == set()
+
+
+def test_production_settings_with_c2b_urls_pass_the_deploy_check():
+    # given / when
+    errors = _error_ids(**C2B_URLS)
+    # then
+    assert errors == set()
+
+
+def test_a_short_c2b_secret_of_its_own_is_an_error():
+    # given
+    short = "c2b-path-token"
+    urls = {
+        key: value.replace(C2B_SECRET, short)
+        for key, value in C2B_URLS.items()
+        if key != "MPESA_C2B_SECRET"
+    }
+    # when
+    errors = _error_ids(MPESA_C2B_SECRET=short, **urls)
+    # then
+    assert errors == {"payments.E008"}
+
+
+def test_a_c2b_secret_equal_to_the_callback_secret_is_judged_as_that_one():
+    # given / when: the default, MPESA_C2B_SECRET unset, is the callback secret
+    errors = _error_ids(MPESA_C2B_SECRET=SECRET)
+    # then
+    assert "payments.E008" not in errors
+
+
+@pytest.mark.parametrize(
+    ("setting", "url"),
+    [
+        ("MPESA_C2B_CONFIRMATION_URL", "https://api.hakiyetu.co.ke/c2b/confirm"),
+        ("MPESA_C2B_VALIDATION_URL", ""),
+        (
+            "MPESA_C2B_CONFIRMATION_URL",
+            f"http://api.hakiyetu.co.ke/api/payment/c2b/confirmation/{C2B_SECRET}",
+        ),
+        (
+            "MPESA_C2B_VALIDATION_URL",
+            f"https://api.hakiyetu.co.ke/mpesa/c2b/validation/{C2B_SECRET}",
+        ),
+    ],
+)
+def test_an_unusable_c2b_url_is_an_error(setting, url):
+    # given / when
+    errors = _error_ids(**{**C2B_URLS, setting: url})
+    # then
+    assert errors == {"payments.E009"}
+
+
+def test_the_c2b_url_error_names_the_setting_but_never_shows_the_secret():
+    # given
+    messages = _deploy_messages(
+        **{**C2B_URLS, "MPESA_C2B_VALIDATION_URL": "https://x/a"}
+    )
+    # when
+    [error] = [m for m in messages if m.id == "payments.E009"]
+    # then
+    assert "MPESA_C2B_VALIDATION_URL" in error.msg
+    assert C2B_SECRET not in error.msg + (error.hint or "")
+
+
+def test_no_c2b_url_is_no_c2b_url_error():
+    # given / when
+    errors = _error_ids(MPESA_C2B_CONFIRMATION_URL="", MPESA_C2B_VALIDATION_URL="")
+    # then
+    assert "payments.E009" not in errors
+
+
+def test_verified_callbacks_with_an_open_allowlist_warn_about_c2b():
+    # given / when
+    warnings = _warning_ids(MPESA_VERIFY_CALLBACKS=True, MPESA_CALLBACK_ALLOWED_IPS=[])
+    # then
+    assert "payments.W003" in warnings
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {
+            "MPESA_VERIFY_CALLBACKS": True,
+            "MPESA_CALLBACK_ALLOWED_IPS": ["196.201.214.200"],
+        },
+        {"MPESA_VERIFY_CALLBACKS": True, "MPESA_ENVIRONMENT": "sandbox"},
+        {"MPESA_CALLBACK_ALLOWED_IPS": []},  # E001 says it already
+    ],
+)
+def test_no_c2b_warning_when_the_allowlist_or_the_environment_guards(overrides):
+    # given / when
+    warnings = _warning_ids(**{"MPESA_CALLBACK_ALLOWED_IPS": [], **overrides})
+    # then
+    assert "payments.W003" not in warnings

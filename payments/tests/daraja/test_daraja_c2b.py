@@ -39,7 +39,17 @@ def test_parse_c2b_request_reads_a_v1_body_with_its_hashed_msisdn():
 
 @pytest.mark.parametrize(
     ("amount", "whole"),
-    [("3000.00", 3000), ("3000", 3000), (3000, 3000), (3000.0, 3000), (" 5.5 ", None)],
+    [
+        ("3000.00", 3000),
+        ("3000", 3000),
+        (3000, 3000),
+        (3000.0, 3000),
+        (" 5.5 ", None),
+        ("3,000", 3000),
+        ("3,000.00", 3000),
+        ("1,234,567", 1234567),
+        ("3,000.50", None),
+    ],
 )
 def test_parse_c2b_request_takes_the_amount_as_text_or_number(amount, whole):
     # when
@@ -80,7 +90,10 @@ def test_parse_c2b_request_leaves_an_unusable_trans_time_empty(trans_time):
         b"[1, 2]",
         as_bytes(c2b_request(account="X") | {"TransID": ""}),
         as_bytes(c2b_request(account="X") | {"TransID": "ABC-123"}),
-        as_bytes(c2b_request(account="X") | {"TransAmount": "3,000"}),
+        as_bytes(c2b_request(account="X") | {"TransAmount": "3,00"}),
+        as_bytes(c2b_request(account="X") | {"TransAmount": "30,00,000"}),
+        as_bytes(c2b_request(account="X") | {"TransAmount": ",300"}),
+        as_bytes(c2b_request(account="X") | {"TransAmount": "3.000,00"}),
         as_bytes(c2b_request(account="X") | {"TransAmount": "-5"}),
         as_bytes(c2b_request(account="X") | {"TransAmount": True}),
         as_bytes(
