@@ -25,6 +25,7 @@ from bookings.selectors import booking_find_by_reference
 from bookings.services import BookingPaymentOutcome, booking_mark_paid
 from payments.daraja.c2b import C2BRequest
 from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment, PaymentEvent
+from payments.services.c2b_copy import c2b_copy_report, c2b_receipt_pending_payment
 from payments.services.events import event_record
 from payments.services.ledger import (
     ReceiptFacts,
@@ -32,6 +33,7 @@ from payments.services.ledger import (
     receipt_record,
     receipt_sighting,
 )
+from payments.services.settlement import payment_record_success
 from payments.services.transitions import payment_close_paid_elsewhere
 
 logger = logging.getLogger(__name__)
@@ -57,6 +59,9 @@ class C2BAllocation:
     closed_payment_id: int | None = None
     repeated: bool = False
     recorded: bool = True
+    # The STK payment (completed by a query, receipt pending) whose copy this
+    # confirmation is: it takes the receipt (``c2b_copy``).
+    copied_payment_id: int | None = None
 
 
 def c2b_apply_confirmation(*, request: C2BRequest, event_id: int) -> C2BAllocation:
@@ -81,12 +86,15 @@ def c2b_apply_confirmation(*, request: C2BRequest, event_id: int) -> C2BAllocati
             return C2BAllocation(repeated=True)
         booking = booking_find_by_reference(typed=request.bill_ref_number)
         result = _allocate(request, booking, amount)
-        receipt_record(
-            facts=_facts(request, amount, event_id),
-            allocation=result.allocation,
-            unallocated_reason=result.reason,
-            booking_id=result.booking_id,
-        )
+        if result.copied_payment_id is not None:
+            result = _settle_copied_payment(request, amount, event_id, result)
+        else:
+            receipt_record(
+                facts=_facts(request, amount, event_id),
+                allocation=result.allocation,
+                unallocated_reason=result.reason,
+                booking_id=result.booking_id,
+            )
     logger.info(
         "C2B %s for KES %s: %s %s",
         request.trans_id,
@@ -106,7 +114,7 @@ def _allocate(
     if booking is None:
         return C2BAllocation(unallocated, Reason.UNKNOWN_ACCOUNT)
     if booking.payment_status == Booking.PaymentStatus.PAID:
-        return C2BAllocation(unallocated, Reason.DUPLICATE_PAYMENT)
+        return _copy_or_duplicate(request, booking, amount)
     if booking.payment_status != Booking.PaymentStatus.UNPAID or booking.status not in (
         Booking.Status.PENDING_PAYMENT,
         Booking.Status.EXPIRED,  # a late payment confirms it if the slot is free
@@ -118,7 +126,7 @@ def _allocate(
     open_payment = _lock_open_payment(booking.pk)
     outcome = booking_mark_paid(booking_id=booking.pk)
     if outcome == BookingPaymentOutcome.ALREADY_PAID:
-        return C2BAllocation(unallocated, Reason.DUPLICATE_PAYMENT)
+        return _copy_or_duplicate(request, booking, amount)
     if outcome != BookingPaymentOutcome.CONFIRMED:
         return C2BAllocation(unallocated, Reason.BOOKING_NOT_PAYABLE)
     closed = None
@@ -126,6 +134,43 @@ def _allocate(
         payment_close_paid_elsewhere(payment_id=open_payment, receipt=request.trans_id)
         closed = open_payment
     return C2BAllocation(Allocation.ALLOCATED, "", booking.pk, closed)
+
+
+def _copy_or_duplicate(
+    request: C2BRequest, booking: Booking, amount: int
+) -> C2BAllocation:
+    """For a paid booking: the copy of its receipt-pending payment's money,
+    or (anything ambiguous) a duplicate payment for staff."""
+    copied = c2b_receipt_pending_payment(
+        request=request, booking=booking, amount=amount
+    )
+    if copied is None:
+        return C2BAllocation(Allocation.UNALLOCATED, Reason.DUPLICATE_PAYMENT)
+    return C2BAllocation(Allocation.ALLOCATED, "", booking.pk, copied_payment_id=copied)
+
+
+def _settle_copied_payment(
+    request: C2BRequest, amount: int, event_id: int, result: C2BAllocation
+) -> C2BAllocation:
+    """The payment takes the receipt through its settlement owner (receipt,
+    ledger row allocated to it, this confirmation's sighting). Should the
+    settlement leave no ledger row (it refused the report), the money is
+    recorded as a duplicate payment: never lost."""
+    report = c2b_copy_report(request=request, amount=amount, event_id=event_id)
+    payment_record_success(payment_id=result.copied_payment_id, report=report)
+    if MpesaReceipt.objects.filter(receipt_number=request.trans_id).exists():
+        return result
+    logger.warning(
+        "C2B %s: payment %s did not take it; unallocated",
+        request.trans_id,
+        result.copied_payment_id,
+    )
+    receipt_record(
+        facts=_facts(request, amount, event_id),
+        allocation=Allocation.UNALLOCATED,
+        unallocated_reason=Reason.DUPLICATE_PAYMENT,
+    )
+    return C2BAllocation(Allocation.UNALLOCATED, Reason.DUPLICATE_PAYMENT)
 
 
 def _lock_open_payment(booking_id: int) -> int | None:

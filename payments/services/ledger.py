@@ -332,7 +332,7 @@ def receipt_record_from_report(
         # The receipt is another payment's: one more sighting of its row.
         receipt_sighting(
             receipt_number=receipt,
-            source=MpesaReceiptSighting.Source.STK_CALLBACK,
+            source=report_sighting_source(report),
             event_id=report.event_id,
         )
         return
@@ -352,7 +352,7 @@ def receipt_record_from_report(
             receipt_number=receipt,
             channel=MpesaReceipt.Channel.STK,
             amount=max(int(amount), 0),
-            source=MpesaReceiptSighting.Source.STK_CALLBACK,
+            source=report_sighting_source(report),
             event_id=report.event_id,
             payer_phone=report.paid_phone_number,
             transacted_at=report.transaction_date,
@@ -362,6 +362,15 @@ def receipt_record_from_report(
         payment_id=payment.pk if allocated else None,
         booking_id=payment.booking_id if allocated else None,
     )
+
+
+def report_sighting_source(report: SuccessReport) -> str:
+    """The sighting source of a success report: a C2B confirmation read as
+    the copy of an STK payment's money keeps its own; every other report
+    (callback, query) is the STK callback's."""
+    if report.source == MpesaReceiptSighting.Source.C2B_CONFIRMATION:
+        return MpesaReceiptSighting.Source.C2B_CONFIRMATION
+    return MpesaReceiptSighting.Source.STK_CALLBACK
 
 
 def _whole_storable(amount: object) -> bool:

@@ -24,6 +24,7 @@ from payments.services.ledger import (
     receipt_record_from_report,
     receipt_sighting,
     receipt_take_for_payment,
+    report_sighting_source,
 )
 from payments.services.reports import (
     ReportProblem,
@@ -243,7 +244,7 @@ def _take_receipt(ledger_id: int, payment: Payment, report: SuccessReport) -> No
     receipt_take_for_payment(
         receipt_id=ledger_id,
         payment=payment,
-        source=MpesaReceiptSighting.Source.STK_CALLBACK,
+        source=report_sighting_source(report),
         event_id=report.event_id,
     )
 
