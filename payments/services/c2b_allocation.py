@@ -128,7 +128,9 @@ def _allocate(
     if outcome == BookingPaymentOutcome.ALREADY_PAID:
         return _copy_or_duplicate(request, booking, amount)
     if outcome != BookingPaymentOutcome.CONFIRMED:
-        return C2BAllocation(unallocated, Reason.BOOKING_NOT_PAYABLE)
+        # The booking is now refund_due: the receipt names it (the money is
+        # that booking's, to refund), unallocated, so nothing counts it paid.
+        return C2BAllocation(unallocated, Reason.BOOKING_NOT_PAYABLE, booking.pk)
     closed = None
     if open_payment is not None:
         payment_close_paid_elsewhere(payment_id=open_payment, receipt=request.trans_id)

@@ -266,7 +266,12 @@ def receipt_claim_for_payment(*, receipt_id: int, payment: Payment) -> LedgerCla
         if receipt.booking_id == payment.booking_id:
             return LedgerClaim.PAID_BOOKING
         return LedgerClaim.FOREIGN
-    if receipt.allocation == Allocation.UNALLOCATED and receipt.booking_id is None:
+    # Unallocated money naming this payment's booking (a confirmation that
+    # could not confirm it: refund due) is its money too, still to refund.
+    if receipt.allocation == Allocation.UNALLOCATED and receipt.booking_id in (
+        None,
+        payment.booking_id,
+    ):
         return LedgerClaim.UNCLAIMED
     return LedgerClaim.FOREIGN
 
@@ -280,7 +285,7 @@ def receipt_take_for_payment(
     False (a sighting only, and a warning) when the row changed since the
     claim was read (staff allocated it meanwhile)."""
     still_claimable = Q(allocation=Allocation.UNALLOCATED, booking__isnull=True) | Q(
-        allocation=Allocation.ALLOCATED, booking_id=payment.booking_id
+        booking_id=payment.booking_id
     )
     taken = (
         MpesaReceipt.objects.filter(
