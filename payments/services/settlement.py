@@ -26,6 +26,7 @@ from payments.services.ledger import (
     receipt_take_for_payment,
     report_sighting_source,
 )
+from payments.services.paybill_copy import paybill_copy_problem
 from payments.services.reports import (
     ReportProblem,
     SuccessReport,
@@ -200,8 +201,11 @@ def _settle_first_success(
             receipt_record_from_report(payment, report, None)
     else:
         code = f"booking_{outcome.name.lower()}"
-        _to_review(payment, ReportProblem(code, _BOOKING_PROBLEMS[code]), **fields)
-        receipt_record_from_report(payment, report, code)
+        problem = ReportProblem(code, _BOOKING_PROBLEMS[code])
+        if outcome == BookingPaymentOutcome.ALREADY_PAID:
+            problem = paybill_copy_problem(payment, report) or problem
+        _to_review(payment, problem, **fields)
+        receipt_record_from_report(payment, report, problem.code)
 
 
 def _complete_as_paybill_money(
