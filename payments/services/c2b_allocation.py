@@ -23,6 +23,7 @@ from django.db import transaction
 from bookings.models import Booking
 from bookings.selectors import booking_find_by_reference
 from bookings.services import BookingPaymentOutcome, booking_mark_paid
+from core.money import format_kes
 from payments.daraja.c2b import C2BRequest
 from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment, PaymentEvent
 from payments.services.c2b_copy import c2b_copy_report, c2b_receipt_pending_payment
@@ -72,7 +73,7 @@ def c2b_apply_confirmation(*, request: C2BRequest, event_id: int) -> C2BAllocati
     one transaction. Idempotent per ``TransID``.
     """
     amount = request.whole_amount
-    if amount is None or not 0 <= amount < _STORABLE:
+    if amount is None or not 1 <= amount < _STORABLE:
         return _not_recorded(request, event_id)
     with transaction.atomic():
         # A receipt the ledger holds is one more sighting, unless it is an
@@ -83,6 +84,7 @@ def c2b_apply_confirmation(*, request: C2BRequest, event_id: int) -> C2BAllocati
             receipt_number=request.trans_id, source=SOURCE, event_id=event_id
         ):
             logger.info("C2B %s already in the ledger: a sighting", request.trans_id)
+            _warn_if_amount_differs(request, amount, event_id)
             return C2BAllocation(repeated=True)
         booking = booking_find_by_reference(typed=request.bill_ref_number)
         result = _allocate(request, booking, amount)
@@ -202,12 +204,40 @@ def _facts(request: C2BRequest, amount: int, event_id: int) -> ReceiptFacts:
     )
 
 
+def _warn_if_amount_differs(request: C2BRequest, amount: int, event_id: int) -> None:
+    """A receipt seen again with another amount: one of the two reports is
+    wrong (or forged). The amount on record is never changed; a note and a
+    warning tell staff to compare with the statement."""
+    recorded = (
+        MpesaReceipt.objects.filter(receipt_number=request.trans_id)
+        .values_list("amount", flat=True)
+        .first()
+    )
+    if recorded is None or recorded == amount:
+        return
+    reason = (
+        f"C2B confirmation event {event_id}: receipt {request.trans_id} is "
+        f"recorded for {format_kes(recorded)} but this confirmation says "
+        f"{format_kes(amount)}; the recorded amount is kept: compare with the "
+        "M-Pesa statement"
+    )
+    event_record(kind=PaymentEvent.Kind.NOTE, reason=reason)
+    logger.warning(reason)
+
+
 def _not_recorded(request: C2BRequest, event_id: int) -> C2BAllocation:
-    """A fraction of a shilling is not M-Pesa's: the raw event keeps it, a
-    note says why the ledger does not (staff compare with the statement)."""
+    """A fraction of a shilling is not M-Pesa's, and nothing (KES 0) is not
+    a payment: the raw event keeps it, a note says why the ledger does not
+    (staff compare with the statement)."""
+    if request.amount % 1:
+        why = "is not whole shillings"
+    elif request.amount < 1:
+        why = "is below KES 1"
+    else:
+        why = "is more than any M-Pesa payment"
     reason = (
         f"C2B confirmation event {event_id}: TransID {request.trans_id} not "
-        f"recorded in the ledger: amount {request.amount} is not whole shillings"
+        f"recorded in the ledger: amount {request.amount} {why}"
     )
     event_record(kind=PaymentEvent.Kind.NOTE, reason=reason)
     logger.warning(reason)
