@@ -128,7 +128,9 @@ def _allocate(
     open_payment = _lock_open_payment(booking.pk)
     outcome = booking_mark_paid(booking_id=booking.pk)
     if outcome == BookingPaymentOutcome.ALREADY_PAID:
-        return _copy_or_duplicate(request, booking, amount)
+        # Paid meanwhile (a race): no copy settled here, which would lock a
+        # payment after the booking, against the lock order.
+        return C2BAllocation(unallocated, Reason.DUPLICATE_PAYMENT)
     if outcome != BookingPaymentOutcome.CONFIRMED:
         # The booking is now refund_due: the receipt names it (the money is
         # that booking's, to refund), unallocated, so nothing counts it paid.

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Subquery
 
 from bookings.services import BookingPaymentOutcome, booking_mark_paid
-from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment
+from payments.models import MpesaReceipt, Payment
 from payments.result_codes import failure_reason
 from payments.selectors import payment_receipt_held_elsewhere
 from payments.services.events import event_record_note
@@ -325,7 +325,7 @@ def _settle_repeat_success(payment: Payment, report: SuccessReport) -> None:
         # The same report again: one more sighting, never a second row.
         receipt_sighting(
             receipt_number=receipt,
-            source=MpesaReceiptSighting.Source.STK_CALLBACK,
+            source=report_sighting_source(report),
             event_id=report.event_id,
         )
         return
