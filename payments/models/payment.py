@@ -53,6 +53,10 @@ class Payment(TimeStampedModel):
         BOOKING_ALREADY_PAID = "booking_already_paid", "Booking already paid"
         BOOKING_REFUND_DUE = "booking_refund_due", "Booking cannot be confirmed"
         OUTCOME_UNKNOWN = "outcome_unknown", "Push outcome unknown"
+        PAID_BY_PAYBILL_COPY = (
+            "paid_by_paybill_copy",
+            "Probably its own Paybill copy",
+        )
 
     OPEN_STATUSES = PAYMENT_OPEN_STATUSES
 

@@ -23,8 +23,10 @@ from django.db import transaction
 from bookings.models import Booking
 from bookings.selectors import booking_find_by_reference
 from bookings.services import BookingPaymentOutcome, booking_mark_paid
+from core.money import format_kes
 from payments.daraja.c2b import C2BRequest
 from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment, PaymentEvent
+from payments.services.c2b_copy import c2b_copy_report, c2b_receipt_pending_payment
 from payments.services.events import event_record
 from payments.services.ledger import (
     ReceiptFacts,
@@ -32,6 +34,7 @@ from payments.services.ledger import (
     receipt_record,
     receipt_sighting,
 )
+from payments.services.settlement import payment_record_success
 from payments.services.transitions import payment_close_paid_elsewhere
 
 logger = logging.getLogger(__name__)
@@ -57,6 +60,9 @@ class C2BAllocation:
     closed_payment_id: int | None = None
     repeated: bool = False
     recorded: bool = True
+    # The STK payment (completed by a query, receipt pending) whose copy this
+    # confirmation is: it takes the receipt (``c2b_copy``).
+    copied_payment_id: int | None = None
 
 
 def c2b_apply_confirmation(*, request: C2BRequest, event_id: int) -> C2BAllocation:
@@ -67,7 +73,7 @@ def c2b_apply_confirmation(*, request: C2BRequest, event_id: int) -> C2BAllocati
     one transaction. Idempotent per ``TransID``.
     """
     amount = request.whole_amount
-    if amount is None or not 0 <= amount < _STORABLE:
+    if amount is None or not 1 <= amount < _STORABLE:
         return _not_recorded(request, event_id)
     with transaction.atomic():
         # A receipt the ledger holds is one more sighting, unless it is an
@@ -78,15 +84,19 @@ def c2b_apply_confirmation(*, request: C2BRequest, event_id: int) -> C2BAllocati
             receipt_number=request.trans_id, source=SOURCE, event_id=event_id
         ):
             logger.info("C2B %s already in the ledger: a sighting", request.trans_id)
+            _warn_if_amount_differs(request, amount, event_id)
             return C2BAllocation(repeated=True)
         booking = booking_find_by_reference(typed=request.bill_ref_number)
         result = _allocate(request, booking, amount)
-        receipt_record(
-            facts=_facts(request, amount, event_id),
-            allocation=result.allocation,
-            unallocated_reason=result.reason,
-            booking_id=result.booking_id,
-        )
+        if result.copied_payment_id is not None:
+            result = _settle_copied_payment(request, amount, event_id, result)
+        else:
+            receipt_record(
+                facts=_facts(request, amount, event_id),
+                allocation=result.allocation,
+                unallocated_reason=result.reason,
+                booking_id=result.booking_id,
+            )
     logger.info(
         "C2B %s for KES %s: %s %s",
         request.trans_id,
@@ -106,7 +116,7 @@ def _allocate(
     if booking is None:
         return C2BAllocation(unallocated, Reason.UNKNOWN_ACCOUNT)
     if booking.payment_status == Booking.PaymentStatus.PAID:
-        return C2BAllocation(unallocated, Reason.DUPLICATE_PAYMENT)
+        return _copy_or_duplicate(request, booking, amount)
     if booking.payment_status != Booking.PaymentStatus.UNPAID or booking.status not in (
         Booking.Status.PENDING_PAYMENT,
         Booking.Status.EXPIRED,  # a late payment confirms it if the slot is free
@@ -118,14 +128,55 @@ def _allocate(
     open_payment = _lock_open_payment(booking.pk)
     outcome = booking_mark_paid(booking_id=booking.pk)
     if outcome == BookingPaymentOutcome.ALREADY_PAID:
+        # Paid meanwhile (a race): no copy settled here, which would lock a
+        # payment after the booking, against the lock order.
         return C2BAllocation(unallocated, Reason.DUPLICATE_PAYMENT)
     if outcome != BookingPaymentOutcome.CONFIRMED:
-        return C2BAllocation(unallocated, Reason.BOOKING_NOT_PAYABLE)
+        # The booking is now refund_due: the receipt names it (the money is
+        # that booking's, to refund), unallocated, so nothing counts it paid.
+        return C2BAllocation(unallocated, Reason.BOOKING_NOT_PAYABLE, booking.pk)
     closed = None
     if open_payment is not None:
         payment_close_paid_elsewhere(payment_id=open_payment, receipt=request.trans_id)
         closed = open_payment
     return C2BAllocation(Allocation.ALLOCATED, "", booking.pk, closed)
+
+
+def _copy_or_duplicate(
+    request: C2BRequest, booking: Booking, amount: int
+) -> C2BAllocation:
+    """For a paid booking: the copy of its receipt-pending payment's money,
+    or (anything ambiguous) a duplicate payment for staff."""
+    copied = c2b_receipt_pending_payment(
+        request=request, booking=booking, amount=amount
+    )
+    if copied is None:
+        return C2BAllocation(Allocation.UNALLOCATED, Reason.DUPLICATE_PAYMENT)
+    return C2BAllocation(Allocation.ALLOCATED, "", booking.pk, copied_payment_id=copied)
+
+
+def _settle_copied_payment(
+    request: C2BRequest, amount: int, event_id: int, result: C2BAllocation
+) -> C2BAllocation:
+    """The payment takes the receipt through its settlement owner (receipt,
+    ledger row allocated to it, this confirmation's sighting). Should the
+    settlement leave no ledger row (it refused the report), the money is
+    recorded as a duplicate payment: never lost."""
+    report = c2b_copy_report(request=request, amount=amount, event_id=event_id)
+    payment_record_success(payment_id=result.copied_payment_id, report=report)
+    if MpesaReceipt.objects.filter(receipt_number=request.trans_id).exists():
+        return result
+    logger.warning(
+        "C2B %s: payment %s did not take it; unallocated",
+        request.trans_id,
+        result.copied_payment_id,
+    )
+    receipt_record(
+        facts=_facts(request, amount, event_id),
+        allocation=Allocation.UNALLOCATED,
+        unallocated_reason=Reason.DUPLICATE_PAYMENT,
+    )
+    return C2BAllocation(Allocation.UNALLOCATED, Reason.DUPLICATE_PAYMENT)
 
 
 def _lock_open_payment(booking_id: int) -> int | None:
@@ -155,12 +206,40 @@ def _facts(request: C2BRequest, amount: int, event_id: int) -> ReceiptFacts:
     )
 
 
+def _warn_if_amount_differs(request: C2BRequest, amount: int, event_id: int) -> None:
+    """A receipt seen again with another amount: one of the two reports is
+    wrong (or forged). The amount on record is never changed; a note and a
+    warning tell staff to compare with the statement."""
+    recorded = (
+        MpesaReceipt.objects.filter(receipt_number=request.trans_id)
+        .values_list("amount", flat=True)
+        .first()
+    )
+    if recorded is None or recorded == amount:
+        return
+    reason = (
+        f"C2B confirmation event {event_id}: receipt {request.trans_id} is "
+        f"recorded for {format_kes(recorded)} but this confirmation says "
+        f"{format_kes(amount)}; the recorded amount is kept: compare with the "
+        "M-Pesa statement"
+    )
+    event_record(kind=PaymentEvent.Kind.NOTE, reason=reason)
+    logger.warning(reason)
+
+
 def _not_recorded(request: C2BRequest, event_id: int) -> C2BAllocation:
-    """A fraction of a shilling is not M-Pesa's: the raw event keeps it, a
-    note says why the ledger does not (staff compare with the statement)."""
+    """A fraction of a shilling is not M-Pesa's, and nothing (KES 0) is not
+    a payment: the raw event keeps it, a note says why the ledger does not
+    (staff compare with the statement)."""
+    if request.amount % 1:
+        why = "is not whole shillings"
+    elif request.amount < 1:
+        why = "is below KES 1"
+    else:
+        why = "is more than any M-Pesa payment"
     reason = (
         f"C2B confirmation event {event_id}: TransID {request.trans_id} not "
-        f"recorded in the ledger: amount {request.amount} is not whole shillings"
+        f"recorded in the ledger: amount {request.amount} {why}"
     )
     event_record(kind=PaymentEvent.Kind.NOTE, reason=reason)
     logger.warning(reason)

@@ -266,7 +266,12 @@ def receipt_claim_for_payment(*, receipt_id: int, payment: Payment) -> LedgerCla
         if receipt.booking_id == payment.booking_id:
             return LedgerClaim.PAID_BOOKING
         return LedgerClaim.FOREIGN
-    if receipt.allocation == Allocation.UNALLOCATED and receipt.booking_id is None:
+    # Unallocated money naming this payment's booking (a confirmation that
+    # could not confirm it: refund due) is its money too, still to refund.
+    if receipt.allocation == Allocation.UNALLOCATED and receipt.booking_id in (
+        None,
+        payment.booking_id,
+    ):
         return LedgerClaim.UNCLAIMED
     return LedgerClaim.FOREIGN
 
@@ -280,7 +285,7 @@ def receipt_take_for_payment(
     False (a sighting only, and a warning) when the row changed since the
     claim was read (staff allocated it meanwhile)."""
     still_claimable = Q(allocation=Allocation.UNALLOCATED, booking__isnull=True) | Q(
-        allocation=Allocation.ALLOCATED, booking_id=payment.booking_id
+        booking_id=payment.booking_id
     )
     taken = (
         MpesaReceipt.objects.filter(
@@ -332,7 +337,7 @@ def receipt_record_from_report(
         # The receipt is another payment's: one more sighting of its row.
         receipt_sighting(
             receipt_number=receipt,
-            source=MpesaReceiptSighting.Source.STK_CALLBACK,
+            source=report_sighting_source(report),
             event_id=report.event_id,
         )
         return
@@ -352,7 +357,7 @@ def receipt_record_from_report(
             receipt_number=receipt,
             channel=MpesaReceipt.Channel.STK,
             amount=max(int(amount), 0),
-            source=MpesaReceiptSighting.Source.STK_CALLBACK,
+            source=report_sighting_source(report),
             event_id=report.event_id,
             payer_phone=report.paid_phone_number,
             transacted_at=report.transaction_date,
@@ -362,6 +367,15 @@ def receipt_record_from_report(
         payment_id=payment.pk if allocated else None,
         booking_id=payment.booking_id if allocated else None,
     )
+
+
+def report_sighting_source(report: SuccessReport) -> str:
+    """The sighting source of a success report: a C2B confirmation read as
+    the copy of an STK payment's money keeps its own; every other report
+    (callback, query) is the STK callback's."""
+    if report.source == MpesaReceiptSighting.Source.C2B_CONFIRMATION:
+        return MpesaReceiptSighting.Source.C2B_CONFIRMATION
+    return MpesaReceiptSighting.Source.STK_CALLBACK
 
 
 def _whole_storable(amount: object) -> bool:

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Subquery
 
 from bookings.services import BookingPaymentOutcome, booking_mark_paid
-from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment
+from payments.models import MpesaReceipt, Payment
 from payments.result_codes import failure_reason
 from payments.selectors import payment_receipt_held_elsewhere
 from payments.services.events import event_record_note
@@ -24,7 +24,9 @@ from payments.services.ledger import (
     receipt_record_from_report,
     receipt_sighting,
     receipt_take_for_payment,
+    report_sighting_source,
 )
+from payments.services.paybill_copy import paybill_copy_problem
 from payments.services.reports import (
     ReportProblem,
     SuccessReport,
@@ -199,8 +201,11 @@ def _settle_first_success(
             receipt_record_from_report(payment, report, None)
     else:
         code = f"booking_{outcome.name.lower()}"
-        _to_review(payment, ReportProblem(code, _BOOKING_PROBLEMS[code]), **fields)
-        receipt_record_from_report(payment, report, code)
+        problem = ReportProblem(code, _BOOKING_PROBLEMS[code])
+        if outcome == BookingPaymentOutcome.ALREADY_PAID:
+            problem = paybill_copy_problem(payment, report) or problem
+        _to_review(payment, problem, **fields)
+        receipt_record_from_report(payment, report, problem.code)
 
 
 def _complete_as_paybill_money(
@@ -243,7 +248,7 @@ def _take_receipt(ledger_id: int, payment: Payment, report: SuccessReport) -> No
     receipt_take_for_payment(
         receipt_id=ledger_id,
         payment=payment,
-        source=MpesaReceiptSighting.Source.STK_CALLBACK,
+        source=report_sighting_source(report),
         event_id=report.event_id,
     )
 
@@ -320,7 +325,7 @@ def _settle_repeat_success(payment: Payment, report: SuccessReport) -> None:
         # The same report again: one more sighting, never a second row.
         receipt_sighting(
             receipt_number=receipt,
-            source=MpesaReceiptSighting.Source.STK_CALLBACK,
+            source=report_sighting_source(report),
             event_id=report.event_id,
         )
         return

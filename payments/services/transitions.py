@@ -25,7 +25,12 @@ from bookings.services import (
 from payments.exceptions import InvalidPaymentTransition, PaymentNotFound
 from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment, PaymentEvent
 from payments.services.events import event_record
-from payments.services.ledger import ReceiptFacts, receipt_record
+from payments.services.ledger import (
+    ReceiptFacts,
+    receipt_record,
+    receipt_take_for_payment,
+)
+from payments.services.paybill_copy import PAID_BY_PAYBILL, paybill_copy_receipt_id
 from payments.services.scheduling import schedule_payment_query
 
 logger = logging.getLogger(__name__)
@@ -250,7 +255,7 @@ def payment_close_paid_elsewhere(*, payment_id: int, receipt: str) -> PaymentCha
         payment = lock_payment(payment_id=payment_id)
         before = payment.status
         if payment.status in Payment.OPEN_STATUSES:
-            reason = f"paid by Paybill, receipt {receipt}"
+            reason = f"{PAID_BY_PAYBILL}{receipt}"
             move(payment, to=Status.FAILED, reason=reason, failure_reason=reason)
     return PaymentChange(payment, before)
 
@@ -291,11 +296,13 @@ def payment_resolve(
                 f"A payment cannot go from {payment.status} to {to}."
             )
         fields = {}
+        copy_id = None
         if receipt:
             if check_receipt is not None:
                 check_receipt(payment, receipt)
             fields["mpesa_receipt_number"] = receipt
-        event_record(
+            copy_id = _paybill_copy_id(payment, receipt, to)
+        staff_event = event_record(
             kind=PaymentEvent.Kind.STAFF_ACTION,
             payment_id=payment.pk,
             actor=actor,
@@ -305,11 +312,27 @@ def payment_resolve(
             checkout_request_id=payment.checkout_request_id or "",
         )
         if to == Status.COMPLETED:
-            _confirm_booking_or_refuse(payment)
+            _confirm_booking_or_refuse(payment, own=receipt if copy_id else None)
         move(payment, to=to, reason=f"staff: {note}", actor=actor, **fields)
-        if to == Status.COMPLETED and payment.mpesa_receipt_number:
+        if copy_id is not None:
+            receipt_take_for_payment(
+                receipt_id=copy_id,
+                payment=payment,
+                source=MpesaReceiptSighting.Source.STAFF,
+                event_id=staff_event.pk,
+            )
+        elif to == Status.COMPLETED and payment.mpesa_receipt_number:
             _ledger_staff_receipt(payment)
     return PaymentChange(payment, before)
+
+
+def _paybill_copy_id(payment: Payment, receipt: str, to: str) -> int | None:
+    """Completing a ``paid_by_paybill_copy`` review with the Paybill receipt
+    that paid its booking: the ledger row the payment takes (that money is
+    this payment's, not another's); None for anything else."""
+    if to != Status.COMPLETED or payment.review_code != ReviewCode.PAID_BY_PAYBILL_COPY:
+        return None
+    return paybill_copy_receipt_id(payment=payment, receipt=receipt)
 
 
 def _ledger_staff_receipt(payment: Payment) -> None:
@@ -330,9 +353,12 @@ def _ledger_staff_receipt(payment: Payment) -> None:
     )
 
 
-def _confirm_booking_or_refuse(payment: Payment) -> None:
+def _confirm_booking_or_refuse(payment: Payment, *, own: str | None = None) -> None:
+    """``own``: a ledger receipt that paid the booking and is this
+    payment's money (its Paybill copy), not another payment's."""
     outcome = booking_mark_paid(booking_id=payment.booking_id)
-    if outcome == BookingPaymentOutcome.ALREADY_PAID and not _paid_by_another(payment):
+    already = outcome == BookingPaymentOutcome.ALREADY_PAID
+    if already and not _paid_by_another(payment, own=own):
         # This payment paid the booking before a later report sent it to
         # review (e.g. failure_after_completion): completing it restores it.
         return
@@ -343,7 +369,7 @@ def _confirm_booking_or_refuse(payment: Payment) -> None:
         )
 
 
-def _paid_by_another(payment: Payment) -> bool:
+def _paid_by_another(payment: Payment, *, own: str | None = None) -> bool:
     """Whether another payment, or Paybill money in the ledger (a receipt
     allocated to the booking that is not this payment's), paid the booking."""
     others = Payment.objects.filter(
@@ -355,6 +381,7 @@ def _paid_by_another(payment: Payment) -> bool:
         booking_id=payment.booking_id,
         allocation=MpesaReceipt.Allocation.ALLOCATED,
     ).exclude(payment_id=payment.pk)
-    if payment.mpesa_receipt_number:
-        ledger_money = ledger_money.exclude(receipt_number=payment.mpesa_receipt_number)
+    for receipt in (payment.mpesa_receipt_number, own):
+        if receipt:
+            ledger_money = ledger_money.exclude(receipt_number=receipt)
     return ledger_money.exists()

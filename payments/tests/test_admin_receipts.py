@@ -239,6 +239,56 @@ def test_unallocated_view_lists_only_unallocated_money_with_the_reason(client):
     assert "More than owed" in response.content.decode()
 
 
+def test_unallocated_money_naming_its_refund_due_booking_is_listed(client):
+    # given: a confirmation for a booking that expired with its slot gone
+    _login(client, "Support")
+    booking = BookingFactory(expired=True, reference="HYEXP234")
+    BookingFactory(advocate=booking.advocate, start=booking.start, confirmed=True)
+    receipt = paybill_receipt("TLK3AB12CD", account=booking.reference)
+    MpesaReceipt.objects.filter(pk=receipt.pk).update(
+        unallocated_reason=MpesaReceipt.UnallocatedReason.BOOKING_NOT_PAYABLE,
+        booking=booking,
+    )
+
+    # when
+    response = client.get(UNALLOCATED_URL)
+
+    # then: listed as unallocated, with the booking it is to be refunded from
+    shown = {r.receipt_number for r in response.context["cl"].result_list}
+    assert shown == {"TLK3AB12CD"}
+    html = response.content.decode()
+    assert "Booking not payable" in html
+    assert "HYEXP234" in html
+
+
+def test_finance_allocates_money_naming_a_booking_to_another_booking(client):
+    # given: unallocated money that names the expired booking it paid for
+    _login(client, "Finance")
+    expired = BookingFactory(expired=True)
+    receipt = paybill_receipt()
+    MpesaReceipt.objects.filter(pk=receipt.pk).update(
+        unallocated_reason=MpesaReceipt.UnallocatedReason.BOOKING_NOT_PAYABLE,
+        booking=expired,
+    )
+    rebooked = BookingFactory(amount=3000, start=expired.start.replace(hour=14))
+
+    # when: staff allocate it to the client's new booking
+    _action(
+        client,
+        "allocate_to_booking",
+        [receipt],
+        apply="1",
+        booking_reference=rebooked.reference,
+        note="Client rebooked; use the money for the new slot",
+    )
+
+    # then
+    receipt.refresh_from_db()
+    assert (receipt.allocation, receipt.booking_id) == ("allocated", rebooked.pk)
+    rebooked.refresh_from_db()
+    assert rebooked.payment_status == Booking.PaymentStatus.PAID
+
+
 def _action(client, action: str, receipts, **form):
     data = {"action": action, "_selected_action": [r.pk for r in receipts], **form}
     return client.post(UNALLOCATED_URL, data, follow=True)

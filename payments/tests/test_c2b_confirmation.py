@@ -168,7 +168,9 @@ def test_booking_expired_between_validation_and_confirmation_slot_gone(
     receipt = MpesaReceipt.objects.get()
     assert receipt.unallocated_reason == Reason.BOOKING_NOT_PAYABLE
     booking.refresh_from_db()
-    assert booking.status == "expired"
+    assert (booking.status, booking.payment_status) == ("expired", "refund_due")
+    # The money is that booking's, to refund: one place says so, not two.
+    assert (receipt.allocation, receipt.booking_id) == ("unallocated", booking.pk)
 
 
 def test_booking_expired_between_validation_and_confirmation_slot_free(client):
@@ -310,3 +312,33 @@ def test_push_answer_after_paybill_closed_its_payment_keeps_it_failed_with_its_i
     assert PaymentEvent.objects.filter(
         payment=payment, kind="note", reason__contains="after the payment became"
     ).exists()
+
+
+def test_late_stk_callback_of_money_naming_its_refund_due_booking_is_a_refund(
+    client,
+):
+    # given: the booking's prompt expired, the booking too, its slot taken;
+    # then the prompt's money came as a C2B confirmation first
+    from payments.tests.conftest import callback_url
+    from payments.tests.payloads import success_callback
+
+    payment = PaymentFactory(status=Payment.Status.EXPIRED)
+    booking = payment.booking
+    Booking.objects.filter(pk=booking.pk).update(
+        status="expired", expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    BookingFactory(advocate=booking.advocate, start=booking.start)
+    confirm(client, c2b_request(account=booking.reference, trans_id="TLK9ZZ11AA"))
+    # when: the STK callback reports the same receipt
+    body = success_callback(
+        payment.checkout_request_id, receipt="TLK9ZZ11AA", amount=payment.amount
+    )
+    client.generic(
+        "POST", callback_url(), as_bytes(body), content_type="application/json"
+    )
+    # then: one receipt, to refund from that booking; not "on another payment"
+    payment.refresh_from_db()
+    assert payment.review_code == Payment.ReviewCode.BOOKING_REFUND_DUE
+    receipt = MpesaReceipt.objects.get()
+    assert (receipt.allocation, receipt.booking_id) == ("unallocated", booking.pk)
+    assert receipt.sightings.count() == 2

@@ -24,8 +24,11 @@ def stk_callback(client, payment, *, receipt=RECEIPT, amount=3000):
     )
 
 
-def c2b_confirmation(client, *, account, receipt=RECEIPT, amount="3000.00"):
-    body = c2b_request(account=account, trans_id=receipt, amount=amount)
+def c2b_confirmation(
+    client, *, account, receipt=RECEIPT, amount="3000.00", trans_time=None
+):
+    extra = {"trans_time": trans_time} if trans_time else {}
+    body = c2b_request(account=account, trans_id=receipt, amount=amount, **extra)
     return client.generic(
         "POST",
         c2b_url("confirmation"),
@@ -132,13 +135,16 @@ def test_stk_callback_for_a_receipt_that_paid_another_booking_goes_to_review(cli
 def test_query_completed_payment_takes_its_receipt_from_a_c2b_then_its_callback(
     client,
 ):
-    # given: completed by a query (no receipt), then its double notification
-    # came, unallocated because the booking was already paid
+    # given: completed by a query (no receipt), then a confirmation of that
+    # receipt dated outside its prompt's window (so not taken as its copy:
+    # test_c2b_receipt_pending.py), unallocated as the booking was paid
     payment = PaymentFactory()
     payment_query(
         payment_id=payment.pk, client=FakeDarajaClient(query_result=query_answer("0"))
     )
-    c2b_confirmation(client, account=payment.booking.reference)
+    c2b_confirmation(
+        client, account=payment.booking.reference, trans_time="20260101101530"
+    )
     assert MpesaReceipt.objects.get().unallocated_reason == "duplicate_payment"
     # when: the late STK callback carries the receipt
     stk_callback(client, payment)
