@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from bookings.models import Booking
 from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment
 from payments.services.reports import SuccessReport, receipt_is_valid
 
@@ -46,10 +47,17 @@ def receipt_record(
     unallocated_reason: str = "",
     payment_id: int | None = None,
     booking_id: int | None = None,
+    must_take: bool = False,
 ) -> MpesaReceipt:
     """Record one sighting of ``facts.receipt_number``; the receipt row is
     created on its first sighting (with this allocation) and never
-    duplicated. Returns the receipt."""
+    duplicated. Returns the receipt.
+
+    ``must_take``: the receipt must end up allocated to ``payment_id``
+    (a payment that completed on it). Raises ``ReceiptTakenMeanwhileError``
+    when a row recorded first is someone else's, so the caller undoes
+    what it paid.
+    """
     with transaction.atomic():
         try:
             # The first sighting is the common case: one INSERT, no read.
@@ -93,8 +101,30 @@ def receipt_record(
                     payment_id=payment_id,
                     booking_id=booking_id,
                 )
+            if must_take and receipt.payment_id != payment_id:
+                raise ReceiptTakenMeanwhileError(receipt) from None
         _add_sighting(receipt, source=facts.source, event_id=facts.event_id)
     return receipt
+
+
+class ReceiptTakenMeanwhileError(Exception):
+    """A payment settling on a receipt found it someone else's under the
+    lock (staff allocated it or marked it for refund, or it was recorded
+    for another booking, after the payment's plain read). The settlement
+    rolls back its savepoint and sends the payment to review; the receipt
+    stays where it is. ``where``: what became of it, for staff."""
+
+    def __init__(self, receipt: MpesaReceipt) -> None:
+        self.receipt_number = receipt.receipt_number
+        if receipt.refund_marked_at is not None:
+            self.where = "marked for refund"
+        elif receipt.booking_id is not None:
+            self.where = f"allocated to booking {receipt.booking.reference}"
+        elif receipt.payment_id is not None:
+            self.where = f"taken by payment {receipt.payment_id}"
+        else:
+            self.where = f"{receipt.allocation} {receipt.unallocated_reason}".strip()
+        super().__init__(f"receipt {self.receipt_number} {self.where}")
 
 
 def _claim_paybill(
@@ -231,11 +261,6 @@ def receipt_awaits_its_payer(*, receipt_number: str, amount: int) -> bool:
     ).exists()
 
 
-def receipt_find(receipt_number: str) -> MpesaReceipt | None:
-    """The ledger's row for ``receipt_number``, locked (inside ``atomic()``)."""
-    return _locked(receipt_number)
-
-
 class LedgerClaim(enum.StrEnum):
     """What the ledger says of a receipt an STK success reports."""
 
@@ -256,7 +281,22 @@ def receipt_claim_for_payment(*, receipt_id: int, payment: Payment) -> LedgerCla
     success reporting that receipt). A plain read: the row is locked when
     taken (``receipt_take_for_payment``), after the booking, in the order
     the staff's allocation locks them."""
-    receipt = MpesaReceipt.objects.get(pk=receipt_id)
+    return _claim_of(MpesaReceipt.objects.get(pk=receipt_id), payment)
+
+
+def receipt_claim_locked(*, receipt_id: int, payment: Payment) -> LedgerClaim:
+    """``receipt_claim_for_payment`` read again under the locks, taken in
+    the project's order: the payment's booking (before ``booking_mark_paid``
+    locks it again), then the receipt. Call inside the payment's
+    transaction before paying the booking with an UNCLAIMED receipt: staff
+    allocating it meanwhile (booking, then receipt) either committed (this
+    read sees it) or waits for this transaction."""
+    Booking.objects.select_for_update().filter(pk=payment.booking_id).exists()
+    receipt = MpesaReceipt.objects.select_for_update().get(pk=receipt_id)
+    return _claim_of(receipt, payment)
+
+
+def _claim_of(receipt: MpesaReceipt, payment: Payment) -> LedgerClaim:
     if receipt.payment_id not in (None, payment.pk) or receipt.amount != payment.amount:
         return LedgerClaim.FOREIGN
     if receipt.refund_marked_at is not None:
@@ -361,6 +401,7 @@ def receipt_record_from_report(
         unallocated_reason="" if allocated else reason,
         payment_id=payment.pk if allocated else None,
         booking_id=payment.booking_id if allocated else None,
+        must_take=allocated,
     )
 
 
@@ -387,7 +428,6 @@ def receipt_peek(receipt_number: str) -> MpesaReceipt | None:
 import logging  # noqa: E402
 
 from bookings.exceptions import BookingNotPayable  # noqa: E402
-from bookings.models import Booking  # noqa: E402
 from bookings.references import booking_reference_normalise  # noqa: E402
 from bookings.services import (  # noqa: E402
     BookingPaymentOutcome,
