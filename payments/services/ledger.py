@@ -19,6 +19,7 @@ from django.utils import timezone
 from bookings.models import Booking
 from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment
 from payments.services.reports import SuccessReport, receipt_is_valid
+from payments.services.scheduling import schedule_settlement_from_booking_receipt
 
 logger = logging.getLogger(__name__)
 Allocation = MpesaReceipt.Allocation
@@ -214,6 +215,10 @@ def _claim_unknown(
             "updated_at",
         ]
     )
+    if allocated and receipt.payment_id is None:
+        # A C2B copy paid the booking with a push's money: its payment,
+        # whose outcome was unknown, settles on it once this commits.
+        schedule_settlement_from_booking_receipt(receipt_number=receipt.receipt_number)
 
 
 def _add_sighting(receipt: MpesaReceipt, *, source: str, event_id: int | None) -> None:
@@ -488,6 +493,9 @@ def receipt_allocate_to_booking(
         MpesaReceiptSighting.objects.create(
             receipt=receipt, source=MpesaReceiptSighting.Source.STAFF, event=event
         )
+        # If it is a push's money (``unknown_payment``), its payment of
+        # unknown outcome settles on it once this commits.
+        schedule_settlement_from_booking_receipt(receipt_number=receipt.receipt_number)
     logger.info(
         "Receipt %s allocated to booking %s by staff",
         receipt.receipt_number,
