@@ -17,8 +17,8 @@ from bookings.models import Booking
 from bookings.tests.factories import BookingFactory, UserFactory
 from payments.daraja.callbacks import parse_stk_callback
 from payments.models import MpesaReceipt, Payment
-from payments.services import ledger, settlement
-from payments.services.ledger import receipt_allocate_to_booking
+from payments.services import ledger_staff, settlement
+from payments.services.ledger_staff import receipt_allocate_to_booking
 from payments.services.reports import success_report_from_callback
 from payments.tests.factories import PaymentFactory
 from payments.tests.ledger_support import paybill_receipt
@@ -99,7 +99,7 @@ def _pause_after_first_claim_read(monkeypatch, read: threading.Event, go_on):
 def _hold_staff_locks(monkeypatch, holding: threading.Event, seconds: float):
     """Staff's allocation sleeps after it locked the booking and receipt
     and changed them, before it commits."""
-    real = ledger._staff_event
+    real = ledger_staff._staff_event
 
     def slow(**kwargs):
         event = real(**kwargs)
@@ -107,7 +107,7 @@ def _hold_staff_locks(monkeypatch, holding: threading.Event, seconds: float):
         time.sleep(seconds)
         return event
 
-    monkeypatch.setattr(ledger, "_staff_event", slow)
+    monkeypatch.setattr(ledger_staff, "_staff_event", slow)
 
 
 def _assert_staff_won(payment: Payment, other: Booking) -> None:

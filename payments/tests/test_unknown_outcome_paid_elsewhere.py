@@ -17,11 +17,8 @@ from payments.exceptions import PaymentProviderUnavailable
 from payments.models import MpesaReceipt, Payment, PaymentEvent
 from payments.services.c2b import c2b_store_and_apply_confirmation
 from payments.services.initiation import payment_initiate
-from payments.services.ledger import (
-    ReceiptFacts,
-    receipt_allocate_to_booking,
-    receipt_record,
-)
+from payments.services.ledger import ReceiptFacts, receipt_record
+from payments.services.ledger_staff import receipt_allocate_to_booking
 from payments.services.transitions import payment_send_to_review
 from payments.tests.fakes import FakeDarajaClient
 from payments.tests.ledger_support import paybill_receipt
