@@ -16,6 +16,7 @@ from django.db import connection
 from bookings.models import Booking
 from bookings.tests.factories import BookingFactory, UserFactory
 from payments.daraja.callbacks import parse_stk_callback
+from payments.exceptions import ReceiptActionRefused
 from payments.models import MpesaReceipt, Payment
 from payments.services import ledger_staff, settlement
 from payments.services.ledger_staff import receipt_allocate_to_booking
@@ -295,4 +296,38 @@ def test_double_notification_inserted_while_the_payment_settles_is_taken(
 
     # then
     assert errors == {}
+    _assert_payment_took_it(payment)
+
+
+def test_staff_waits_for_the_settlement_holding_booking_and_receipt(monkeypatch):
+    # given: P's late success holds its booking's and the receipt's locks
+    # (the re-read under lock) when staff allocate R to that booking: staff
+    # must queue on the booking, not take it and wait for the receipt
+    payment = PaymentFactory(expired=True)
+    paybill_receipt(RECEIPT, amount=payment.amount)
+    locked = threading.Event()
+    real = settlement.receipt_claim_locked
+
+    def held(**kwargs):
+        claim = real(**kwargs)
+        locked.set()
+        time.sleep(1.0)
+        return claim
+
+    monkeypatch.setattr(settlement, "receipt_claim_locked", held)
+    refused: list[str] = []
+
+    def staff() -> None:
+        locked.wait(10)
+        try:
+            _staff_allocates(payment.booking)()
+        except ReceiptActionRefused as exc:
+            refused.append(exc.message)
+
+    # when
+    errors = _run(_stk_success(payment), staff)
+
+    # then: no deadlock; the payment took R, staff were refused
+    assert errors == {}
+    assert len(refused) == 1
     _assert_payment_took_it(payment)
