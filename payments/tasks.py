@@ -12,6 +12,7 @@ from payments.services.batch import payment_reconcile_pending
 from payments.services.callbacks import payment_replay_spooled_callbacks
 from payments.services.reapply import reports_reapply_stored
 from payments.services.reconciliation import payment_query
+from payments.services.unknown_outcome import payment_settle_from_booking_receipt
 from payments.services.verification import payment_verify_callback
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,13 @@ def payment_verify_callback_task(self, event_id: int) -> str:
     event = PaymentEvent.objects.get(pk=event_id)
     change = payment_verify_callback(event=event)
     return change.payment.status if change else "unknown"
+
+
+@shared_task
+def payment_settle_from_booking_receipt_task(receipt_number: str) -> int | None:
+    """Complete the payment of unknown outcome whose own money the receipt,
+    just allocated to its booking, is (None: none could be completed)."""
+    return payment_settle_from_booking_receipt(receipt_number=receipt_number)
 
 
 @shared_task

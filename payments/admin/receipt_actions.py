@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from payments.admin.display import allocation_badge, payer_phone, shows_full_phone
 from payments.exceptions import ReceiptActionRefused
 from payments.models import MpesaReceipt
-from payments.services.ledger import (
+from payments.services.ledger_staff import (
     MAX_NOTE_LENGTH,
     receipt_allocate_to_booking,
     receipt_mark_for_refund,

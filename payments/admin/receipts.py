@@ -30,7 +30,7 @@ from payments.models import (
     PaymentEvent,
     UnallocatedReceipt,
 )
-from payments.services.ledger import STAFF_OPERATIONS
+from payments.services.ledger_staff import STAFF_OPERATIONS
 
 VIEW_PERMISSION = "payments.view_mpesareceipt"
 ALLOCATE_PERMISSION = "payments.allocate_receipt"

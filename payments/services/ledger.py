@@ -16,8 +16,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from bookings.models import Booking
 from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment
 from payments.services.reports import SuccessReport, receipt_is_valid
+from payments.services.scheduling import schedule_settlement_from_booking_receipt
 
 logger = logging.getLogger(__name__)
 Allocation = MpesaReceipt.Allocation
@@ -46,10 +48,17 @@ def receipt_record(
     unallocated_reason: str = "",
     payment_id: int | None = None,
     booking_id: int | None = None,
+    must_take: bool = False,
 ) -> MpesaReceipt:
     """Record one sighting of ``facts.receipt_number``; the receipt row is
     created on its first sighting (with this allocation) and never
-    duplicated. Returns the receipt."""
+    duplicated. Returns the receipt.
+
+    ``must_take``: the receipt must end up allocated to ``payment_id``
+    (a payment that completed on it). Raises ``ReceiptTakenMeanwhileError``
+    when a row recorded first is someone else's, so the caller undoes
+    what it paid.
+    """
     with transaction.atomic():
         try:
             # The first sighting is the common case: one INSERT, no read.
@@ -93,8 +102,30 @@ def receipt_record(
                     payment_id=payment_id,
                     booking_id=booking_id,
                 )
+            if must_take and receipt.payment_id != payment_id:
+                raise ReceiptTakenMeanwhileError(receipt) from None
         _add_sighting(receipt, source=facts.source, event_id=facts.event_id)
     return receipt
+
+
+class ReceiptTakenMeanwhileError(Exception):
+    """A payment settling on a receipt found it someone else's under the
+    lock (staff allocated it or marked it for refund, or it was recorded
+    for another booking, after the payment's plain read). The settlement
+    rolls back its savepoint and sends the payment to review; the receipt
+    stays where it is. ``where``: what became of it, for staff."""
+
+    def __init__(self, receipt: MpesaReceipt) -> None:
+        self.receipt_number = receipt.receipt_number
+        if receipt.refund_marked_at is not None:
+            self.where = "marked for refund"
+        elif receipt.booking_id is not None:
+            self.where = f"allocated to booking {receipt.booking.reference}"
+        elif receipt.payment_id is not None:
+            self.where = f"taken by payment {receipt.payment_id}"
+        else:
+            self.where = f"{receipt.allocation} {receipt.unallocated_reason}".strip()
+        super().__init__(f"receipt {self.receipt_number} {self.where}")
 
 
 def _claim_paybill(
@@ -184,6 +215,10 @@ def _claim_unknown(
             "updated_at",
         ]
     )
+    if allocated and receipt.payment_id is None:
+        # A C2B copy paid the booking with a push's money: its payment,
+        # whose outcome was unknown, settles on it once this commits.
+        schedule_settlement_from_booking_receipt(receipt_number=receipt.receipt_number)
 
 
 def _add_sighting(receipt: MpesaReceipt, *, source: str, event_id: int | None) -> None:
@@ -231,11 +266,6 @@ def receipt_awaits_its_payer(*, receipt_number: str, amount: int) -> bool:
     ).exists()
 
 
-def receipt_find(receipt_number: str) -> MpesaReceipt | None:
-    """The ledger's row for ``receipt_number``, locked (inside ``atomic()``)."""
-    return _locked(receipt_number)
-
-
 class LedgerClaim(enum.StrEnum):
     """What the ledger says of a receipt an STK success reports."""
 
@@ -256,7 +286,22 @@ def receipt_claim_for_payment(*, receipt_id: int, payment: Payment) -> LedgerCla
     success reporting that receipt). A plain read: the row is locked when
     taken (``receipt_take_for_payment``), after the booking, in the order
     the staff's allocation locks them."""
-    receipt = MpesaReceipt.objects.get(pk=receipt_id)
+    return _claim_of(MpesaReceipt.objects.get(pk=receipt_id), payment)
+
+
+def receipt_claim_locked(*, receipt_id: int, payment: Payment) -> LedgerClaim:
+    """``receipt_claim_for_payment`` read again under the locks, taken in
+    the project's order: the payment's booking (before ``booking_mark_paid``
+    locks it again), then the receipt. Call inside the payment's
+    transaction before paying the booking with an UNCLAIMED receipt: staff
+    allocating it meanwhile (booking, then receipt) either committed (this
+    read sees it) or waits for this transaction."""
+    Booking.objects.select_for_update().filter(pk=payment.booking_id).exists()
+    receipt = MpesaReceipt.objects.select_for_update().get(pk=receipt_id)
+    return _claim_of(receipt, payment)
+
+
+def _claim_of(receipt: MpesaReceipt, payment: Payment) -> LedgerClaim:
     if receipt.payment_id not in (None, payment.pk) or receipt.amount != payment.amount:
         return LedgerClaim.FOREIGN
     if receipt.refund_marked_at is not None:
@@ -366,6 +411,7 @@ def receipt_record_from_report(
         unallocated_reason="" if allocated else reason,
         payment_id=payment.pk if allocated else None,
         booking_id=payment.booking_id if allocated else None,
+        must_take=allocated,
     )
 
 
@@ -392,194 +438,3 @@ def receipt_peek(receipt_number: str) -> MpesaReceipt | None:
     ``receipt_take_for_payment``), which re-checks it, so the lock order
     stays payment, booking, receipt."""
     return MpesaReceipt.objects.filter(receipt_number=receipt_number).first()
-
-
-# Staff
-#
-# Imported here rather than at the top so that this part merges apart from
-# the recording functions above (another change edits those).
-import logging  # noqa: E402
-
-from bookings.exceptions import BookingNotPayable  # noqa: E402
-from bookings.models import Booking  # noqa: E402
-from bookings.references import booking_reference_normalise  # noqa: E402
-from bookings.services import (  # noqa: E402
-    BookingPaymentOutcome,
-    booking_assert_payable,
-    booking_mark_paid,
-)
-from core.money import format_kes  # noqa: E402
-from payments.exceptions import ReceiptActionRefused  # noqa: E402
-from payments.models import PaymentEvent  # noqa: E402
-
-logger = logging.getLogger(__name__)
-
-
-def receipt_allocate_to_booking(
-    *, receipt_id: int, booking_reference: str, actor, note: str
-) -> MpesaReceipt:
-    """Allocate unallocated money to the booking staff name by reference.
-
-    Only a booking awaiting payment that owes exactly the receipt's amount
-    (what an STK push would ask: ``booking.amount``), with no STK prompt
-    open. Inside one transaction, on locked rows (booking, then receipt,
-    the order settlement locks them in): the booking is confirmed and paid
-    through ``booking_mark_paid``, the receipt becomes allocated with it,
-    and one staff sighting links to a ``staff_action`` event naming the
-    actor and note (the audit). Raises ``ReceiptActionRefused`` (nothing
-    written) for anything else.
-    """
-    note = _required_note(note)
-    reference = booking_reference_normalise(booking_reference)
-    if reference is None:
-        raise ReceiptActionRefused(
-            f"{booking_reference.strip()!r} is not a booking reference "
-            "(HY and 6 characters, e.g. HYABC234)."
-        )
-    with transaction.atomic():
-        booking = _booking_locked(reference)
-        receipt = _receipt_locked_for_staff(receipt_id)
-        _refuse_unless_allocatable(receipt)
-        _refuse_unless_owed(booking, receipt)
-        if booking_mark_paid(booking_id=booking.pk) != BookingPaymentOutcome.CONFIRMED:
-            raise ReceiptActionRefused(
-                f"Booking {reference} could not be confirmed; nothing changed."
-            )
-        receipt.allocation = Allocation.ALLOCATED
-        receipt.unallocated_reason = ""
-        receipt.booking = booking
-        receipt.save(
-            update_fields=["allocation", "unallocated_reason", "booking", "updated_at"]
-        )
-        event = _staff_event(
-            operation=STAFF_ALLOCATE,
-            actor=actor,
-            reason=(
-                f"Receipt {receipt.receipt_number} ({format_kes(receipt.amount)}) "
-                f"allocated to booking {reference} by staff: {note}"
-            ),
-        )
-        MpesaReceiptSighting.objects.create(
-            receipt=receipt, source=MpesaReceiptSighting.Source.STAFF, event=event
-        )
-    logger.info(
-        "Receipt %s allocated to booking %s by staff",
-        receipt.receipt_number,
-        booking.pk,
-        extra={"booking_id": booking.pk},
-    )
-    return receipt
-
-
-def receipt_mark_for_refund(*, receipt_id: int, actor, note: str) -> MpesaReceipt:
-    """Mark unallocated money for refund (the refunds flow picks it up).
-
-    Sets ``refund_marked_at``/``refund_marked_by`` on the locked receipt and
-    records a ``staff_action`` event with the actor and note; the
-    allocation is unchanged and no sighting is added (nobody reported the
-    money again). Raises ``ReceiptActionRefused`` (nothing written) for an
-    allocated or refunded receipt, or one already marked.
-    """
-    note = _required_note(note)
-    with transaction.atomic():
-        receipt = _receipt_locked_for_staff(receipt_id)
-        _refuse_unless_allocatable(receipt)
-        receipt.refund_marked_at = timezone.now()
-        receipt.refund_marked_by = actor
-        receipt.save(
-            update_fields=["refund_marked_at", "refund_marked_by", "updated_at"]
-        )
-        _staff_event(
-            operation=STAFF_MARK_REFUND,
-            actor=actor,
-            reason=(
-                f"Receipt {receipt.receipt_number} ({format_kes(receipt.amount)}) "
-                f"marked for refund by staff: {note}"
-            ),
-        )
-    logger.info("Receipt %s marked for refund by staff", receipt.receipt_number)
-    return receipt
-
-
-# ``PaymentEvent.operation`` of the staff actions on receipts (the receipt's
-# page lists its audit by these and the receipt number in the reason).
-STAFF_ALLOCATE = "receipt_allocate"
-STAFF_MARK_REFUND = "receipt_mark_refund"
-STAFF_OPERATIONS = (STAFF_ALLOCATE, STAFF_MARK_REFUND)
-MAX_NOTE_LENGTH = 1000
-
-
-def _required_note(note: str) -> str:
-    note = (note or "").strip()
-    if not note:
-        raise ReceiptActionRefused("Write a note: why, and the evidence.")
-    return note[:MAX_NOTE_LENGTH]
-
-
-def _booking_locked(reference: str) -> Booking:
-    # A lock that reads before the owner call (booking_mark_paid): two
-    # receipts allocated to one booking at once are serialised here.
-    booking = Booking.objects.select_for_update().filter(reference=reference).first()
-    if booking is None:
-        raise ReceiptActionRefused(f"No booking has the reference {reference}.")
-    return booking
-
-
-def _receipt_locked_for_staff(receipt_id: int) -> MpesaReceipt:
-    receipt = MpesaReceipt.objects.select_for_update().filter(pk=receipt_id).first()
-    if receipt is None:
-        raise ReceiptActionRefused("No such receipt.")
-    return receipt
-
-
-def _refuse_unless_allocatable(receipt: MpesaReceipt) -> None:
-    """Only unallocated money coming in, not yet marked for refund."""
-    number = receipt.receipt_number
-    if receipt.allocation != Allocation.UNALLOCATED:
-        raise ReceiptActionRefused(
-            f"Receipt {number} is already {receipt.get_allocation_display().lower()}"
-            + (f" (booking {receipt.booking.reference})." if receipt.booking else ".")
-        )
-    if receipt.direction != MpesaReceipt.Direction.IN:
-        raise ReceiptActionRefused(f"Receipt {number} is money going out.")
-    if receipt.refund_marked_at is not None:
-        when = timezone.localtime(receipt.refund_marked_at)
-        raise ReceiptActionRefused(
-            f"Receipt {number} was marked for refund on {when:%Y-%m-%d %H:%M}."
-        )
-
-
-def _refuse_unless_owed(booking: Booking, receipt: MpesaReceipt) -> None:
-    """The booking awaits payment of exactly this amount, no prompt open."""
-    try:
-        booking_assert_payable(booking=booking)
-    except BookingNotPayable as exc:
-        raise ReceiptActionRefused(
-            f"Booking {booking.reference}: {exc.message}"
-        ) from exc
-    if booking.amount != receipt.amount:
-        raise ReceiptActionRefused(
-            f"Booking {booking.reference} owes {format_kes(booking.amount)}; "
-            f"receipt {receipt.receipt_number} is {format_kes(receipt.amount)}."
-        )
-    open_payment = (
-        Payment.objects.filter(booking=booking, status__in=Payment.OPEN_STATUSES)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if open_payment is not None:
-        # Its money could still arrive: paying the booking now would take
-        # it twice. The prompt ends within the STK lifetime.
-        raise ReceiptActionRefused(
-            f"Booking {booking.reference} has an M-Pesa prompt still open "
-            f"(payment {open_payment}); wait for it to finish or re-query it."
-        )
-
-
-def _staff_event(*, operation: str, actor, reason: str) -> PaymentEvent:
-    return PaymentEvent.objects.create(
-        kind=PaymentEvent.Kind.STAFF_ACTION,
-        operation=operation,
-        actor=actor,
-        reason=reason,
-    )

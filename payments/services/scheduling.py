@@ -16,6 +16,7 @@ logger = logging.getLogger(__name__)
 
 QUERY_TASK = "payments.tasks.payment_query_task"
 VERIFY_TASK = "payments.tasks.payment_verify_callback_task"
+RECEIPT_PAYER_TASK = "payments.tasks.payment_settle_from_booking_receipt_task"
 
 
 def schedule_payment_query(*, payment_id: int, countdown: int | None = None) -> None:
@@ -35,7 +36,17 @@ def schedule_callback_verification(*, event_id: int) -> None:
     transaction.on_commit(lambda: task.delay(event_id))
 
 
-def _after_commit(task_name: str, argument: int, *, countdown: int | None) -> None:
+def schedule_settlement_from_booking_receipt(*, receipt_number: str) -> None:
+    """After commit, complete the payment of unknown outcome whose own STK
+    money ``receipt_number`` just paid its booking another way (a C2B copy,
+    staff). Lost with the broker: the payment then stays in review, where
+    staff see the receipt on the booking."""
+    _after_commit(RECEIPT_PAYER_TASK, receipt_number, countdown=None)
+
+
+def _after_commit(
+    task_name: str, argument: int | str, *, countdown: int | None
+) -> None:
     def enqueue() -> None:
         try:
             current_app.tasks[task_name].apply_async((argument,), countdown=countdown)

@@ -20,7 +20,9 @@ from payments.selectors import payment_receipt_held_elsewhere
 from payments.services.events import event_record_note
 from payments.services.ledger import (
     LedgerClaim,
+    ReceiptTakenMeanwhileError,
     receipt_claim_for_payment,
+    receipt_claim_locked,
     receipt_record_from_report,
     receipt_sighting,
     receipt_take_for_payment,
@@ -143,6 +145,8 @@ def _settle_success(
         # A savepoint: when another payment commits the same receipt while
         # we hold ours (two reports at one moment), the unique constraint
         # refuses this one, and it goes to review instead of staying open.
+        # When the receipt turns out someone else's under its lock (staff
+        # allocated it after our plain read), everything paid here is undone.
         with transaction.atomic():
             _settle_first_success(payment, report, receipt_elsewhere)
     except IntegrityError:
@@ -150,6 +154,9 @@ def _settle_success(
             raise
         payment.refresh_from_db()
         _settle_first_success(payment, report, receipt_elsewhere=True)
+    except ReceiptTakenMeanwhileError as lost:
+        payment.refresh_from_db()
+        _settle_on_lost_receipt(payment, report, lost)
 
 
 def _heard_success_before(payment: Payment) -> bool:
@@ -179,6 +186,12 @@ def _settle_first_success(
         _to_review(payment, problem, **fields)
         receipt_record_from_report(payment, report, problem.code)
         return
+    if claim == LedgerClaim.UNCLAIMED:
+        # The claim was a plain read: read it again under the booking's and
+        # the receipt's locks before this money pays the booking.
+        claim = receipt_claim_locked(receipt_id=ledger_id, payment=payment)
+        if claim == LedgerClaim.FOREIGN:
+            raise ReceiptTakenMeanwhileError(MpesaReceipt.objects.get(pk=ledger_id))
     if claim == LedgerClaim.PAID_BOOKING:
         _complete_as_paybill_money(payment, report, ledger_id, fields)
         return
@@ -245,11 +258,42 @@ _NOT_LOOKED_UP = object()
 
 
 def _take_receipt(ledger_id: int, payment: Payment, report: SuccessReport) -> None:
-    receipt_take_for_payment(
+    """Take the receipt for the payment; raises ``ReceiptTakenMeanwhileError``
+    (the caller's savepoint undoes the settlement) when it changed since
+    the claim was read."""
+    taken = receipt_take_for_payment(
         receipt_id=ledger_id,
         payment=payment,
         source=report_sighting_source(report),
         event_id=report.event_id,
+    )
+    if not taken:
+        raise ReceiptTakenMeanwhileError(MpesaReceipt.objects.get(pk=ledger_id))
+
+
+def _settle_on_lost_receipt(
+    payment: Payment, report: SuccessReport, lost: ReceiptTakenMeanwhileError
+) -> None:
+    """The report's receipt became someone else's while this payment
+    settled on it: nothing is paid, the receipt stays where it is (one
+    more sighting), and staff see why in the review."""
+    problem = _lost_receipt_problem(lost)
+    if _heard_success_before(payment):
+        _review_if_completed(payment, problem)
+    else:
+        _to_review(payment, problem, **_success_fields(report, keep_receipt=False))
+    receipt_sighting(
+        receipt_number=lost.receipt_number,
+        source=MpesaReceiptSighting.Source.STK_CALLBACK,
+        event_id=report.event_id,
+    )
+
+
+def _lost_receipt_problem(lost: ReceiptTakenMeanwhileError) -> ReportProblem:
+    return ReportProblem(
+        ReviewCode.RECEIPT_DUPLICATE,
+        f"receipt {lost.receipt_number} was {lost.where} while this payment "
+        "settled on it; nothing was paid: check whose money it is",
     )
 
 
@@ -371,6 +415,10 @@ def _settle_repeat_success(payment: Payment, report: SuccessReport) -> None:
             f"receipt {receipt} is already recorded on another payment",
         )
         _review_if_completed(payment, problem)
+        return
+    except ReceiptTakenMeanwhileError as lost:
+        payment.refresh_from_db()
+        _settle_on_lost_receipt(payment, report, lost)
         return
     event_record_note(
         payment,

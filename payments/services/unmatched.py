@@ -52,6 +52,7 @@ from payments.services.ledger import (
     receipt_sighting,
 )
 from payments.services.reports import receipt_is_valid, success_report_from_callback
+from payments.services.scheduling import schedule_settlement_from_booking_receipt
 from payments.services.settlement import payment_record_success
 from payments.services.transitions import payment_adopt_checkout_id
 
@@ -124,6 +125,11 @@ def payment_match_unknown_callback(
             _log_match(callback, owner.pk, event_id)
             return UnknownCallbackResult(UnknownCallbackOutcome.MATCHED, owner.pk)
         _record_unallocated(callback, event_id, candidates=len(candidates))
+        # If a C2B copy of this money paid its booking first, the push's
+        # payment of unknown outcome settles on it once this commits.
+        schedule_settlement_from_booking_receipt(
+            receipt_number=callback.mpesa_receipt_number
+        )
     return UnknownCallbackResult(UnknownCallbackOutcome.UNALLOCATED)
 
 
@@ -168,7 +174,7 @@ def _usable(callback: StkCallback) -> bool:
     )
 
 
-def _window(paid_at: datetime) -> tuple[datetime, datetime]:
+def prompt_window(paid_at: datetime) -> tuple[datetime, datetime]:
     """The created_at range of a payment whose prompt was paid at
     ``paid_at``: it opened at most the prompt's lifetime plus the grace
     before, and not more than ``EARLY_TOLERANCE`` after."""
@@ -179,7 +185,7 @@ def _window(paid_at: datetime) -> tuple[datetime, datetime]:
     return paid_at - before, paid_at + EARLY_TOLERANCE
 
 
-def _phone_filter(phone: str | None) -> Q | None:
+def payer_phone_filter(phone: str | None) -> Q | None:
     """The payments whose number the callback's PhoneNumber may be: the
     same number once normalised, or the visible digits of a masked one."""
     if not phone:
@@ -200,10 +206,10 @@ def _lock_candidates(callback: StkCallback) -> list[Payment]:
     CheckoutRequestID, same amount and phone, opened in the time window,
     its push unanswered (``initiated``) or of unknown outcome (review).
     ``push_unknown``: its push's outcome is known to be unknown."""
-    phone = _phone_filter(callback.phone_number)
+    phone = payer_phone_filter(callback.phone_number)
     if phone is None or callback.transaction_date is None:
         return []
-    start, end = _window(callback.transaction_date)
+    start, end = prompt_window(callback.transaction_date)
     notes = PaymentEvent.objects.filter(
         payment=OuterRef("pk"),
         kind=PaymentEvent.Kind.NOTE,
@@ -337,5 +343,5 @@ def _unmatched_events_for(payment: Payment) -> list[PaymentEvent]:
 def _agrees(callback: StkCallback, payment: Payment) -> bool:
     """A quick check before locking: the callback's phone may be the
     payment's (``_lock_candidates`` decides under the lock)."""
-    phone = _phone_filter(callback.phone_number)
+    phone = payer_phone_filter(callback.phone_number)
     return phone is not None and Payment.objects.filter(phone, pk=payment.pk).exists()

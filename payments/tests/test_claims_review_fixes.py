@@ -7,7 +7,7 @@ import pytest
 from bookings.tests.factories import UserFactory
 from payments.exceptions import InvalidPaymentTransition
 from payments.models import MpesaReceipt, Payment
-from payments.services.ledger import receipt_mark_for_refund
+from payments.services.ledger_staff import receipt_mark_for_refund
 from payments.services.staff import payment_resolve_manually
 from payments.tests.conftest import c2b_url, callback_url
 from payments.tests.factories import PaymentFactory

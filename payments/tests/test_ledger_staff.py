@@ -7,7 +7,7 @@ from bookings.models import Booking
 from bookings.tests.factories import BookingFactory, UserFactory
 from payments.exceptions import ReceiptActionRefused
 from payments.models import MpesaReceipt, MpesaReceiptSighting, PaymentEvent
-from payments.services.ledger import (
+from payments.services.ledger_staff import (
     receipt_allocate_to_booking,
     receipt_mark_for_refund,
 )

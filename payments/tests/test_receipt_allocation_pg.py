@@ -8,7 +8,7 @@ from bookings.tests.factories import BookingFactory, UserFactory
 from core.tests.concurrency import run_at_once
 from payments.exceptions import ReceiptActionRefused
 from payments.models import MpesaReceipt, MpesaReceiptSighting, PaymentEvent
-from payments.services.ledger import (
+from payments.services.ledger_staff import (
     receipt_allocate_to_booking,
     receipt_mark_for_refund,
 )

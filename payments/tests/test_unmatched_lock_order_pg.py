@@ -15,11 +15,8 @@ from payments.daraja.callbacks import parse_stk_callback
 from payments.models import MpesaReceipt, Payment, PaymentEvent
 from payments.services import unmatched
 from payments.services.c2b import c2b_store_and_apply_confirmation
-from payments.services.ledger import (
-    ReceiptFacts,
-    receipt_allocate_to_booking,
-    receipt_record,
-)
+from payments.services.ledger import ReceiptFacts, receipt_record
+from payments.services.ledger_staff import receipt_allocate_to_booking
 from payments.services.transitions import payment_send_to_review
 from payments.tests.payloads import as_bytes, c2b_request
 from payments.tests.test_unmatched_callbacks import timed_out_push, unknown_callback
