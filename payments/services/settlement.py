@@ -284,7 +284,7 @@ def _settle_on_lost_receipt(
         _to_review(payment, problem, **_success_fields(report, keep_receipt=False))
     receipt_sighting(
         receipt_number=lost.receipt_number,
-        source=MpesaReceiptSighting.Source.STK_CALLBACK,
+        source=report_sighting_source(report),
         event_id=report.event_id,
     )
 
