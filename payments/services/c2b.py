@@ -101,7 +101,7 @@ def c2b_validation_answer(*, request: C2BRequest) -> dict[str, str]:
     otherwise reject with ``C2B00012`` (no such booking, or not payable) or
     ``C2B00013`` (another amount). ``MPESA_C2B_VALIDATE`` off: accept all
     but an amount below KES 1 (``C2B00013``). Reads only."""
-    if request.amount <= 0:
+    if request.amount < 1:
         # Never a payment, whatever the setting (nor a ledger row).
         return _reject(WRONG_AMOUNT, "Rejected: the amount must be at least KES 1")
     if not settings.MPESA_C2B_VALIDATE:

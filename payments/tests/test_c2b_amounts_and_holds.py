@@ -22,8 +22,8 @@ def post(client, endpoint, body):
 
 
 @pytest.mark.parametrize("validate", [True, False])
-@pytest.mark.parametrize("amount", ["0", "0.00", 0])
-def test_validation_refuses_a_zero_amount_with_c2b00013(
+@pytest.mark.parametrize("amount", ["0", "0.00", 0, "0.50"])
+def test_validation_refuses_an_amount_below_one_shilling_with_c2b00013(
     client, settings, validate, amount
 ):
     # given
