@@ -114,6 +114,32 @@ def booking_holding_overlaps(
     )
 
 
+def booking_would_take_payment(
+    booking: Booking, *, now: datetime | None = None
+) -> bool:
+    """Whether money for this booking would confirm it now
+    (``booking_mark_paid``): unpaid and pending payment with its hold
+    running, or, its hold run out (pending or expired), its slot still
+    ahead and held by nobody else. A plain read, for answers given before
+    the money moves (the Paybill validation)."""
+    if booking.payment_status != Booking.PaymentStatus.UNPAID:
+        return False
+    now = now or timezone.now()
+    if booking.status == Booking.Status.PENDING_PAYMENT and booking.expires_at > now:
+        return True
+    if booking.status not in (Booking.Status.PENDING_PAYMENT, Booking.Status.EXPIRED):
+        return False
+    if booking.start <= now:
+        return False
+    others = booking_holding_overlaps(
+        advocate_id=booking.advocate_id,
+        start=booking.start,
+        end=booking.end,
+        now=now,
+    ).exclude(pk=booking.pk)
+    return not others.exists()
+
+
 def advocate_slot_list(
     *,
     advocate_id: int,

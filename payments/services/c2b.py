@@ -21,10 +21,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.utils import timezone
 
-from bookings.models import Booking
-from bookings.selectors import booking_find_by_reference, booking_holding_overlaps
+from bookings.selectors import booking_find_by_reference, booking_would_take_payment
 from core.money import format_kes
 from payments.daraja.c2b import C2BRequest, parse_c2b_request
 from payments.daraja.exceptions import CallbackParseError
@@ -97,7 +95,7 @@ def c2b_validation_intake(
 
 def c2b_validation_answer(*, request: C2BRequest) -> dict[str, str]:
     """Accept when the account number is a booking its money would pay
-    (``_payable_by_paybill``) and the amount is exactly what it owes;
+    (``booking_would_take_payment``) and the amount is exactly what it owes;
     otherwise reject with ``C2B00012`` (no such booking, or not payable) or
     ``C2B00013`` (another amount). ``MPESA_C2B_VALIDATE`` off: accept all
     but an amount below KES 1 (``C2B00013``). Reads only."""
@@ -109,7 +107,7 @@ def c2b_validation_answer(*, request: C2BRequest) -> dict[str, str]:
     booking = booking_find_by_reference(typed=request.bill_ref_number)
     if booking is None:
         return _reject(UNKNOWN_ACCOUNT, "Rejected: unknown account number")
-    if not _payable_by_paybill(booking):
+    if not booking_would_take_payment(booking):
         return _reject(
             UNKNOWN_ACCOUNT, "Rejected: this booking is not awaiting payment"
         )
@@ -178,31 +176,6 @@ def c2b_store_and_apply_confirmation(
         )
         return C2BOutcome(event.pk, None)
     return C2BOutcome(event.pk, allocation)
-
-
-def _payable_by_paybill(booking: Booking) -> bool:
-    """Whether a confirmation of this booking's money would confirm it
-    (``booking_mark_paid``): unpaid and pending payment with its hold
-    running, or, its hold run out (pending or expired), its slot still
-    ahead and held by nobody else. Validation and confirmation agree: money
-    the client already sent pays a booking whose slot is still free. A
-    plain read (validation writes nothing but its event)."""
-    if booking.payment_status != Booking.PaymentStatus.UNPAID:
-        return False
-    now = timezone.now()
-    if booking.status == Booking.Status.PENDING_PAYMENT and booking.expires_at > now:
-        return True
-    if booking.status not in (Booking.Status.PENDING_PAYMENT, Booking.Status.EXPIRED):
-        return False
-    if booking.start <= now:
-        return False
-    others = booking_holding_overlaps(
-        advocate_id=booking.advocate_id,
-        start=booking.start,
-        end=booking.end,
-        now=now,
-    ).exclude(pk=booking.pk)
-    return not others.exists()
 
 
 def _parse(raw_body: bytes) -> tuple[C2BRequest | None, str]:
