@@ -238,6 +238,9 @@ class Booking(TimeStampedModel):
     expires_at = models.DateTimeField(
         help_text="End of the payment hold while pending payment."
     )
+    cancelled_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was cancelled (refund policy)."
+    )
 
     class Meta:
         ordering = ("-start", "-id")

@@ -122,3 +122,31 @@ class ReceiptActionRefused(PaymentError):
     status_code = 409
     code = "receipt_action_refused"
     default_message = "That cannot be done with this receipt."
+
+
+class InvalidRefundTransition(PaymentError):
+    status_code = 409
+    code = "invalid_refund_transition"
+    default_message = "That status change is not allowed for this refund."
+
+
+class RefundNotFound(PaymentError):
+    status_code = 404
+    code = "not_found"
+    default_message = "No such refund."
+
+
+class RefundRefused(PaymentError):
+    """A refund request or decision its rules do not allow (maker and
+    checker the same person, over the receipt, above the approval limit,
+    ...); nothing was written. ``field`` names the input at fault."""
+
+    status_code = 409
+    code = "refund_refused"
+    default_message = "That refund cannot be made."
+
+
+class RefundPermissionDenied(PaymentError):
+    status_code = 403
+    code = "permission_denied"
+    default_message = "You may not do that with refunds."

@@ -49,6 +49,7 @@ def booking_cancel(*, booking_id: int, actor: AbstractBaseUser) -> Booking:
             booking_id=booking_id,
             status=Status.CANCELLED,
             payment_status=payment_status,
+            cancelled_at=timezone.now(),
         )
 
 

@@ -12,6 +12,12 @@ from payments.models.receipts import (
     MpesaReceiptSighting,
     UnallocatedReceipt,
 )
+from payments.models.refunds import (
+    REFUND_HOLDING_STATUSES,
+    Refund,
+    RefundStatus,
+    TransactionStatusCheck,
+)
 
 __all__ = (
     "PAYMENT_OPEN_STATUSES",
@@ -21,5 +27,9 @@ __all__ = (
     "Payment",
     "PaymentEvent",
     "PaymentStatus",
+    "REFUND_HOLDING_STATUSES",
+    "Refund",
+    "RefundStatus",
+    "TransactionStatusCheck",
     "UnallocatedReceipt",
 )

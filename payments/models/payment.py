@@ -199,9 +199,27 @@ class PaymentEvent(models.Model):
         NOTE = "note", "Note"
         C2B_VALIDATION = "c2b_validation", "C2B validation received"
         C2B_CONFIRMATION = "c2b_confirmation", "C2B confirmation received"
+        RESULT = "result", "Daraja result received"
+        QUEUE_TIMEOUT = "queue_timeout", "Daraja queue time-out received"
 
     payment = models.ForeignKey(
         Payment, on_delete=models.PROTECT, related_name="events", null=True, blank=True
+    )
+    # Money going out: the refund (or status check) an exchange, a result
+    # or a status change belongs to; a result we cannot match keeps neither.
+    refund = models.ForeignKey(
+        "payments.Refund",
+        on_delete=models.PROTECT,
+        related_name="events",
+        null=True,
+        blank=True,
+    )
+    status_check = models.ForeignKey(
+        "payments.TransactionStatusCheck",
+        on_delete=models.PROTECT,
+        related_name="events",
+        null=True,
+        blank=True,
     )
     kind = models.CharField(max_length=24, choices=Kind.choices)
     operation = models.CharField(max_length=24, blank=True, default="")
