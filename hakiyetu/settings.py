@@ -342,6 +342,19 @@ BOOKING_MAX_UNPAID_HOLDS = env.int("BOOKING_MAX_UNPAID_HOLDS", default=2)
 # How many days ahead a consultation can be booked (400 slot_too_far_ahead).
 BOOKING_MAX_DAYS_AHEAD = env.int("BOOKING_MAX_DAYS_AHEAD", default=90)
 
+# --- Refunds (docs/refunds.md) -------------------------------------------------
+
+# Refunds above this many KES need payments.approve_large_refund to approve.
+REFUND_APPROVAL_LIMIT = env.int("REFUND_APPROVAL_LIMIT", default=10_000)
+# A paid booking cancelled at least this many hours before it starts gets a
+# full refund requested automatically (by the system user; a person still
+# approves it). Later cancellations are left to staff.
+REFUND_FULL_IF_CANCELLED_HOURS_BEFORE = env.int(
+    "REFUND_FULL_IF_CANCELLED_HOURS_BEFORE", default=24
+)
+# The username of the system user that requests automatic refunds.
+REFUND_SYSTEM_USERNAME = env.str("REFUND_SYSTEM_USERNAME", default="hakiyetu-system")
+
 # --- Celery ------------------------------------------------------------------
 
 CELERY_BROKER_URL = _url("CELERY_BROKER_URL", "filesystem://")

@@ -115,6 +115,28 @@ def receipt_mark_for_refund(*, receipt_id: int, actor, note: str) -> MpesaReceip
     return receipt
 
 
+def receipt_mark_refund_requested(*, receipt: MpesaReceipt, actor) -> None:
+    """A refund was requested of this unallocated money (``refunds.py``,
+    on the receipt it locked): mark it, so nobody allocates it meanwhile.
+    Already marked: unchanged."""
+    if receipt.refund_marked_at is not None:
+        return
+    receipt.refund_marked_at = timezone.now()
+    receipt.refund_marked_by = actor
+    receipt.save(update_fields=["refund_marked_at", "refund_marked_by", "updated_at"])
+
+
+def receipt_clear_refund_mark(*, receipt: MpesaReceipt) -> None:
+    """The refund of this unallocated money was withdrawn or rejected
+    (``refunds.py``, on the receipt it locked): staff may allocate it
+    again."""
+    if receipt.refund_marked_at is None:
+        return
+    receipt.refund_marked_at = None
+    receipt.refund_marked_by = None
+    receipt.save(update_fields=["refund_marked_at", "refund_marked_by", "updated_at"])
+
+
 # ``PaymentEvent.operation`` of the staff actions on receipts (the receipt's
 # page lists its audit by these and the receipt number in the reason).
 STAFF_ALLOCATE = "receipt_allocate"
