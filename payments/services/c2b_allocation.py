@@ -30,7 +30,9 @@ from payments.services.c2b_copy import c2b_copy_report, c2b_receipt_pending_paym
 from payments.services.events import event_record
 from payments.services.ledger import (
     ReceiptFacts,
+    ReceiptTakenMeanwhileError,
     receipt_awaits_its_payer,
+    receipt_awaits_its_payer_locked,
     receipt_record,
     receipt_sighting,
 )
@@ -78,25 +80,26 @@ def c2b_apply_confirmation(*, request: C2BRequest, event_id: int) -> C2BAllocati
     with transaction.atomic():
         # A receipt the ledger holds is one more sighting, unless it is an
         # STK success no payment took: then this copy may pay its booking.
-        if not receipt_awaits_its_payer(
+        # A plain read: ``_allocate`` reads it again under the locks.
+        awaits = receipt_awaits_its_payer(
             receipt_number=request.trans_id, amount=amount
-        ) and receipt_sighting(
+        )
+        if not awaits and receipt_sighting(
             receipt_number=request.trans_id, source=SOURCE, event_id=event_id
         ):
             logger.info("C2B %s already in the ledger: a sighting", request.trans_id)
             _warn_if_amount_differs(request, amount, event_id)
             return C2BAllocation(repeated=True)
         booking = booking_find_by_reference(typed=request.bill_ref_number)
-        result = _allocate(request, booking, amount)
-        if result.copied_payment_id is not None:
-            result = _settle_copied_payment(request, amount, event_id, result)
-        else:
-            receipt_record(
-                facts=_facts(request, amount, event_id),
-                allocation=result.allocation,
-                unallocated_reason=result.reason,
-                booking_id=result.booking_id,
-            )
+        try:
+            # A savepoint: money found someone else's under its lock (staff
+            # allocated or marked it after the plain read) pays nothing.
+            with transaction.atomic():
+                result = _allocate_and_record(
+                    request, booking, amount, event_id, awaits=awaits
+                )
+        except ReceiptTakenMeanwhileError as lost:
+            result = _lost_to_another(request, booking, event_id, lost)
     logger.info(
         "C2B %s for KES %s: %s %s",
         request.trans_id,
@@ -108,10 +111,61 @@ def c2b_apply_confirmation(*, request: C2BRequest, event_id: int) -> C2BAllocati
     return result
 
 
-def _allocate(
-    request: C2BRequest, booking: Booking | None, amount: int
+def _allocate_and_record(
+    request: C2BRequest,
+    booking: Booking | None,
+    amount: int,
+    event_id: int,
+    *,
+    awaits: bool,
 ) -> C2BAllocation:
-    """Pay ``booking`` if the money adds up; otherwise say why not."""
+    """Pay the booking if the money adds up and record the receipt. Raises
+    ``ReceiptTakenMeanwhileError`` when the receipt turns out to be another
+    booking's (the caller's savepoint undoes what was paid)."""
+    result = _allocate(request, booking, amount, awaits=awaits)
+    if result.copied_payment_id is not None:
+        return _settle_copied_payment(request, amount, event_id, result)
+    receipt = receipt_record(
+        facts=_facts(request, amount, event_id),
+        allocation=result.allocation,
+        unallocated_reason=result.reason,
+        booking_id=result.booking_id,
+    )
+    if result.booking_id is not None and receipt.booking_id != result.booking_id:
+        # A row a concurrent report inserted first, someone else's.
+        raise ReceiptTakenMeanwhileError(receipt)
+    return result
+
+
+def _lost_to_another(
+    request: C2BRequest,
+    booking: Booking | None,
+    event_id: int,
+    lost: ReceiptTakenMeanwhileError,
+) -> C2BAllocation:
+    """The receipt became someone else's before this confirmation could pay
+    its booking with it: one more sighting, nothing paid, a note for staff."""
+    receipt_sighting(
+        receipt_number=lost.receipt_number, source=SOURCE, event_id=event_id
+    )
+    named = booking.reference if booking is not None else request.bill_ref_number
+    reason = (
+        f"C2B confirmation event {event_id}: receipt {lost.receipt_number} was "
+        f"{lost.where} before this confirmation could pay booking {named} with "
+        "it; nothing was paid: check whose money it is"
+    )
+    event_record(kind=PaymentEvent.Kind.NOTE, reason=reason)
+    logger.warning(reason, extra={"booking_id": booking.pk if booking else None})
+    return C2BAllocation(repeated=True)
+
+
+def _allocate(
+    request: C2BRequest, booking: Booking | None, amount: int, *, awaits: bool
+) -> C2BAllocation:
+    """Pay ``booking`` if the money adds up; otherwise say why not.
+    ``awaits``: the ledger held the receipt as an STK success no payment
+    took (a plain read), checked again under the booking's and the
+    receipt's locks before the money touches the booking."""
     unallocated = Allocation.UNALLOCATED
     if booking is None:
         return C2BAllocation(unallocated, Reason.UNKNOWN_ACCOUNT)
@@ -126,6 +180,12 @@ def _allocate(
         reason = Reason.UNDERPAID if amount < booking.amount else Reason.OVERPAID
         return C2BAllocation(unallocated, reason)
     open_payment = _lock_open_payment(booking.pk)
+    if awaits and not receipt_awaits_its_payer_locked(
+        receipt_number=request.trans_id, amount=amount, booking_id=booking.pk
+    ):
+        raise ReceiptTakenMeanwhileError(
+            MpesaReceipt.objects.get(receipt_number=request.trans_id)
+        )
     outcome = booking_mark_paid(booking_id=booking.pk)
     if outcome == BookingPaymentOutcome.ALREADY_PAID:
         # Paid meanwhile (a race): no copy settled here, which would lock a

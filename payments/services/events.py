@@ -4,6 +4,7 @@ import base64
 import ipaddress
 import json
 import logging
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -177,10 +178,21 @@ def _refuse_constant(name: str) -> object:
     raise ValueError(f"non-standard JSON constant {name}")
 
 
+def _finite_float(text: str) -> float:
+    # ``1e309`` parses to inf, which no JSON column takes (SQLite's
+    # JSON_VALID check, PostgreSQL's jsonb): such a body is kept raw only.
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
 def _parse_json_or_none(raw_body: bytes) -> object:
     """The body as JSON, or None when it cannot be stored as JSON."""
     try:
-        parsed = json.loads(raw_body, parse_constant=_refuse_constant)
+        parsed = json.loads(
+            raw_body, parse_constant=_refuse_constant, parse_float=_finite_float
+        )
     except (ValueError, RecursionError):
         return None
     if unstorable_text(parsed):

@@ -186,13 +186,10 @@ def _claim_unknown(
     report's allocation, allocated to the payment or unallocated with the
     payment's reason. A C2B confirmation of the same money (its double
     notification) claims it only when it paid the booking it names, for
-    the same amount. Any other receipt keeps its allocation."""
-    unknown = (
-        receipt.allocation == Allocation.UNALLOCATED
-        and receipt.unallocated_reason == MpesaReceipt.UnallocatedReason.UNKNOWN_PAYMENT
-        and receipt.amount == facts.amount
-        and receipt.refund_marked_at is None
-    )
+    the same amount, or sent it to ``refund_due`` (the row then names that
+    booking, ``booking_not_payable``: its money, to refund). Any other
+    receipt keeps its allocation."""
+    unknown = _awaits_payer(receipt, facts.amount)
     allocated = allocation == Allocation.ALLOCATED and bool(payment_id or booking_id)
     specific = (
         facts.channel == MpesaReceipt.Channel.STK
@@ -200,12 +197,18 @@ def _claim_unknown(
         and unallocated_reason
         not in ("", MpesaReceipt.UnallocatedReason.UNKNOWN_PAYMENT)
     )
-    if not unknown or not (allocated or specific):
+    refund_due = (
+        facts.channel == MpesaReceipt.Channel.PAYBILL
+        and allocation == Allocation.UNALLOCATED
+        and unallocated_reason == MpesaReceipt.UnallocatedReason.BOOKING_NOT_PAYABLE
+        and booking_id is not None
+    )
+    if not unknown or not (allocated or specific or refund_due):
         return
     receipt.allocation = allocation
     receipt.unallocated_reason = "" if allocated else unallocated_reason
     receipt.payment_id = payment_id if allocated else None
-    receipt.booking_id = booking_id if allocated else None
+    receipt.booking_id = booking_id if allocated or refund_due else None
     receipt.save(
         update_fields=[
             "allocation",
@@ -264,6 +267,30 @@ def receipt_awaits_its_payer(*, receipt_number: str, amount: int) -> bool:
         unallocated_reason=MpesaReceipt.UnallocatedReason.UNKNOWN_PAYMENT,
         refund_marked_at__isnull=True,
     ).exists()
+
+
+def receipt_awaits_its_payer_locked(
+    *, receipt_number: str, amount: int, booking_id: int
+) -> bool:
+    """``receipt_awaits_its_payer`` read again under the locks, taken in
+    the project's order: the booking the C2B copy names (before
+    ``booking_mark_paid`` locks it again), then the receipt. Call inside
+    the confirmation's transaction before that money touches the booking:
+    staff allocating the receipt (booking, then receipt) or marking it for
+    refund meanwhile either committed (this read sees it) or wait for this
+    transaction."""
+    Booking.objects.select_for_update().filter(pk=booking_id).exists()
+    receipt = _locked(receipt_number)
+    return receipt is not None and _awaits_payer(receipt, amount)
+
+
+def _awaits_payer(receipt: MpesaReceipt, amount: int) -> bool:
+    return (
+        receipt.allocation == Allocation.UNALLOCATED
+        and receipt.unallocated_reason == MpesaReceipt.UnallocatedReason.UNKNOWN_PAYMENT
+        and receipt.amount == amount
+        and receipt.refund_marked_at is None
+    )
 
 
 class LedgerClaim(enum.StrEnum):

@@ -12,7 +12,9 @@ Which events count as not applied (one query, then one check each):
 
 - a ``c2b_confirmation`` whose ``TransID`` is not in ``MpesaReceipt``;
 - a success ``callback`` with a receipt that is not in ``MpesaReceipt``
-  (applied to its payment, or as an unknown-payment success);
+  (applied to its payment, or as an unknown-payment success), or that is
+  there (its C2B copy came first) while its payment does not hold it, or,
+  for a payment we never learned the id of, no STK callback reported it;
 - a failure ``callback`` (or a success with no receipt) whose payment is
   still open: the intake would have settled it, so it was not applied.
   A failure for a settled or unknown payment has nothing to apply.
@@ -203,7 +205,7 @@ def _callback(event: PaymentEvent, *, dry_run: bool) -> str:
         receipt = None
         if not _payment_open(callback.checkout_request_id):
             return "nothing_to_apply"
-    elif _in_ledger(receipt):
+    elif _in_ledger(receipt) and not _payment_would_learn(callback, receipt):
         return "already_in_ledger"
     elif not _ledger_takes(callback.amount):
         # The settlement keeps such an amount out of the ledger: applied
@@ -243,6 +245,27 @@ def _ledger_takes(amount: Decimal | None) -> bool:
         and amount == amount.to_integral_value()
         and 1 <= amount < 2**31
     )
+
+
+def _payment_would_learn(callback: StkCallback, receipt: str) -> bool:
+    """Whether the callback, its receipt already in the ledger (e.g. its
+    C2B copy came first and paid the booking), still teaches a payment its
+    money: its payment does not hold that receipt (the copy closed it
+    "paid by Paybill"; the settlement completes it as that money or sends
+    it to review), or, for a push we never learned the id of, no STK
+    callback has reported the receipt (its sighting is what lets the push
+    of unknown outcome settle on it: ``unknown_outcome``)."""
+    payment = (
+        Payment.objects.filter(checkout_request_id=callback.checkout_request_id)
+        .only("mpesa_receipt_number")
+        .first()
+    )
+    if payment is not None:
+        return payment.mpesa_receipt_number != receipt
+    return not MpesaReceiptSighting.objects.filter(
+        receipt__receipt_number=receipt,
+        source=MpesaReceiptSighting.Source.STK_CALLBACK,
+    ).exists()
 
 
 def _in_ledger(receipt_number: str) -> bool:

@@ -420,3 +420,57 @@ def test_receipts_list_links_the_receipt_pending_payments(client):
     # then
     assert "1 completed payment, KES 2,500" in html
     assert reverse("admin:payments_payment_changelist") + "?receipt=pending" in html
+
+
+@pytest.mark.parametrize("url", [LIST_URL, UNALLOCATED_URL])
+def test_receipt_lists_hide_the_receipt_pending_banner_at_zero(client, url):
+    # given: every completed payment has its receipt
+    _login(client, "Support")
+    PaymentFactory(completed=True)
+
+    # when
+    html = client.get(url).content.decode()
+
+    # then
+    assert "Receipt pending" not in html
+    assert "0 completed payments" not in html
+
+
+def test_unallocated_list_shows_the_receipt_pending_banner_when_some(client):
+    # given
+    _login(client, "Support")
+    PaymentFactory(completed=True, mpesa_receipt_number=None, amount=2500)
+
+    # when
+    html = client.get(UNALLOCATED_URL).content.decode()
+
+    # then
+    assert "1 completed payment, KES 2,500" in html
+
+
+def test_reconciliation_page_hides_the_receipt_pending_count_at_zero(client):
+    # given
+    _login(client, "Support")
+    PaymentFactory(completed=True)
+    url = reverse("admin:payments_payment_reconciliation")
+
+    # when
+    html = client.get(url).content.decode()
+
+    # then: the column is explained, no "0 now, KES 0" link
+    assert "?receipt=pending" not in html
+    assert "0 now, KES 0" not in html
+
+
+def test_reconciliation_page_links_the_receipt_pending_payments_when_some(client):
+    # given
+    _login(client, "Support")
+    PaymentFactory(completed=True, mpesa_receipt_number=None, amount=2500)
+    url = reverse("admin:payments_payment_reconciliation")
+
+    # when
+    html = client.get(url).content.decode()
+
+    # then
+    assert "?receipt=pending" in html
+    assert "1 now, KES 2,500" in html

@@ -128,3 +128,21 @@ def test_callback_with_a_forwarded_for_that_is_no_address_is_stored(client, sett
     assert event.headers["X-Forwarded-For"] == "not-an-address"
     payment.refresh_from_db()
     assert payment.status == Payment.Status.COMPLETED
+
+
+def test_callback_amount_1e309_is_stored_raw_not_as_json_and_never_a_500(client):
+    # given: JSON reads 1e309 as inf, which no JSON column takes
+    payment = PaymentFactory()
+    body = as_bytes(success_callback(payment.checkout_request_id)).replace(
+        b'"Value": 3000.0', b'"Value": 1e309'
+    )
+    assert b"1e309" in body
+    # when
+    response = post(client, body)
+    # then
+    assert response.status_code < 500
+    event = PaymentEvent.objects.get(kind=PaymentEvent.Kind.CALLBACK)
+    assert event.request_body is None
+    assert stored_bytes(event) == body
+    payment.refresh_from_db()
+    assert payment.status != Payment.Status.COMPLETED
