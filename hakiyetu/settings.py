@@ -354,6 +354,10 @@ REFUND_FULL_IF_CANCELLED_HOURS_BEFORE = env.int(
 )
 # The username of the system user that requests automatic refunds.
 REFUND_SYSTEM_USERNAME = env.str("REFUND_SYSTEM_USERNAME", default="hakiyetu-system")
+# How often beat requests the refunds bookings owe (refund_automatic.py).
+REFUND_AUTOMATIC_INTERVAL_SECONDS = env.float(
+    "REFUND_AUTOMATIC_INTERVAL_SECONDS", default=60.0
+)
 
 # --- Celery ------------------------------------------------------------------
 
@@ -385,6 +389,10 @@ CELERY_BEAT_SCHEDULE = {
     "reapply-stored-reports": {
         "task": "payments.tasks.reports_reapply_stored_task",
         "schedule": MPESA_REAPPLY_INTERVAL_SECONDS,
+    },
+    "request-due-refunds": {
+        "task": "payments.tasks.refunds_request_due_task",
+        "schedule": REFUND_AUTOMATIC_INTERVAL_SECONDS,
     },
     "expire-booking-holds": {
         "task": "bookings.tasks.booking_expire_holds_task",

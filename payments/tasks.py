@@ -12,6 +12,8 @@ from payments.services.batch import payment_reconcile_pending
 from payments.services.callbacks import payment_replay_spooled_callbacks
 from payments.services.reapply import reports_reapply_stored
 from payments.services.reconciliation import payment_query
+from payments.services.refund_automatic import refunds_request_due
+from payments.services.refund_submission import refund_submit
 from payments.services.unknown_outcome import payment_settle_from_booking_receipt
 from payments.services.verification import payment_verify_callback
 
@@ -88,3 +90,17 @@ def reports_reapply_stored_task() -> dict:
     if result["still_failing"]:
         logger.warning("stored reports still failing: %s", result["errors"])
     return result
+
+
+@shared_task
+def refunds_request_due_task() -> dict:
+    """Beat: request the refunds bookings owe (a person approves each)."""
+    done = refunds_request_due()
+    return {"requested": done.requested, "refused": done.refused}
+
+
+@shared_task
+def refund_submit_task(refund_id: int) -> str:
+    """Send an approved refund to M-Pesa. Never retried here: a refund not
+    sent goes back to ``approved`` and the refunds sweep sends it again."""
+    return refund_submit(refund_id=refund_id).status

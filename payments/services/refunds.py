@@ -22,6 +22,7 @@ from payments.services.ledger_staff import (
     receipt_mark_refund_requested,
 )
 from payments.services.refund_transitions import refund_lock, refund_move
+from payments.services.scheduling import schedule_refund_submission
 
 logger = logging.getLogger(__name__)
 Status = Refund.Status
@@ -102,7 +103,8 @@ def refund_request(
 
 
 def refund_approve(*, refund_id: int, actor, note: str = "") -> Refund:
-    """The second person's yes: ``approved``, ready to be sent once.
+    """The second person's yes: ``approved``; sent to M-Pesa once after
+    commit (``refund_submission``).
 
     Re-checks, on the locked receipt, that the receipt still covers it.
     Raises ``RefundPermissionDenied`` (no permission, above the limit),
@@ -124,6 +126,7 @@ def refund_approve(*, refund_id: int, actor, note: str = "") -> Refund:
             approved_at=timezone.now(),
             decision_note=_note(note),
         )
+        schedule_refund_submission(refund_id=refund.pk)
     return refund
 
 
