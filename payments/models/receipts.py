@@ -121,6 +121,7 @@ class MpesaReceiptSighting(models.Model):
         STATEMENT = "statement", "Statement"
         PULL = "pull", "Pull Transactions"
         TRANSACTION_STATUS = "transaction_status", "Transaction Status"
+        DARAJA_RESULT = "daraja_result", "Reversal or B2C result"
 
     receipt = models.ForeignKey(
         MpesaReceipt, on_delete=models.PROTECT, related_name="sightings"

@@ -45,12 +45,14 @@ def event_record_note(payment: Payment, reason: str) -> PaymentEvent:
 
 
 def event_record_exchange(
-    *, payment_id: int | None, exchange: DarajaExchange
+    *, payment_id: int | None, exchange: DarajaExchange, **links: int | None
 ) -> PaymentEvent:
-    """Store one request/response with Daraja (already stripped of secrets)."""
+    """Store one request/response with Daraja (already stripped of secrets);
+    ``links``: ``refund_id`` or ``status_check_id`` for money going out."""
     return event_record(
         kind=PaymentEvent.Kind.DARAJA_EXCHANGE,
         payment_id=payment_id,
+        **links,
         operation=exchange.operation,
         request_body=exchange.request_body,
         response_body=_jsonable(exchange.response_body),
@@ -61,11 +63,14 @@ def event_record_exchange(
     )
 
 
-def exchange_recorder(payment_id: int | None) -> Callable[[DarajaExchange], None]:
-    """An ``on_exchange`` hook for the Daraja client, bound to one payment."""
+def exchange_recorder(
+    payment_id: int | None, **links: int | None
+) -> Callable[[DarajaExchange], None]:
+    """An ``on_exchange`` hook for the Daraja client, bound to one payment
+    (or, through ``links``, one refund or status check)."""
 
     def _record(exchange: DarajaExchange) -> None:
-        event_record_exchange(payment_id=payment_id, exchange=exchange)
+        event_record_exchange(payment_id=payment_id, exchange=exchange, **links)
 
     return _record
 

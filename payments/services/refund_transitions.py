@@ -10,6 +10,7 @@ payment, booking, receipt, then refund.
 import logging
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
 
 from payments.exceptions import InvalidRefundTransition, RefundNotFound
 from payments.models import PaymentEvent, Refund
@@ -72,3 +73,27 @@ def refund_move(
         extra={"refund_id": refund.pk, "receipt_id": refund.receipt_id},
     )
     return True
+
+
+def refund_record_acceptance(
+    *, refund_id: int, conversation_id: str, originator_conversation_id: str
+) -> Refund:
+    """Daraja accepted the request: remember its ids (the result is matched
+    by them). The status stays as it is: a result that came first may
+    already have settled the refund."""
+    with transaction.atomic():
+        refund = refund_lock(refund_id=refund_id)
+        fields = {
+            "conversation_id": conversation_id[:64],
+            "daraja_originator_conversation_id": originator_conversation_id[:64],
+        }
+        changed = [
+            name
+            for name, value in fields.items()
+            if value and not getattr(refund, name)
+        ]
+        for name in changed:
+            setattr(refund, name, fields[name])
+        if changed:
+            refund.save(update_fields=[*changed, "updated_at"])
+    return refund

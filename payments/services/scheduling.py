@@ -54,3 +54,12 @@ def _after_commit(
             logger.exception("could not queue %s for %s", task_name, argument)
 
     transaction.on_commit(enqueue)
+
+
+REFUND_SUBMIT_TASK = "payments.tasks.refund_submit_task"
+
+
+def schedule_refund_submission(*, refund_id: int) -> None:
+    """After commit, send an approved refund to M-Pesa (once). Lost with the
+    broker: the refunds sweep sends approved refunds it finds waiting."""
+    _after_commit(REFUND_SUBMIT_TASK, refund_id, countdown=None)

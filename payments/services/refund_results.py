@@ -1,0 +1,208 @@
+"""Applying M-Pesa's answer to a refund: its result, a queue time-out, or
+what Transaction Status says.
+
+Each runs in one transaction on locked rows (booking, receipt, refund)
+and applies an answer once: a refund already completed or failed keeps
+its outcome, and a repeated result only adds a note. A successful answer
+records the refund's own receipt (``direction=out``), marks the original
+receipt ``refunded`` once all of it has gone back, and moves the booking
+to ``refunded``. A time-out is not an outcome: the refund becomes
+``unknown`` and Transaction Status asks.
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from bookings.models import Booking
+from bookings.services import booking_mark_refunded
+from payments.daraja.result_fields import b2c_fields, reversal_fields
+from payments.daraja.types import AsyncResult
+from payments.models import MpesaReceipt, MpesaReceiptSighting, PaymentEvent, Refund
+from payments.services.events import event_record
+from payments.services.ledger_out import receipt_mark_refunded, receipt_record_outgoing
+from payments.services.refund_transitions import refund_lock, refund_move
+
+logger = logging.getLogger(__name__)
+Status = Refund.Status
+# Reversal's "already reversed": the money went back, by this refund's
+# earlier request or by hand (daraja.md section 6).
+ALREADY_REVERSED = "R000001"
+
+
+class Disposition:
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    TIMEOUT = "timeout"
+    UNMATCHED = "unmatched"
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyWentBack:
+    """A proof that the refund's money moved: its receipt (may be empty for
+    an "already reversed" answer) and when."""
+
+    receipt_number: str
+    transacted_at: datetime | None
+    result_code: str
+    result_description: str
+    source: str
+
+
+def refund_find_for_result(result: AsyncResult) -> int | None:
+    """The refund a result or time-out notice belongs to, by our
+    OriginatorConversationID, Daraja's, or its ConversationID."""
+    match = Q(pk__in=[])
+    ours = _uuid(result.originator_conversation_id)
+    if ours is not None:
+        match |= Q(originator_conversation_id=ours)
+    if result.originator_conversation_id:
+        match |= Q(daraja_originator_conversation_id=result.originator_conversation_id)
+    if result.conversation_id:
+        match |= Q(conversation_id=result.conversation_id)
+    return Refund.objects.filter(match).values_list("pk", flat=True).first()
+
+
+def refund_apply_result(*, refund_id: int, result: AsyncResult, event_id: int) -> str:
+    """Apply a Reversal/B2C result or queue time-out notice (stored raw as
+    event ``event_id``) to its refund; returns a ``Disposition``."""
+    with transaction.atomic():
+        refund = _locked(refund_id)
+        if refund.status in (Status.COMPLETED, Status.FAILED):
+            _note(
+                refund, f"repeated answer (event {event_id}) ignored: {refund.status}"
+            )
+            return Disposition.DUPLICATE
+        if refund.status == Status.APPROVED:
+            # We believed it unsent, yet M-Pesa answers: it was sent.
+            refund_move(refund, to=Status.SUBMITTED, reason="M-Pesa answered it")
+        if result.is_timeout:
+            refund_move(
+                refund,
+                to=Status.UNKNOWN,
+                reason=f"queue time-out (event {event_id}): outcome unknown",
+            )
+            return Disposition.TIMEOUT
+        if result.is_success or result.result_code == ALREADY_REVERSED:
+            _complete(refund, _proof_of(refund, result), event_id)
+        else:
+            refund_move(
+                refund,
+                to=Status.FAILED,
+                reason=f"M-Pesa: {result.result_code} {result.result_desc}",
+                result_code=result.result_code[:16],
+                result_description=result.result_desc,
+                resolved_at=timezone.now(),
+            )
+    return Disposition.APPLIED
+
+
+def refund_apply_status_answer(
+    *, refund_id: int, proof: MoneyWentBack | None, note: str, event_id: int
+) -> str:
+    """What Transaction Status said of the refund's request: ``proof`` when
+    it completed; otherwise the refund stays as it is (a "not found" may
+    be a queue still working), with ``note`` in its log."""
+    with transaction.atomic():
+        refund = _locked(refund_id)
+        if refund.status in (Status.COMPLETED, Status.FAILED):
+            return Disposition.DUPLICATE
+        if proof is None:
+            _note(refund, f"Transaction Status (event {event_id}): {note}")
+            return Disposition.APPLIED
+        if refund.status == Status.APPROVED:
+            refund_move(refund, to=Status.SUBMITTED, reason="M-Pesa has it")
+        _complete(refund, proof, event_id)
+    return Disposition.APPLIED
+
+
+def _locked(refund_id: int) -> Refund:
+    """Lock the refund's booking, its receipt, then the refund."""
+    booking_id, receipt_id = Refund.objects.values_list("booking_id", "receipt_id").get(
+        pk=refund_id
+    )
+    if booking_id is not None:
+        Booking.objects.select_for_update().get(pk=booking_id)
+    MpesaReceipt.objects.select_for_update().get(pk=receipt_id)
+    return refund_lock(refund_id=refund_id)
+
+
+def _proof_of(refund: Refund, result: AsyncResult) -> MoneyWentBack:
+    if refund.method == Refund.Method.B2C:
+        fields = b2c_fields(result)
+        number, when = (
+            fields.transaction_receipt or result.transaction_id,
+            fields.completed_at,
+        )
+    else:
+        fields = reversal_fields(result)
+        number, when = fields.transaction_id, fields.completed_at
+    if result.result_code == ALREADY_REVERSED:
+        number = ""
+    return MoneyWentBack(
+        receipt_number=number.upper(),
+        transacted_at=when,
+        result_code=result.result_code,
+        result_description=result.result_desc,
+        source=MpesaReceiptSighting.Source.DARAJA_RESULT,
+    )
+
+
+def _complete(refund: Refund, proof: MoneyWentBack, event_id: int) -> None:
+    outgoing = None
+    if proof.receipt_number:
+        outgoing = receipt_record_outgoing(
+            refund=refund,
+            receipt_number=proof.receipt_number,
+            transacted_at=proof.transacted_at,
+            source=proof.source,
+            event_id=event_id,
+        )
+    refund_move(
+        refund,
+        to=Status.COMPLETED,
+        reason=(
+            f"M-Pesa: money returned, receipt {proof.receipt_number}"
+            if proof.receipt_number
+            else f"M-Pesa: {proof.result_code} {proof.result_description}"
+        ),
+        result_code=proof.result_code[:16],
+        result_description=proof.result_description,
+        refund_receipt_number=proof.receipt_number,
+        outgoing_receipt=outgoing,
+        resolved_at=timezone.now(),
+    )
+    receipt = refund.receipt
+    returned = receipt.refunds.filter(status=Status.COMPLETED).aggregate(
+        total=Sum("amount")
+    )["total"]
+    if (returned or 0) >= receipt.amount:
+        receipt_mark_refunded(receipt=receipt)
+        booking = refund.booking
+        if booking is not None and booking.payment_status == (
+            Booking.PaymentStatus.REFUND_DUE
+        ):
+            booking_mark_refunded(booking_id=booking.pk)
+    logger.info(
+        "refund %s completed (KES %s, receipt %s)",
+        refund.pk,
+        refund.amount,
+        proof.receipt_number or "-",
+        extra={"refund_id": refund.pk},
+    )
+
+
+def _note(refund: Refund, reason: str) -> None:
+    event_record(kind=PaymentEvent.Kind.NOTE, refund_id=refund.pk, reason=reason)
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        return None
