@@ -100,6 +100,32 @@ def local_c2b_urls(
     return urls
 
 
+RESULT_PATHS = {
+    "MPESA_RESULT_URL": "/api/payment/result/",
+    "MPESA_QUEUE_TIMEOUT_URL": "/api/payment/timeout/",
+}
+
+
+def local_result_urls(
+    result_url: str, timeout_url: str, result_secret: str, *, web_port: int
+) -> dict[str, str]:
+    """``MPESA_RESULT_URL`` and ``MPESA_QUEUE_TIMEOUT_URL`` for ``run_local``:
+    unset ones built on the web server's port (ending in ``result_secret``),
+    ones on this machine moved to that port, others kept."""
+    urls = {}
+    for name, url in (
+        ("MPESA_RESULT_URL", result_url),
+        ("MPESA_QUEUE_TIMEOUT_URL", timeout_url),
+    ):
+        parts = urlsplit(url)
+        if not url:
+            url = f"http://127.0.0.1:{web_port}{RESULT_PATHS[name]}{result_secret}"
+        elif parts.hostname in _LOOPBACK:
+            url = urlunsplit(parts._replace(netloc=f"127.0.0.1:{web_port}"))
+        urls[name] = url
+    return urls
+
+
 def is_local(url: str) -> bool:
     """Whether ``url`` points at this machine."""
     return urlsplit(url).hostname in _LOOPBACK
