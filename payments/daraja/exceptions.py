@@ -95,6 +95,12 @@ class DarajaRejected(DarajaError):
             and _LOCKED_SUBSCRIBER_TEXT in self.error_message.lower()
         )
 
+    @property
+    def is_duplicate_originator(self) -> bool:
+        """True when Daraja says it has seen this OriginatorConversationID:
+        the earlier request's outcome stands (ask Transaction Status)."""
+        return "duplicate" in self.error_message.lower()
+
 
 class DarajaAuthError(DarajaRejected):
     """Credentials or access token refused, even after one token refresh."""

@@ -19,7 +19,7 @@ from daraja_simulator.tests.initiator_fixtures import (  # noqa: F401 - fixtures
     results_fixture,
 )
 from payments.daraja.client import get_client
-from payments.daraja.exceptions import DarajaOutcomeUnknown
+from payments.daraja.exceptions import DarajaOutcomeUnknown, DarajaRejected
 from payments.daraja.results import (
     b2c_fields,
     parse_async_result,
@@ -167,3 +167,24 @@ def test_a_slow_reversal_is_unknown_and_still_happens(client, receiver, results)
     # then the money went back all the same: only the result can say so
     assert _result(results, 1).is_success is True
     assert server.state.ledger(with_payments=False)["reversal_amount"] == 300
+
+
+def test_a_duplicate_originator_answer_is_a_rejection_that_says_so(client):
+    # given Daraja answers as for an OriginatorConversationID it has seen
+    daraja, server = client
+    server.state.faults.add(
+        rule_from_json({"fault": "duplicate_originator", "endpoint": "b2c"})
+    )
+
+    # when our client pays by B2C
+    with pytest.raises(DarajaRejected) as caught:
+        daraja.b2c_payment(
+            originator_conversation_id="hy-rf-000006-1",
+            phone_number="0708374149",
+            amount=500,
+            remarks="Partial refund",
+        )
+
+    # then the rejection says the earlier request's outcome stands
+    assert caught.value.is_duplicate_originator is True
+    assert server.state.ledger(with_payments=False)["b2c_amount"] == 0
