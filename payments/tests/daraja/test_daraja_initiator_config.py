@@ -11,8 +11,12 @@ import pytest
 import requests
 from django.core.exceptions import ImproperlyConfigured
 
+from daraja_simulator.config import SANDBOX_INITIATOR_PASSWORD
+from daraja_simulator.credential import CERTIFICATE_PATH
+from hakiyetu.localenv import local_env_lines
 from payments.daraja.client import get_client
 from payments.daraja.exceptions import DarajaConfigurationError, DarajaOutcomeUnknown
+from payments.daraja.security import load_certificate
 from payments.daraja.types import (
     b2c_configured,
     initiator_config_from_settings,
@@ -187,3 +191,18 @@ def test_result_urls_default_to_the_callback_host_and_the_result_secret():
     assert _settings_value("MPESA_QUEUE_TIMEOUT_URL", **env) == (
         "https://api.hakiyetu.example/api/payment/timeout/Rs7dQ2wXo9"
     )
+
+
+def test_local_env_encrypts_with_the_simulator_certificate():
+    # given the variables `make run` writes
+    lines = dict(line.partition("=")[::2] for line in local_env_lines()[1:])
+
+    # then the initiator is the simulator's, with its shipped certificate,
+    # and the result secret is generated
+    path = _settings_value(
+        "MPESA_CERTIFICATE_PATH",
+        MPESA_CERTIFICATE_PATH=lines["MPESA_CERTIFICATE_PATH"],
+    )
+    assert load_certificate(path) == CERTIFICATE_PATH.read_bytes()
+    assert lines["MPESA_INITIATOR_PASSWORD"] == SANDBOX_INITIATOR_PASSWORD
+    assert len(lines["MPESA_RESULT_SECRET"]) >= 32
