@@ -17,6 +17,9 @@ from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 SECRET_SETTINGS = (
     "MPESA_CALLBACK_SECRET",
     "MPESA_C2B_SECRET",
+    "MPESA_RESULT_SECRET",
+    "MPESA_INITIATOR_PASSWORD",
+    "MPESA_B2C_INITIATOR_PASSWORD",
     "MPESA_PASSKEY",
     "MPESA_CONSUMER_KEY",
     "MPESA_CONSUMER_SECRET",
@@ -31,7 +34,8 @@ class SecretSafeExceptionReporterFilter(SafeExceptionReporterFilter):
 
     hidden_settings = re.compile(
         "API|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE|MPESA_CALLBACK|MPESA_CONSUMER"
-        "|MPESA_C2B_CONFIRMATION_URL|MPESA_C2B_VALIDATION_URL",
+        "|MPESA_C2B_CONFIRMATION_URL|MPESA_C2B_VALIDATION_URL"
+        "|MPESA_RESULT_URL|MPESA_QUEUE_TIMEOUT_URL",
         flags=re.IGNORECASE,
     )
 

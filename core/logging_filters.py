@@ -13,13 +13,21 @@ _PHONE = re.compile(r"(?<!\d)(\+?254|0)([17]\d{2})(\d{3})(\d{3})(?!\d)")
 # and have fewer digits.
 _CHECKOUT_ID_PHONE = re.compile(r"(ws_CO_\d{14,})(\d)\d{5}(\d{3})(?!\d)")
 
-# The last segment of the callback URL (MPESA_CALLBACK_SECRET) and of the
-# two C2B URLs (MPESA_C2B_SECRET) is a secret.
+# The last segment of the callback URL (MPESA_CALLBACK_SECRET), of the
+# two C2B URLs (MPESA_C2B_SECRET) and of the result and queue time-out URLs
+# (MPESA_RESULT_SECRET) is a secret.
 _CALLBACK_SECRET = re.compile(
-    r"(/api/payment/(?:callback|c2b/validation|c2b/confirmation)/)[^/\s\"'?]+"
+    r"(/api/payment/(?:callback|c2b/validation|c2b/confirmation|result|timeout)/)"
+    r"[^/\s\"'?]+"
 )
 # The settings whose values are masked wherever they appear.
-SECRET_SETTINGS = ("MPESA_CALLBACK_SECRET", "MPESA_C2B_SECRET")
+SECRET_SETTINGS = (
+    "MPESA_CALLBACK_SECRET",
+    "MPESA_C2B_SECRET",
+    "MPESA_RESULT_SECRET",
+    "MPESA_INITIATOR_PASSWORD",
+    "MPESA_B2C_INITIATOR_PASSWORD",
+)
 # user:password@ in a URL (broker, database or cache URLs in an error).
 _URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@", re.I)
 _MIN_SECRET_LENGTH = 8  # shorter values would mask ordinary words

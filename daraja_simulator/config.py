@@ -14,6 +14,8 @@ from typing import Any
 
 SANDBOX_SHORT_CODE = "174379"
 SANDBOX_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
+# The sandbox's well-known initiator password (Daraja's test credentials).
+SANDBOX_INITIATOR_PASSWORD = "Safaricom999!*!"  # noqa: S105 - public test value
 
 # Fields that POST /simulator/config may change while the server runs.
 RUNTIME_FIELDS = (
@@ -31,6 +33,17 @@ RUNTIME_FIELDS = (
     "c2b_validation_timeout",
     "c2b_production_style",
     "c2b_double_notification",
+    "initiator_password",
+    "b2c_initiator_password",
+    "result_delay",
+    "b2c_balance",
+)
+# Credentials: taken from settings or the environment, masked when shown.
+SECRET_FIELDS = (
+    "consumer_secret",
+    "passkey",
+    "initiator_password",
+    "b2c_initiator_password",
 )
 
 
@@ -49,6 +62,12 @@ class SimulatorConfig:
     second URL registration for a shortcode fail as in production;
     ``c2b_double_notification`` also sends a C2B confirmation for every
     successful STK push.
+
+    Reversal, B2C and Transaction Status: the SecurityCredential must
+    decrypt (with the shipped test key, ``private_key_path`` to override)
+    to ``initiator_password`` (B2C: ``b2c_initiator_password``), else the
+    result is 2001. Results are POSTed ``result_delay`` after the answer.
+    B2C pays out of ``b2c_balance`` (KES); short of it, the result is 1.
     """
 
     consumer_key: str = "simulator-key"
@@ -71,6 +90,11 @@ class SimulatorConfig:
     c2b_validation_timeout: float = 8.0
     c2b_production_style: bool = False
     c2b_double_notification: bool = False
+    initiator_password: str = SANDBOX_INITIATOR_PASSWORD
+    b2c_initiator_password: str = SANDBOX_INITIATOR_PASSWORD
+    result_delay: float = 1.0
+    b2c_balance: int = 1_000_000
+    private_key_path: str = ""
     seed: int | None = None
     log_limit: int = 200_000
 
@@ -87,8 +111,8 @@ class SimulatorConfig:
     def public(self) -> dict[str, Any]:
         """The settings without the consumer secret and passkey."""
         data = dataclasses.asdict(self)
-        data["consumer_secret"] = "***"  # noqa: S105 - a mask
-        data["passkey"] = "***"
+        for name in SECRET_FIELDS:
+            data[name] = "***"
         return data
 
 
@@ -108,7 +132,14 @@ def add_arguments(parser: argparse.ArgumentParser, defaults: Mapping[str, str]) 
     base = SimulatorConfig()
     parser.add_argument("--host", default=base.host)
     parser.add_argument("--port", type=int, default=base.port)
-    for name in ("consumer_key", "consumer_secret", "short_code", "passkey"):
+    for name in (
+        "consumer_key",
+        "consumer_secret",
+        "short_code",
+        "passkey",
+        "initiator_password",
+        "b2c_initiator_password",
+    ):
         parser.add_argument(
             "--" + name.replace("_", "-"),
             dest=name,
@@ -120,6 +151,12 @@ def add_arguments(parser: argparse.ArgumentParser, defaults: Mapping[str, str]) 
         "--late-callback-delay", type=float, default=base.late_callback_delay
     )
     parser.add_argument("--response-delay", type=float, default=base.response_delay)
+    parser.add_argument(
+        "--result-delay",
+        type=float,
+        default=base.result_delay,
+        help="seconds before a Reversal/B2C/Transaction Status result is POSTed",
+    )
     parser.add_argument("--token-lifetime", type=int, default=base.token_lifetime)
     parser.add_argument(
         "--keep-previous-tokens",
@@ -175,4 +212,6 @@ def env_defaults(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
         "consumer_secret": environ.get("MPESA_CONSUMER_SECRET", ""),
         "short_code": environ.get("MPESA_BUSINESS_SHORT_CODE", ""),
         "passkey": environ.get("MPESA_PASSKEY", ""),
+        "initiator_password": environ.get("MPESA_INITIATOR_PASSWORD", ""),
+        "b2c_initiator_password": environ.get("MPESA_B2C_INITIATOR_PASSWORD", ""),
     }

@@ -1,5 +1,5 @@
 """The control API under ``/simulator/``: script outcomes, switch faults,
-read the request log, the callback log and the ledger.
+read the request log, the callback log, the ledger and the money out.
 
 Bodies and answers are JSON; a bad request answers 400
 ``{"error": "..."}``. docs/simulator.md has the full reference.
@@ -51,6 +51,7 @@ class ControlApi:
             ("GET", "c2b"): self._get_c2b,
             ("POST", "c2b/validation"): self._set_c2b_validation,
             ("POST", "c2b/pay"): self._c2b_pay,
+            ("GET", "money-out"): self._money_out,
         }
 
     def handle(self, request: Request) -> Response:
@@ -93,6 +94,24 @@ class ControlApi:
     def _ledger(self, request: Request) -> Response:
         with_payments = request.param("payments", "1") not in ("0", "false", "no")
         return json_response(200, self._state.ledger(with_payments=with_payments))
+
+    def _money_out(self, request: Request) -> Response:
+        """Money out (reversals, B2C) and every initiator request."""
+        ledger = self._state.ledger(with_payments=False)
+        keys = (
+            "money_in_amount",
+            "money_out_count",
+            "money_out_amount",
+            "reversal_count",
+            "reversal_amount",
+            "b2c_count",
+            "b2c_amount",
+            "net_balance",
+        )
+        body = {key: ledger[key] for key in keys}
+        body["b2c_available"] = int(self._state.config.b2c_balance) - body["b2c_amount"]
+        body["requests"] = self._state.money_out.listing()
+        return json_response(200, body)
 
     def _get_c2b(self, request: Request) -> Response:
         return json_response(200, self._state.c2b.listing())
@@ -199,6 +218,9 @@ def index_document(state: SimulatorState) -> dict[str, Any]:
             "POST /mpesa/stkpushquery/v1/query",
             "POST /mpesa/c2b/v1/registerurl",
             "POST /mpesa/c2b/v2/registerurl",
+            "POST /mpesa/reversal/v1/request",
+            "POST /mpesa/b2c/v3/paymentrequest",
+            "POST /mpesa/transactionstatus/v1/query",
         ],
         "control": {
             "GET /simulator/": "this index",
@@ -213,6 +235,7 @@ def index_document(state: SimulatorState) -> dict[str, Any]:
             "GET /simulator/c2b": "registered C2B URLs, validation switches",
             "POST /simulator/c2b/validation": "external validation on/off",
             "POST /simulator/c2b/pay": "a paybill payment: validate, confirm",
+            "GET /simulator/money-out": "reversals and B2C: money out, results",
         },
         "phones": table,
         "other_valid_phones": "succeed (ResultCode 0)",

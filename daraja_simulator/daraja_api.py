@@ -1,4 +1,5 @@
-"""The Daraja endpoints: OAuth, STK Push, STK Push Query, C2B register URL.
+"""The Daraja endpoints: OAuth, STK Push, STK Push Query, C2B register URL;
+Reversal, B2C and Transaction Status (their work is in ``initiator_api``).
 
 Each answer passes through two fault switches first: ``http_error``
 answers a 5xx or 429 before anything else happens (the push did NOT
@@ -19,6 +20,7 @@ from .callbacks import CallbackSender
 from .errors import DarajaError
 from .faults import FaultRule
 from .identifiers import mask_phone, nairobi_now
+from .initiator_api import InitiatorApi
 from .messages import Request, Response, json_response
 from .outcomes import Outcome, decide_outcome
 from .records import FINAL
@@ -34,9 +36,15 @@ _GATEWAY_PAGE = "<html><body><h1>{status} Service Unavailable</h1></body></html>
 class DarajaApi:
     """Answers Daraja requests from the shared state."""
 
-    def __init__(self, state: SimulatorState, sender: CallbackSender) -> None:
+    def __init__(
+        self,
+        state: SimulatorState,
+        sender: CallbackSender,
+        initiator: InitiatorApi,
+    ) -> None:
         self._state = state
         self._sender = sender
+        self._initiator = initiator
 
     def handle(self, endpoint: str, request: Request, request_id: str) -> Response:
         """Answer one request to ``endpoint`` (oauth, push, query, c2b_*)."""
@@ -153,6 +161,16 @@ class DarajaApi:
             },
         )
 
+    def _reversal(self, request: Request) -> Response:
+        return self._initiator.reversal(self._authorised_json(request, "POST"))
+
+    def _b2c(self, request: Request) -> Response:
+        return self._initiator.b2c(self._authorised_json(request, "POST"))
+
+    def _transaction_status(self, request: Request) -> Response:
+        body = self._authorised_json(request, "POST")
+        return self._initiator.transaction_status(body)
+
     def _pick_status(self, rule: FaultRule) -> int:
         """The rule's ``status``; a list means one of them at random."""
         status = rule.params.get("status", 503)
@@ -223,6 +241,10 @@ class DarajaApi:
             return None
         if endpoint == "push":
             return str(body.get("PhoneNumber", "")) or None
+        if endpoint == "b2c":
+            return str(body.get("PartyB", "")) or None
+        if endpoint in ("reversal", "transaction_status"):
+            return None
         record = self._state.find_push(str(body.get("CheckoutRequestID", "")))
         return record.request.phone if record is not None else None
 

@@ -4,7 +4,9 @@ A rule names one fault. Without ``probability`` it fires on the next
 ``count`` matching events (default 1); with ``probability`` it fires on
 that share of matching events, drawn from the simulator's seeded
 generator, ``count`` times (default: until reset). ``phone`` limits a rule
-to one MSISDN; ``endpoint`` limits an HTTP fault to oauth, push or query.
+to one MSISDN; ``endpoint`` limits an HTTP fault to oauth, push, query,
+reversal, b2c or transaction_status (and an initiator fault to one of the
+last three).
 """
 
 import threading
@@ -22,9 +24,32 @@ CALLBACK_FAULTS = frozenset(
     }
 )
 HTTP_FAULTS = frozenset({"http_error", "slow"})
-ENDPOINTS = frozenset({"oauth", "push", "query", "any"})
+# Reversal, B2C and Transaction Status (money_out.py, initiator_api.py).
+INITIATOR_FAULTS = frozenset(
+    {
+        "queue_timeout",
+        "no_result",
+        "delayed_result",
+        "duplicate_result",
+        "wrong_credential",
+        "insufficient_balance",
+        "duplicate_originator",
+    }
+)
+ENDPOINTS = frozenset(
+    {"oauth", "push", "query", "reversal", "b2c", "transaction_status", "any"}
+)
 _PARAMS = frozenset(
-    {"status", "retry_after", "seconds", "delay", "gap", "paid_amount", "delta"}
+    {
+        "status",
+        "retry_after",
+        "seconds",
+        "delay",
+        "gap",
+        "paid_amount",
+        "delta",
+        "processed",
+    }
 )
 
 
@@ -54,7 +79,7 @@ class FaultRule:
 def rule_from_json(data: dict[str, Any]) -> FaultRule:
     """Validate one rule of ``POST /simulator/faults``; ValueError if bad."""
     fault = data.get("fault")
-    if fault not in CALLBACK_FAULTS | HTTP_FAULTS:
+    if fault not in CALLBACK_FAULTS | HTTP_FAULTS | INITIATOR_FAULTS:
         raise ValueError(f"unknown fault {fault!r}")
     endpoint = data.get("endpoint", "any")
     if endpoint not in ENDPOINTS:

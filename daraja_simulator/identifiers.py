@@ -88,6 +88,17 @@ class IdentifierFactory:
                     self._receipts.add(receipt)
                     return receipt
 
+    def conversation_id(self, when: datetime) -> str:
+        """A ConversationID like ``AG_20261202_2010325b8ab4f8ab8d71``."""
+        with self._lock:
+            tail = f"{self._rng.getrandbits(64):016x}{self._next() % 10000:04d}"
+            return f"AG_{when.strftime('%Y%m%d')}_{tail}"
+
+    def originator_conversation_id(self) -> str:
+        """An OriginatorConversationID for a request that sent none."""
+        with self._lock:
+            return f"{self._rng.randint(10000, 99999)}-{self._next() + 70000000}-1"
+
     def uniform(self) -> float:
         """A number in [0, 1) for probabilistic faults."""
         with self._lock:

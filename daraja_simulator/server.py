@@ -17,6 +17,7 @@ from .control import ControlApi
 from .daraja_api import DarajaApi
 from .errors import NOT_FOUND, DarajaError
 from .identifiers import nairobi_now
+from .initiator_api import InitiatorApi
 from .masking import mask_body, mask_headers
 from .messages import Request, Response
 from .scheduler import Scheduler
@@ -29,6 +30,9 @@ DARAJA_ROUTES = {
     "/mpesa/stkpushquery/v1/query": "query",
     "/mpesa/c2b/v1/registerurl": "c2b_register_v1",
     "/mpesa/c2b/v2/registerurl": "c2b_register_v2",
+    "/mpesa/reversal/v1/request": "reversal",
+    "/mpesa/b2c/v3/paymentrequest": "b2c",
+    "/mpesa/transactionstatus/v1/query": "transaction_status",
 }
 
 
@@ -170,7 +174,8 @@ class SimulatorServer:
         sender.on_success = c2b.notify_stk_success
         httpd = _HttpServer((self.config.host, self.config.port), _Handler)
         httpd.state = self.state
-        httpd.daraja = DarajaApi(self.state, sender)
+        initiator = InitiatorApi(self.state, self._scheduler)
+        httpd.daraja = DarajaApi(self.state, sender, initiator)
         httpd.control = ControlApi(self.state, sender, self._scheduler, c2b)
         self._httpd = httpd
         return self.base_url

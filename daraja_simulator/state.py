@@ -17,6 +17,7 @@ from .config import SimulatorConfig
 from .errors import LOCK_SUBSCRIBER_MESSAGE, server_error
 from .faults import FaultBook, FaultRule
 from .identifiers import IdentifierFactory, nairobi_now
+from .money_out import MoneyOutBook
 from .outcomes import Outcome, ScenarioBook
 from .records import FINAL, CallbackRecord, PushRecord
 from .validation import PushRequest
@@ -41,6 +42,7 @@ class SimulatorState:
         self._callbacks: dict[int, CallbackRecord] = {}
         self._callback_ids = itertools.count(1)
         self.c2b = C2BBook()
+        self.money_out = MoneyOutBook()
 
     # --- configuration ----------------------------------------------------
 
@@ -54,6 +56,7 @@ class SimulatorState:
         """Forget pushes, logs, scenarios, faults and paybill payments (and
         tokens and registered C2B URLs if asked)."""
         self.c2b.clear(registrations=c2b_urls)
+        self.money_out.clear()
         with self._lock:
             self._pushes.clear()
             self._open_prompts.clear()
@@ -129,6 +132,30 @@ class SimulatorState:
         """The push with this CheckoutRequestID, if any."""
         with self._lock:
             return self._pushes.get(checkout_request_id)
+
+    def paid_receipt(self, receipt: str) -> dict[str, Any] | None:
+        """The money-in behind ``receipt``: a successful STK push or a
+        completed paybill payment (channel, amount, phone, time), if any."""
+        with self._lock:
+            for push in self._pushes.values():
+                if push.succeeded and push.receipt == receipt:
+                    return {
+                        "channel": "stk",
+                        "amount": push.paid_amount or 0,
+                        "phone": push.request.phone,
+                        "short_code": push.request.party_b,
+                        "when": push.decided_at,
+                    }
+        for payment in self.c2b.payments():
+            if payment.status == COMPLETED and payment.trans_id == receipt:
+                return {
+                    "channel": "paybill",
+                    "amount": payment.amount,
+                    "phone": payment.phone,
+                    "short_code": payment.short_code,
+                    "when": payment.created_at,
+                }
+        return None
 
     # --- logs -------------------------------------------------------------
 
@@ -207,6 +234,11 @@ class SimulatorState:
                 "paybill_successful_count": len(paybill_paid),
                 "paybill_successful_amount": sum(p.amount for p in paybill_paid),
             }
+            money_in = ledger["successful_amount"] + ledger["paybill_successful_amount"]
+            ledger.update(self.money_out.totals())
+            ledger["money_in_amount"] = money_in
+            # What the organisation holds from what moved here: in minus out.
+            ledger["net_balance"] = money_in - ledger["money_out_amount"]
             if with_payments:
                 ledger["payments"] = [p.as_dict() for p in pushes] + [
                     p.as_dict() for p in paybill

@@ -2,7 +2,9 @@
 
 ``make run`` and ``make test`` call ``python -m hakiyetu.localenv`` so that a
 fresh clone works without any set-up: it generates a secret key, a callback
-secret and simulator credentials, and points Daraja at the local simulator.
+secret, a result secret and simulator credentials, points Daraja at the local
+simulator, and gives the initiator the simulator's password and test
+certificate.
 An existing ``.env`` is never touched. Not for production: there, every
 variable comes from the deployment's environment.
 """
@@ -13,6 +15,11 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 SANDBOX_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
+# The simulator's defaults (daraja_simulator/config.py) and its shipped test
+# certificate (daraja_simulator/keys/README.md: a public test key pair).
+SIMULATOR_INITIATOR_NAME = "testapi"
+SIMULATOR_INITIATOR_PASSWORD = "Safaricom999!*!"  # noqa: S105 - public test value
+SIMULATOR_CERTIFICATE = "daraja_simulator/keys/simulator-cert.pem"
 SIMULATOR_PORT = 8765
 WEB_PORT = 8000
 CALLBACK_PATH = "/api/payment/callback/"
@@ -35,6 +42,10 @@ def local_env_lines() -> list[str]:
         f"MPESA_CALLBACK_SECRET={callback_secret}",
         "MPESA_CALLBACK_URL="
         f"http://127.0.0.1:{WEB_PORT}{CALLBACK_PATH}{callback_secret}",
+        f"MPESA_INITIATOR_NAME={SIMULATOR_INITIATOR_NAME}",
+        f"MPESA_INITIATOR_PASSWORD={SIMULATOR_INITIATOR_PASSWORD}",
+        f"MPESA_CERTIFICATE_PATH={SIMULATOR_CERTIFICATE}",
+        f"MPESA_RESULT_SECRET={secrets.token_urlsafe(24)}",
     ]
 
 
@@ -83,6 +94,32 @@ def local_c2b_urls(
         parts = urlsplit(url)
         if not url:
             url = f"http://127.0.0.1:{web_port}{C2B_PATH}{kind}/{c2b_secret}"
+        elif parts.hostname in _LOOPBACK:
+            url = urlunsplit(parts._replace(netloc=f"127.0.0.1:{web_port}"))
+        urls[name] = url
+    return urls
+
+
+RESULT_PATHS = {
+    "MPESA_RESULT_URL": "/api/payment/result/",
+    "MPESA_QUEUE_TIMEOUT_URL": "/api/payment/timeout/",
+}
+
+
+def local_result_urls(
+    result_url: str, timeout_url: str, result_secret: str, *, web_port: int
+) -> dict[str, str]:
+    """``MPESA_RESULT_URL`` and ``MPESA_QUEUE_TIMEOUT_URL`` for ``run_local``:
+    unset ones built on the web server's port (ending in ``result_secret``),
+    ones on this machine moved to that port, others kept."""
+    urls = {}
+    for name, url in (
+        ("MPESA_RESULT_URL", result_url),
+        ("MPESA_QUEUE_TIMEOUT_URL", timeout_url),
+    ):
+        parts = urlsplit(url)
+        if not url:
+            url = f"http://127.0.0.1:{web_port}{RESULT_PATHS[name]}{result_secret}"
         elif parts.hostname in _LOOPBACK:
             url = urlunsplit(parts._replace(netloc=f"127.0.0.1:{web_port}"))
         urls[name] = url

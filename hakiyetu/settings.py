@@ -8,6 +8,7 @@ with generated values on first use.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -333,6 +334,53 @@ MPESA_RETRY_AFTER_FAILURE_SECONDS = env.int(
 MPESA_REAPPLY_INTERVAL_SECONDS = env.float(
     "MPESA_REAPPLY_INTERVAL_SECONDS", default=3600.0
 )
+
+# Refunds (Reversal, B2C) and Transaction Status act as an API operator
+# ("initiator") of the organisation; its password travels encrypted with the
+# public key of M-Pesa's certificate (sandbox and production certificates
+# differ; download them from the Daraja portal). A relative certificate
+# path is read from the project folder.
+MPESA_INITIATOR_NAME = env.str("MPESA_INITIATOR_NAME", default="")
+MPESA_INITIATOR_PASSWORD = env.str("MPESA_INITIATOR_PASSWORD", default="")
+MPESA_CERTIFICATE_PATH = env.str("MPESA_CERTIFICATE_PATH", default="")
+if MPESA_CERTIFICATE_PATH and not Path(MPESA_CERTIFICATE_PATH).is_absolute():
+    MPESA_CERTIFICATE_PATH = str(BASE_DIR / MPESA_CERTIFICATE_PATH)
+# B2C (partial refunds), offered only when all three are set: its own
+# shortcode (a B2C / bulk disbursement account) and its own initiator.
+MPESA_B2C_SHORT_CODE = env.str("MPESA_B2C_SHORT_CODE", default="")
+MPESA_B2C_INITIATOR_NAME = env.str("MPESA_B2C_INITIATOR_NAME", default="")
+MPESA_B2C_INITIATOR_PASSWORD = env.str("MPESA_B2C_INITIATOR_PASSWORD", default="")
+# The reversal's RecieverIdentifierType (sic): Daraja's docs say 11, some
+# integrators needed 4 (../shared/daraja.md §6).
+MPESA_REVERSAL_RECEIVER_IDENTIFIER_TYPE = env.str(
+    "MPESA_REVERSAL_RECEIVER_IDENTIFIER_TYPE", default="11"
+)
+# Results of those requests come to ResultURL, queue time-outs to
+# QueueTimeOutURL; both end in MPESA_RESULT_SECRET (default: the callback
+# secret) and default to /api/payment/result/<secret> and
+# /api/payment/timeout/<secret> on MPESA_CALLBACK_URL's host.
+MPESA_RESULT_SECRET = (
+    env.str("MPESA_RESULT_SECRET", default="") or MPESA_CALLBACK_SECRET
+)
+
+
+def _on_callback_host(path: str) -> str:
+    """``path`` + the result secret on MPESA_CALLBACK_URL's scheme and host."""
+    parts = urlsplit(MPESA_CALLBACK_URL)
+    if not (parts.scheme and parts.netloc and MPESA_RESULT_SECRET):
+        return ""
+    return f"{parts.scheme}://{parts.netloc}{path}{MPESA_RESULT_SECRET}"
+
+
+MPESA_RESULT_URL = env.str("MPESA_RESULT_URL", default="") or _on_callback_host(
+    "/api/payment/result/"
+)
+MPESA_QUEUE_TIMEOUT_URL = env.str(
+    "MPESA_QUEUE_TIMEOUT_URL", default=""
+) or _on_callback_host("/api/payment/timeout/")
+# A submitted refund with no result after this long is checked with
+# Transaction Status.
+MPESA_RESULT_WAIT_SECONDS = env.int("MPESA_RESULT_WAIT_SECONDS", default=600)
 
 # --- Bookings ----------------------------------------------------------------
 

@@ -149,3 +149,26 @@ def test_redact_hides_a_c2b_secret_of_its_own_wherever_it_appears(settings):
     # then
     assert secret not in text
     assert "https://h.example/pay/***" in text
+
+
+@pytest.mark.parametrize("endpoint", ["result", "timeout"])
+def test_redact_hides_the_result_secret_in_the_result_paths(endpoint):
+    # when
+    text = redact(f"Bad Request: /api/payment/{endpoint}/Rs-Only_s3cret")
+    # then
+    assert "Rs-Only_s3cret" not in text
+    assert f"/api/payment/{endpoint}/***" in text
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["MPESA_RESULT_SECRET", "MPESA_INITIATOR_PASSWORD", "MPESA_B2C_INITIATOR_PASSWORD"],
+)
+def test_redact_hides_the_initiator_secrets_wherever_they_appear(settings, name):
+    # given: one of the refund settings' secrets
+    secret = "Init-never-in-a-log#2026&x"
+    setattr(settings, name, secret)
+    # when
+    text = redact(f"initiator failed with {secret} in a message")
+    # then
+    assert secret not in text

@@ -241,7 +241,7 @@ def test_fault_rates_are_reproducible_with_seed(receiver):
     "rule",
     [
         {"fault": "explode"},
-        {"fault": "slow", "endpoint": "b2c"},
+        {"fault": "slow", "endpoint": "b2b"},
         {"fault": "slow", "probability": 2},
         {"fault": "slow", "colour": "red"},
     ],

@@ -17,6 +17,14 @@ Daraja's timestamps), and reads settings only inside ``client.get_client()``.
 - ``answers``: one HTTP answer read into an exception or a result.
 - ``tokens``: the OAuth token shared through Django's cache.
 - ``callbacks``: ``parse_stk_callback()`` and ``StkCallback``.
+- ``initiator_calls``: ``reversal``, ``b2c_payment``, ``transaction_status``
+  (a mixin of ``DarajaClient``), with their bodies in ``initiator_bodies``,
+  the SecurityCredential in ``security`` (the only module importing
+  ``cryptography``) and ``InitiatorConfig`` in ``initiator_config``.
+- ``results``: ``parse_async_result()`` (ResultURL and QueueTimeOutURL
+  bodies) and the typed ``reversal_fields``, ``transaction_status_fields``,
+  ``b2c_fields`` (``result_fields``).
+- ``retries``, ``c2b_calls``: the backoff of idempotent calls; C2B register.
 
 What a push failure means for the caller:
 
@@ -28,4 +36,7 @@ What a push failure means for the caller:
   dropped after sending, truncated answer, 500/502/504 without Daraja's
   error envelope, or a 2xx without a CheckoutRequestID). A prompt may be on
   the phone and no CheckoutRequestID is known: never resend at once.
+
+Reversal and B2C follow the same rule (never retried; ``DarajaOutcomeUnknown``
+when sent without a usable answer: money may have moved).
 """

@@ -20,16 +20,14 @@ from payments.daraja.exceptions import (
     InvalidAccessToken,
 )
 from payments.daraja.transport import NOT_IDEMPOTENT, HttpAnswer
-from payments.daraja.types import C2BRegisterResult, StkPushResult, StkQueryResult
+from payments.daraja.types import (
+    AsyncAccepted,
+    StkPushResult,
+    StkQueryResult,
+)
 
 # 404.001.03 on M-Pesa Express, 400.003.01 on other APIs (daraja.md 1, 8.2).
 INVALID_TOKEN_CODES = frozenset({"404.001.03", "400.003.01"})
-# Register URL refusals that look like other codes (daraja.md section 10):
-# "URLs are already registered" shares its code with a throttle, and "no
-# apiproduct match" (the other API version) comes as a 401.
-C2B_ALREADY_REGISTERED = "500.003.1001"
-C2B_WRONG_API_VERSION = "401.003.01"
-C2B_REGISTER_REFUSALS = frozenset({C2B_ALREADY_REGISTERED, C2B_WRONG_API_VERSION})
 # Spike arrest, quota and internal error: nothing was processed, back off.
 THROTTLE_CODES = frozenset({"500.003.02", "500.003.03", "500.003.1001"})
 # Gateway answers that say "not now" without processing the request.
@@ -134,8 +132,12 @@ def code_text(value: object) -> str | None:
     return text or None
 
 
-def _text(value: object) -> str:
+def plain_text(value: object) -> str:
+    """``value`` as text; None as ``""``."""
     return "" if value is None else str(value)
+
+
+_text = plain_text
 
 
 def require_checkout_id(value: object) -> str:
@@ -237,41 +239,34 @@ def query_result(answer: HttpAnswer) -> StkQueryResult:
     )
 
 
-def raise_for_register_answer(answer: HttpAnswer) -> None:
-    """Raise what a register-URL error answer stands for; return on success.
+def accepted_result(operation: str, answer: HttpAnswer) -> AsyncAccepted:
+    """Return the acknowledgement of an asynchronous request.
 
     Raises:
-        DarajaRejected: ``500.003.1001`` (already registered) or
-            ``401.003.01`` (wrong API version), read as refusals rather
-            than a throttle or a bad token; otherwise as ``raise_for_answer``.
+        DarajaRejected: ``ResponseCode`` other than ``"0"``.
+        DarajaOutcomeUnknown: (Reversal, B2C) a 2xx without a
+            ConversationID: it may be under way and cannot be followed.
+        DarajaUnavailable: (Transaction Status) the same; ask again.
     """
-    code = error_code(answer)
-    if code is not None and code[0] in C2B_REGISTER_REFUSALS:
-        raw = answer.body if isinstance(answer.body, dict) else None
-        raise DarajaRejected(code[0], code[1], http_status=answer.status_code, raw=raw)
-    raise_for_answer("c2b_register", answer)
-
-
-def register_result(answer: HttpAnswer) -> C2BRegisterResult:
-    """Return the acknowledgement of a C2B URL registration.
-
-    Raises:
-        DarajaRejected: no ``ResponseCode`` "0" (or not a JSON object).
-    """
-    body = answer.body if isinstance(answer.body, dict) else {}
+    body = answer.body if isinstance(answer.body, dict) else None
+    if body is None or not code_text(body.get("ConversationID")):
+        message = f"Daraja's {operation} answer had no ConversationID"
+        if operation in NOT_IDEMPOTENT:
+            raise DarajaOutcomeUnknown(
+                message, operation=operation, http_status=answer.status_code
+            )
+        raise DarajaUnavailable(message, http_status=answer.status_code)
     response_code = code_text(body.get("ResponseCode")) or ""
     if response_code != "0":
         raise DarajaRejected(
             response_code or "unknown",
             _text(body.get("ResponseDescription")),
             http_status=answer.status_code,
-            raw=body or None,
+            raw=body,
         )
-    return C2BRegisterResult(
-        # Daraja's own spelling (sic) in the register answer.
-        originator_conversation_id=_text(
-            body.get("OriginatorCoversationID") or body.get("OriginatorConversationID")
-        ),
+    return AsyncAccepted(
+        originator_conversation_id=_text(body.get("OriginatorConversationID")),
+        conversation_id=code_text(body["ConversationID"]) or "",
         response_code=response_code,
         response_description=_text(body.get("ResponseDescription")),
         raw=body,

@@ -15,7 +15,6 @@ push can prompt the customer twice.
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable
 from functools import partial
@@ -26,11 +25,10 @@ from django.core.cache import cache as default_cache
 from django.core.cache.backends.base import BaseCache
 
 from payments.daraja import answers, validation
-from payments.daraja.exceptions import (
-    DarajaError,
-    DarajaUnavailable,
-    DarajaValidationError,
-)
+from payments.daraja.c2b_calls import C2BCallsMixin
+from payments.daraja.exceptions import DarajaError
+from payments.daraja.initiator_calls import InitiatorCallsMixin, InitiatorSource
+from payments.daraja.retries import backoff_delay, call_with_retries
 from payments.daraja.tokens import TokenStore
 from payments.daraja.transport import (
     ExchangeHook,
@@ -40,32 +38,31 @@ from payments.daraja.transport import (
 )
 from payments.daraja.transport import send as http_send
 from payments.daraja.types import (
-    C2BRegisterResult,
     DarajaConfig,
     StkPushResult,
     StkQueryResult,
     config_from_settings,
+    initiator_config_from_settings,
 )
 from payments.phone import mask_phone
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+__all__ = ["DarajaClient", "backoff_delay", "call_with_retries", "get_client"]
 
 OAUTH_PATH = "/oauth/v1/generate?grant_type=client_credentials"
 STK_PUSH_PATH = "/mpesa/stkpush/v1/processrequest"
 STK_QUERY_PATH = "/mpesa/stkpushquery/v1/query"
-C2B_REGISTER_PATHS = {
-    "v1": "/mpesa/c2b/v1/registerurl",
-    "v2": "/mpesa/c2b/v2/registerurl",
-}
 
 
-class DarajaClient:
+class DarajaClient(InitiatorCallsMixin, C2BCallsMixin):
     """Talks to one Daraja app (consumer key) on one host.
 
     Thread-safe; cheap to build: the HTTP session and the token (in Django's
-    cache) are shared by every client in the process.
+    cache) are shared by every client in the process. ``initiator`` (an
+    ``InitiatorConfig``, or a function returning one, called at the first
+    Reversal, B2C or Transaction Status) serves ``initiator_calls``.
     """
 
     def __init__(
@@ -75,8 +72,10 @@ class DarajaClient:
         cache: BaseCache | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], object] = time.sleep,
+        initiator: InitiatorSource = None,
     ) -> None:
         self.config = config
+        self._initiator_source = initiator
         self._session = session or shared_session()
         self._sleep = sleep
         self._tokens = TokenStore(
@@ -181,45 +180,6 @@ class DarajaClient:
         )
         return result
 
-    def c2b_register_urls(
-        self,
-        *,
-        short_code: str,
-        response_type: str,
-        confirmation_url: str,
-        validation_url: str,
-        api_version: str = "v1",
-        on_exchange: ExchangeHook | None = None,
-    ) -> C2BRegisterResult:
-        """Register the C2B confirmation and validation URLs on a shortcode.
-
-        ``api_version`` picks ``/mpesa/c2b/v1/registerurl`` (payloads carry
-        a hashed MSISDN) or ``/v2/`` (masked); it must match the product on
-        the Daraja app. Not retried: production registration is one-time.
-
-        Raises:
-            DarajaValidationError: an input was refused; nothing was sent.
-            DarajaRejected: Daraja refused (``500.003.1001`` already
-                registered, ``401.003.01`` wrong API version, others).
-            DarajaAuthError, DarajaUnavailable.
-        """
-        path = C2B_REGISTER_PATHS.get(api_version)
-        if path is None:
-            raise DarajaValidationError("api_version", "Give v1 or v2.")
-        body = validation.c2b_register_body(
-            short_code=short_code,
-            response_type=response_type,
-            confirmation_url=confirmation_url,
-            validation_url=validation_url,
-        )
-        answer = self._call_api("c2b_register", path, body, on_exchange)
-        answers.raise_for_register_answer(answer)
-        result = answers.register_result(answer)
-        logger.info(
-            "C2B URLs registered on %s (%s, %s)", short_code, api_version, response_type
-        )
-        return result
-
     # --- internals -----------------------------------------------------------
 
     def _query_once(
@@ -234,17 +194,23 @@ class DarajaClient:
         return answers.query_result(answer)
 
     def _call_api(
-        self, operation: str, path: str, body: dict, on_exchange: ExchangeHook | None
+        self,
+        operation: str,
+        path: str,
+        body: dict,
+        on_exchange: ExchangeHook | None,
+        *,
+        secrets: tuple[str, ...] = (),
     ) -> HttpAnswer:
         token = self.access_token(on_exchange=on_exchange)
-        answer = self._post(operation, path, body, token, on_exchange)
+        answer = self._post(operation, path, body, token, on_exchange, secrets)
         if not answers.is_invalid_token(answer):
             return answer
         # Expired early, or replaced by a newer token: refresh once, retry
         # once (Daraja refused it unprocessed, so even a push is safe).
         logger.warning("Daraja refused the access token for %s; refreshing", operation)
         token = self._obtain_token(stale=token, on_exchange=on_exchange)
-        answer = self._post(operation, path, body, token, on_exchange)
+        answer = self._post(operation, path, body, token, on_exchange, secrets)
         if answers.is_invalid_token(answer):
             answers.raise_for_answer(operation, answer)
         return answer
@@ -256,6 +222,7 @@ class DarajaClient:
         body: dict,
         token: str,
         on_exchange: ExchangeHook | None,
+        secrets: tuple[str, ...] = (),
     ) -> HttpAnswer:
         request = HttpRequest(
             operation=operation,
@@ -264,7 +231,7 @@ class DarajaClient:
             timeout=self.config.timeout,
             json=body,
             headers={"Authorization": f"Bearer {token}"},
-            secrets=(token, self.config.passkey),
+            secrets=(token, self.config.passkey, *secrets),
         )
         return http_send(self._session, request, on_exchange)
 
@@ -308,63 +275,9 @@ def get_client() -> DarajaClient:
     """
     from django.conf import settings
 
-    return DarajaClient(config_from_settings(settings))
-
-
-# --- Retries of idempotent calls ----------------------------------------------
-
-
-def backoff_delay(
-    attempt: int, *, base: float, cap: float, retry_after: float | None = None
-) -> float:
-    """Seconds to wait after failed ``attempt`` (1-based).
-
-    Full jitter (uniform in ``[0, min(cap, base * 2**(attempt-1))]``) spreads
-    the retries of many workers; ``Retry-After``, when sent, is a floor.
-    """
-    ceiling = min(cap, base * 2 ** (attempt - 1))
-    delay = random.uniform(0, ceiling)  # noqa: S311 - jitter, not security
-    if retry_after is not None:
-        delay = max(delay, retry_after)
-    return delay
-
-
-def call_with_retries(
-    call: Callable[[], T],
-    *,
-    operation: str,
-    max_attempts: int,
-    base: float,
-    cap: float,
-    sleep: Callable[[float], object],
-) -> T:
-    """Return ``call()``, retrying ``DarajaUnavailable`` at most
-    ``max_attempts`` times in all.
-
-    A ``Retry-After`` longer than ``cap`` is not slept through: the error is
-    raised at once with its ``retry_after`` so the caller (a Celery task)
-    can reschedule instead of holding a worker.
-
-    Raises:
-        DarajaUnavailable: the last attempt's error.
-    """
-    attempt = 1
-    while True:
-        try:
-            return call()
-        except DarajaUnavailable as exc:
-            if attempt >= max_attempts or (exc.retry_after or 0) > cap:
-                raise
-            delay = backoff_delay(
-                attempt, base=base, cap=cap, retry_after=exc.retry_after
-            )
-            logger.warning(
-                "Daraja %s unavailable (attempt %s of %s: %s); retrying in %.2f s",
-                operation,
-                attempt,
-                max_attempts,
-                exc.message,
-                delay,
-            )
-            sleep(delay)
-            attempt += 1
+    # The initiator settings are read at the first call that needs them, so
+    # a missing one never stops an STK push.
+    return DarajaClient(
+        config_from_settings(settings),
+        initiator=partial(initiator_config_from_settings, settings),
+    )

@@ -9,12 +9,21 @@ Every failure of a Daraja call is one of these, so callers never see a
 - ``DarajaRejected``: Daraja answered with an ``errorCode``; retrying the
   same request will not help.
 - ``DarajaAuthError``: credentials or token refused even after one refresh.
-- ``DarajaOutcomeUnknown``: an STK push may have reached Daraja but we got
-  no answer; the customer may have a prompt. Never resend blindly.
+- ``DarajaOutcomeUnknown``: a request that prompts or moves money (STK
+  push, Reversal, B2C) may have reached Daraja but we got no answer.
+  Never resend blindly.
 - ``CallbackParseError``: a callback body that is not an STK callback.
+- ``DarajaMalformedResult``: a ResultURL / QueueTimeOutURL body that is not
+  a Daraja ``Result``.
+- ``DarajaConfigurationError`` (and ``DarajaCertificateError``): a missing
+  initiator setting, or an unreadable or garbled M-Pesa certificate; both a
+  ``DarajaValidationError`` (nothing was sent) and an
+  ``ImproperlyConfigured`` (what to fix).
 """
 
 from __future__ import annotations
+
+from django.core.exceptions import ImproperlyConfigured
 
 # Daraja's "Unable to lock subscriber" message, shared with other meanings
 # of 500.001.1001, so the message text decides (daraja.md section 2).
@@ -86,6 +95,12 @@ class DarajaRejected(DarajaError):
             and _LOCKED_SUBSCRIBER_TEXT in self.error_message.lower()
         )
 
+    @property
+    def is_duplicate_originator(self) -> bool:
+        """True when Daraja says it has seen this OriginatorConversationID:
+        the earlier request's outcome stands (ask Transaction Status)."""
+        return "duplicate" in self.error_message.lower()
+
 
 class DarajaAuthError(DarajaRejected):
     """Credentials or access token refused, even after one token refresh."""
@@ -124,3 +139,29 @@ class DarajaOutcomeUnknown(DarajaError):
 
 class CallbackParseError(DarajaError):
     """A callback body that is not shaped like ``Body.stkCallback``."""
+
+
+class DarajaMalformedResult(DarajaError):
+    """A body posted to the ResultURL or QueueTimeOutURL that is not one.
+
+    Not JSON, no ``Result`` object, or fields of the wrong type. The caller
+    has stored the raw body already; there is nothing to apply.
+    """
+
+
+class DarajaConfigurationError(DarajaValidationError, ImproperlyConfigured):
+    """A setting the call needs is missing or wrong; nothing was sent.
+
+    Both a ``DarajaValidationError`` (a caller catching ``DarajaError``
+    knows no money moved) and an ``ImproperlyConfigured`` (what to fix).
+    """
+
+
+class DarajaCertificateError(DarajaConfigurationError):
+    """The certificate for the SecurityCredential is unreadable or garbled.
+
+    Raised before anything is sent. ``field`` is ``certificate``.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__("certificate", message)

@@ -28,7 +28,9 @@ from payments.daraja.types import DarajaExchange
 logger = logging.getLogger(__name__)
 
 ExchangeHook = Callable[[DarajaExchange], None]
-NOT_IDEMPOTENT = frozenset({"stk_push"})
+# Calls that prompt a customer or move money: never retried, and a request
+# that may have left without an answer is an unknown outcome.
+NOT_IDEMPOTENT = frozenset({"stk_push", "reversal", "b2c_payment"})
 
 _session: requests.Session | None = None
 _session_lock = threading.Lock()

@@ -12,6 +12,12 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
+from payments.daraja.initiator_config import (  # noqa: F401 - re-exported
+    InitiatorConfig,
+    b2c_configured,
+    initiator_config_from_settings,
+)
+
 PAYBILL = "CustomerPayBillOnline"
 BUY_GOODS = "CustomerBuyGoodsOnline"
 TRANSACTION_TYPES = frozenset({PAYBILL, BUY_GOODS})
@@ -138,6 +144,49 @@ class C2BRegisterResult:
 
 
 @dataclass(frozen=True, slots=True)
+class AsyncAccepted:
+    """Daraja accepted an asynchronous request (Reversal, B2C, Transaction
+    Status). Not its outcome: that comes later to the ResultURL."""
+
+    originator_conversation_id: str
+    conversation_id: str
+    response_code: str
+    response_description: str
+    raw: dict
+
+
+# The QueueTimeOutURL notice is not a result: M-Pesa's queue gave up, and
+# the request may or may not have been carried out (daraja.md section 10).
+@dataclass(frozen=True, slots=True)
+class AsyncResult:
+    """A body posted to the ResultURL, or a QueueTimeOutURL notice.
+
+    ``result_code`` is always text (``0`` -> ``"0"``; ``"R000001"``);
+    ``parameters`` maps each ``ResultParameter`` Key to its Value as text.
+    """
+
+    result_type: int
+    result_code: str
+    result_desc: str
+    originator_conversation_id: str
+    conversation_id: str
+    transaction_id: str
+    parameters: dict[str, str]
+    raw: dict
+    timed_out: bool = False
+
+    @property
+    def is_success(self) -> bool:
+        """True for a result with ResultCode 0 (never a time-out notice)."""
+        return self.result_code == "0" and not self.timed_out
+
+    @property
+    def is_timeout(self) -> bool:
+        """True for a QueueTimeOutURL notice: outcome still unknown."""
+        return self.timed_out
+
+
+@dataclass(frozen=True, slots=True)
 class DarajaExchange:
     """One HTTP request and its response, with every secret removed.
 
@@ -145,7 +194,9 @@ class DarajaExchange:
     no headers are kept (they carry Basic auth and the bearer token).
     """
 
-    operation: str  # "oauth" | "stk_push" | "stk_query" | "c2b_register"
+    # "oauth" | "stk_push" | "stk_query" | "c2b_register" | "reversal" |
+    # "b2c_payment" | "transaction_status"
+    operation: str
     method: str
     url: str
     request_body: dict | None

@@ -59,3 +59,27 @@ def test_management_command_starts_with_debug_off_when_allowed(settings, served)
     call_command("daraja_simulator", "--port", "0", "--allow-production")
     # then
     assert "config" in served
+
+
+@pytest.mark.django_db(databases=[])
+def test_management_command_passes_the_initiator_passwords(settings, served):
+    # given the initiator passwords our client encrypts
+    settings.DEBUG = True
+    settings.MPESA_INITIATOR_PASSWORD = "Init-From-Settings#1"
+    settings.MPESA_B2C_INITIATOR_PASSWORD = "B2c-From-Settings#2"
+
+    # when the simulator is started from Django
+    call_command("daraja_simulator", "--port", "0")
+
+    # then it checks SecurityCredentials against them
+    assert served["config"].initiator_password == "Init-From-Settings#1"
+    assert served["config"].b2c_initiator_password == "B2c-From-Settings#2"
+
+
+@pytest.mark.django_db(databases=[])
+def test_management_command_defaults_the_initiator_password(settings, served):
+    settings.DEBUG = True
+    settings.MPESA_INITIATOR_PASSWORD = ""
+    call_command("daraja_simulator", "--port", "0", "--result-delay", "0.5")
+    assert served["config"].initiator_password == "Safaricom999!*!"
+    assert served["config"].result_delay == 0.5

@@ -24,6 +24,13 @@ ADAPTER_MAY_IMPORT = (
     "payments.phone",
     "core.time",
 )
+# RSA PKCS#1 v1.5 for the SecurityCredential: the adapter's module and
+# the simulator's (plus the script that made the simulator's test keys).
+CRYPTOGRAPHY_MODULES = {
+    ROOT / "payments" / "daraja" / "security.py",
+    ROOT / "daraja_simulator" / "credential.py",
+    ROOT / "daraja_simulator" / "keys" / "make_keys.py",
+}
 
 
 def _imported_names(path: Path) -> set[str]:
@@ -67,14 +74,31 @@ def test_daraja_adapter_imports_only_the_stdlib_requests_and_django_cache(path):
     names = _imported_names(path)
 
     # then each is the standard library or one of the few allowed packages
+    allowed = ADAPTER_MAY_IMPORT
+    if path in CRYPTOGRAPHY_MODULES:
+        allowed = (*allowed, "cryptography")
     foreign = {
         name
         for name in names
         if not _is_stdlib(name)
         and name != "__future__"
-        and not _is_within(name, ADAPTER_MAY_IMPORT)
+        and not _is_within(name, allowed)
     }
     assert foreign == set()
+
+
+@pytest.mark.parametrize(
+    "path", _modules("payments", "bookings", "core", "daraja_simulator"), ids=_relative
+)
+def test_only_the_two_credential_modules_import_cryptography(path):
+    # given any module of ours (the adapter, the services, the simulator)
+    # when its imports are read
+    names = _imported_names(path)
+
+    # then cryptography appears only in the adapter's and the simulator's
+    # credential modules
+    uses = {n for n in names if _is_within(n, ("cryptography",))}
+    assert uses == set() or path in CRYPTOGRAPHY_MODULES
 
 
 @pytest.mark.parametrize(

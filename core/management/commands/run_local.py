@@ -26,6 +26,7 @@ from hakiyetu.localenv import (
     WEB_PORT,
     is_local,
     local_c2b_urls,
+    local_result_urls,
     local_urls,
 )
 
@@ -55,7 +56,16 @@ def _child_env(web_port: int, simulator_port: int) -> dict[str, str]:
         settings.MPESA_C2B_SECRET,
         web_port=web_port,
     )
-    return {**os.environ, **urls, **c2b}
+    results = local_result_urls(
+        settings.MPESA_RESULT_URL,
+        settings.MPESA_QUEUE_TIMEOUT_URL,
+        settings.MPESA_RESULT_SECRET,
+        web_port=web_port,
+    )
+    # The simulator reads MPESA_INITIATOR_PASSWORD and
+    # MPESA_B2C_INITIATOR_PASSWORD from the settings, like its other
+    # credentials (never on its command line, where ps would show them).
+    return {**os.environ, **urls, **c2b, **results}
 
 
 def _processes(web_port: int, simulator_port: int) -> list[_Process]:

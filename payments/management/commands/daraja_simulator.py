@@ -1,8 +1,9 @@
 """``python manage.py daraja_simulator --port 8765``: the local Daraja.
 
 Credentials default to the settings MPESA_CONSUMER_KEY,
-MPESA_CONSUMER_SECRET, MPESA_BUSINESS_SHORT_CODE and MPESA_PASSKEY, so the
-web app and the simulator agree without further set-up. Refused with
+MPESA_CONSUMER_SECRET, MPESA_BUSINESS_SHORT_CODE, MPESA_PASSKEY,
+MPESA_INITIATOR_PASSWORD and MPESA_B2C_INITIATOR_PASSWORD, so the web app
+and the simulator agree without further set-up. Refused with
 DEBUG off unless ``--allow-production`` is given.
 """
 
@@ -27,6 +28,9 @@ def _settings_defaults() -> dict[str, str]:
         "consumer_secret": settings.MPESA_CONSUMER_SECRET,
         "short_code": settings.MPESA_BUSINESS_SHORT_CODE,
         "passkey": settings.MPESA_PASSKEY,
+        # The simulator checks the SecurityCredential against these.
+        "initiator_password": settings.MPESA_INITIATOR_PASSWORD,
+        "b2c_initiator_password": settings.MPESA_B2C_INITIATOR_PASSWORD,
     }
 
 
