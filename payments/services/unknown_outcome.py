@@ -24,6 +24,7 @@ from payments.phone import InvalidPhoneNumber, normalise_phone
 from payments.services.events import event_record_note
 from payments.services.reports import SuccessReport
 from payments.services.settlement import payment_record_success
+from payments.services.transitions import payment_adopt_checkout_id
 from payments.services.unmatched import (
     OUTCOME_UNKNOWN_NOTE,
     payer_phone_filter,
@@ -53,6 +54,7 @@ def payment_settle_from_booking_receipt(*, receipt_number: str) -> int | None:
         owners = _lock_possible_owners(receipt)
         if len(owners) == 1 and owners[0].status != Status.INITIATED:
             owner = owners[0]
+            _learn_checkout_id(owner, receipt)
             payment_record_success(payment_id=owner.pk, report=_report(receipt))
             logger.info(
                 "payment %s completed with receipt %s, which paid its booking",
@@ -119,6 +121,40 @@ def _lock_possible_owners(receipt: MpesaReceipt) -> list[Payment]:
     if phone is not None:
         payments = payments.filter(phone)
     return list(payments.order_by("pk"))
+
+
+def _learn_checkout_id(payment: Payment, receipt: MpesaReceipt) -> None:
+    """The payment learns the CheckoutRequestID of the callback that
+    reported its receipt, so its history (and any late answer) finds it."""
+    sighting = (
+        receipt.sightings.filter(
+            source=MpesaReceiptSighting.Source.STK_CALLBACK, event__isnull=False
+        )
+        .select_related("event")
+        .first()
+    )
+    checkout_id = sighting.event.checkout_request_id if sighting else ""
+    if (
+        not checkout_id
+        or Payment.objects.filter(checkout_request_id=checkout_id).exists()
+    ):
+        return
+    body = sighting.event.request_body
+    callback = (
+        body.get("Body", {}).get("stkCallback", {}) if isinstance(body, dict) else {}
+    )
+    merchant_id = (
+        callback.get("MerchantRequestID") if isinstance(callback, dict) else ""
+    )
+    payment_adopt_checkout_id(
+        payment_id=payment.pk,
+        checkout_request_id=checkout_id,
+        merchant_request_id=merchant_id if isinstance(merchant_id, str) else "",
+        note=(
+            f"CheckoutRequestID {checkout_id} learned from the callback of receipt "
+            f"{receipt.receipt_number}, which paid this payment's booking"
+        ),
+    )
 
 
 def _report(receipt: MpesaReceipt) -> SuccessReport:

@@ -107,6 +107,8 @@ def _assert_completed_with_its_receipt(payment: Payment) -> None:
     payment.refresh_from_db()
     assert payment.status == Status.COMPLETED
     assert payment.mpesa_receipt_number == RECEIPT
+    # It learned its push's id from the callback that reported its money.
+    assert payment.checkout_request_id == "ws_CO_NEVERLEARNED0001"
     receipt = MpesaReceipt.objects.get(receipt_number=RECEIPT)
     assert receipt.allocation == MpesaReceipt.Allocation.ALLOCATED
     assert (receipt.payment_id, receipt.booking_id) == (payment.pk, payment.booking_id)
