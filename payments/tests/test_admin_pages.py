@@ -51,8 +51,14 @@ def test_staff_groups_have_their_permissions():
         "view_booking",
         "view_mpesareceipt",
         "view_mpesareceiptsighting",
+        "view_refund",
+        "request_refund",
+        "view_transactionstatuscheck",
+        "verify_receipt",
     } == support
     assert {"view_booking", "change_booking"} <= finance
+    assert {"view_refund", "request_refund", "approve_refund"} <= finance
+    assert "approve_large_refund" not in finance | support
 
 
 def test_payment_page_is_read_only_for_everyone(client):
