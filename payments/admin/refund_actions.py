@@ -22,7 +22,11 @@ from django.urls import reverse
 from payments.admin.display import payer_phone
 from payments.exceptions import PaymentError, RefundRefused
 from payments.models import MpesaReceipt, Refund
-from payments.services.refund_policy import MAX_REASON_TEXT_LENGTH, b2c_configured
+from payments.services.refund_policy import (
+    MAX_REASON_TEXT_LENGTH,
+    b2c_configured,
+    refund_remaining,
+)
 from payments.services.refunds import (
     refund_approve,
     refund_cancel,
@@ -131,7 +135,9 @@ class RequestForm(forms.Form):
         help_text="Whole shillings. Leave empty to refund the whole receipt "
         "(a Reversal); part of it is sent by B2C, when B2C is configured.",
     )
-    reason = forms.ChoiceField(label="Reason", choices=Refund.Reason.choices)
+    reason = forms.ChoiceField(
+        label="Reason", choices=[("", "---------"), *Refund.Reason.choices]
+    )
     reason_text = forms.CharField(
         label="Details",
         required=False,
@@ -185,6 +191,7 @@ def request_refund_view(modeladmin, request: HttpRequest, receipt_id: int):
             "opts": modeladmin.model._meta,
             "receipt": receipt,
             "payer": payer_phone(receipt.payer_phone),
+            "remaining": refund_remaining(receipt),
             "form": form,
         },
     )

@@ -13,7 +13,8 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from core.money import format_kes
@@ -30,9 +31,9 @@ class RefundAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "receipt_column",
-        "booking_column",
+        "booking_ref",
         "amount_column",
-        "method",
+        "method_column",
         "status_column",
         "requested_by_column",
         "approved_by_column",
@@ -188,6 +189,17 @@ class RefundAdmin(ReadOnlyMixin, admin.ModelAdmin):
         if refund.booking_id is None:
             return "-"
         return booking_link(refund.booking_id, refund.booking.reference)
+
+    @admin.display(description="method", ordering="method")
+    def method_column(self, refund: Refund) -> str:
+        return "Reversal" if refund.method == Refund.Method.REVERSAL else "B2C"
+
+    @admin.display(description="booking ref", ordering="booking__reference")
+    def booking_ref(self, refund: Refund) -> SafeString | str:
+        if refund.booking_id is None:
+            return "-"
+        url = reverse("admin:bookings_booking_change", args=[refund.booking_id])
+        return format_html('<a href="{}">{}</a>', url, refund.booking.reference)
 
     @admin.display(description="recipient (B2C)")
     def recipient(self, refund: Refund) -> str:

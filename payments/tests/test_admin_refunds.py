@@ -450,3 +450,17 @@ def test_booking_page_lists_the_bookings_refunds(client, support, finance):
     assert f"Refund {refund.pk}" in html
     assert "finance1" in html
     assert "Approved" in html
+
+
+def test_request_page_says_how_much_is_left_and_needs_a_reason(client, support):
+    # given
+    receipt = cancelled_paid_booking_receipt()
+    _requested(support, receipt=receipt)
+    client.force_login(support)
+    # when
+    shown = client.get(_request_url(receipt)).content.decode()
+    unreasoned = client.post(_request_url(receipt), {"reason": ""})
+    # then
+    assert "Left to refund: KES 0" in shown
+    assert "reason" in unreasoned.context["form"].errors
+    assert Refund.objects.count() == 1
