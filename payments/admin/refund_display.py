@@ -51,7 +51,8 @@ _MAX_ID = 2**63 - 1
 def refund_status_badge(status: str) -> SafeString:
     label = Status(status).label if status in Status.values else status
     return format_html(
-        '<span class="refund-status refund-status-{}" style="background:{}">{}</span>',
+        '<span class="refund-status refund-status-{}" style="color:#fff;background:{};'
+        'padding:2px 6px;border-radius:4px;white-space:nowrap">{}</span>',
         status,
         STATUS_COLOURS.get(status, "#6c757d"),
         label,
