@@ -58,6 +58,7 @@ def test_staff_groups_have_their_permissions():
     } == support
     assert {"view_booking", "change_booking"} <= finance
     assert {"view_refund", "request_refund", "approve_refund"} <= finance
+    # Above REFUND_APPROVAL_LIMIT: granted to named people, never a group.
     assert "approve_large_refund" not in finance | support
 
 
