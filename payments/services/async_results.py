@@ -24,12 +24,13 @@ import logging
 import traceback
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db import InterfaceError, OperationalError
 from django.db.models import Q
 
+from payments.daraja.callbacks import MAX_ID_LENGTH, unstorable_text
 from payments.daraja.exceptions import DarajaMalformedResult
 from payments.daraja.results import parse_async_result
 from payments.daraja.types import AsyncResult
@@ -136,7 +137,16 @@ def result_store_and_route(
 
 def result_match(result: AsyncResult) -> _Match:
     """The refund a result answers, else the status check (by our
-    OriginatorConversationID or Daraja's ConversationID), else neither."""
+    OriginatorConversationID or Daraja's ConversationID), else neither.
+    An id no database column could hold (NUL, a lone surrogate, over 64
+    characters) matches nothing."""
+    result = replace(
+        result,
+        originator_conversation_id=_usable(result.originator_conversation_id),
+        conversation_id=_usable(result.conversation_id),
+    )
+    if not (result.originator_conversation_id or result.conversation_id):
+        return _Match(None, None)
     refund_id = refund_find_for_result(result)
     if refund_id is not None:
         return _Match(refund_id, None)
@@ -244,6 +254,12 @@ def _status_check_for(result: AsyncResult) -> int | None:
         .values_list("pk", flat=True)
         .first()
     )
+
+
+def _usable(conversation_id: str) -> str:
+    if len(conversation_id) > MAX_ID_LENGTH or unstorable_text(conversation_id):
+        return ""
+    return conversation_id
 
 
 def _uuid_or_none(value: str) -> uuid.UUID | None:
