@@ -174,6 +174,21 @@ def test_status_check_of_the_paid_back_receipt_is_no_proof(fake_daraja):
     assert refund.status == Status.UNKNOWN
 
 
+def test_status_check_naming_other_money_in_is_no_proof(fake_daraja):
+    # given a status check of a refund, and another receipt of money in
+    refund = _unknown_refund(fake_daraja)
+    paybill_receipt("TLK7OTHER1")
+    check = status_check_send(refund_id=refund.pk)
+
+    # when M-Pesa's answer names that receipt
+    _intake(status_result(check, receipt="TLK7OTHER1"))
+
+    # then it proves nothing about the refund; that receipt stays money in
+    refund.refresh_from_db()
+    assert refund.status == Status.UNKNOWN
+    assert MpesaReceipt.objects.get(receipt_number="TLK7OTHER1").direction == "in"
+
+
 def test_status_check_answer_for_another_amount_is_no_proof(fake_daraja):
     # given a status check of a KES 3,000 refund
     refund = _unknown_refund(fake_daraja)
