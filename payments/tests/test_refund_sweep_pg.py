@@ -20,6 +20,8 @@ pytestmark = [
     pytest.mark.postgres,
     # The groups are migration data: restore them after each flush.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # The test's own workers send approved refunds, not the commit's task.
+    pytest.mark.usefixtures("refund_submission_not_queued"),
 ]
 Status = Refund.Status
 
@@ -27,6 +29,17 @@ Status = Refund.Status
 def _slow(fake_daraja) -> None:
     """Each send takes a while, so the runners overlap."""
     fake_daraja.on_send = lambda operation, kwargs: time.sleep(0.2)
+
+
+def _later(function, seconds: float = 0.1):
+    """``function`` started a little after the other runner: it claims
+    while the first is still sending (after the first's claim committed)."""
+
+    def run():
+        time.sleep(seconds)
+        return function()
+
+    return run
 
 
 def _waiting(refund: Refund) -> None:
@@ -38,12 +51,14 @@ def _waiting(refund: Refund) -> None:
 def test_two_workers_submitting_one_refund_send_it_once(fake_daraja):
     # given an approved refund
     refund = approved_refund()
+    assert fake_daraja.reversals == []
     _slow(fake_daraja)
 
     # when two workers submit it at once
     errors = run_at_once(
         lambda: refund_submit(refund_id=refund.pk),
         lambda: refund_submit(refund_id=refund.pk),
+        _later(lambda: refund_submit(refund_id=refund.pk)),
     )
 
     # then one reversal went
@@ -61,10 +76,11 @@ def test_two_sweeps_at_once_submit_each_refund_once(fake_daraja):
     ]
     for refund in refunds:
         _waiting(refund)
+    assert fake_daraja.reversals == []
     _slow(fake_daraja)
 
-    # when two sweeps run at once
-    errors = run_at_once(refunds_reconcile, refunds_reconcile)
+    # when two sweeps run at once, the second while the first sends
+    errors = run_at_once(refunds_reconcile, _later(refunds_reconcile))
 
     # then each refund went once
     assert errors == []
@@ -78,10 +94,13 @@ def test_two_sweeps_at_once_ask_about_an_unknown_refund_once(fake_daraja):
     fake_daraja.reversal_result = DarajaOutcomeUnknown(operation="reversal")
     refund = submitted_refund(fake_daraja)
     assert refund.status == Status.UNKNOWN
+    assert fake_daraja.status_queries == []
     _slow(fake_daraja)
 
-    # when two sweeps run at once
-    errors = run_at_once(refunds_reconcile, refunds_reconcile)
+    # when two sweeps run at once, and one while the other is asking
+    errors = run_at_once(
+        refunds_reconcile, refunds_reconcile, _later(refunds_reconcile)
+    )
 
     # then one Transaction Status query went
     assert errors == []
