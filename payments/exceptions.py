@@ -145,6 +145,13 @@ class RefundRefused(PaymentError):
     code = "refund_refused"
     default_message = "That refund cannot be made."
 
+    def __init__(self, message: str | None = None, **context: object) -> None:
+        super().__init__(message, **context)
+        # Input at fault (a field named) is the client's to fix: 400; a rule
+        # the refund's state breaks (maker is checker, a paid booking): 409.
+        if context.get("field"):
+            self.status_code = 400
+
 
 class RefundPermissionDenied(PaymentError):
     status_code = 403

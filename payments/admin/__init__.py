@@ -3,22 +3,27 @@
 Registers ``Payment`` (read-only, with re-query / resolve / export
 actions and the reconciliation page), ``PaymentEvent`` (read-only), the
 receipts ledger (``MpesaReceipt``, read-only, and "Unallocated money" with
-its allocate / mark-for-refund actions), and adds the payments inline to
-the bookings admin.
+its allocate / mark-for-refund actions), ``Refund`` (the refunds queue,
+read-only, with its request / approve / reject / cancel pages), and adds
+the payments and refunds inlines to the bookings admin.
 """
 
 from bookings.admin import BookingAdmin
 from payments.admin.events import PaymentEventAdmin, PaymentEventInline
 from payments.admin.payment import BookingPaymentInline, PaymentAdmin
 from payments.admin.receipts import MpesaReceiptAdmin, UnallocatedReceiptAdmin
+from payments.admin.refund_display import BookingRefundInline
+from payments.admin.refunds import RefundAdmin
 
-if BookingPaymentInline not in BookingAdmin.inlines:
-    BookingAdmin.inlines = (*BookingAdmin.inlines, BookingPaymentInline)
+for _inline in (BookingPaymentInline, BookingRefundInline):
+    if _inline not in BookingAdmin.inlines:
+        BookingAdmin.inlines = (*BookingAdmin.inlines, _inline)
 
 __all__ = [
     "MpesaReceiptAdmin",
     "PaymentAdmin",
     "PaymentEventAdmin",
     "PaymentEventInline",
+    "RefundAdmin",
     "UnallocatedReceiptAdmin",
 ]

@@ -24,6 +24,7 @@ from payments.admin.receipt_search import (
     receipt_search_q,
     with_search_fields,
 )
+from payments.admin.refund_display import ReceiptRefundInline
 from payments.models import (
     MpesaReceipt,
     MpesaReceiptSighting,
@@ -101,7 +102,7 @@ class MpesaReceiptAdmin(display.ReadOnlyMixin, admin.ModelAdmin):
     )
     list_per_page = 50
     show_full_result_count = False
-    inlines = (SightingInline,)
+    inlines = (SightingInline, ReceiptRefundInline)
     fieldsets = (
         (
             None,

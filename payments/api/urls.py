@@ -3,6 +3,7 @@ calls them as they are (no trailing slash)."""
 
 from django.urls import path, re_path
 
+from payments.api.refund_views import RefundViewSet
 from payments.api.views import C2BViewSet, CallbackViewSet, PaymentViewSet
 
 app_name = "payments"
@@ -40,5 +41,23 @@ urlpatterns = [
         "api/payments/<int:pk>/",
         PaymentViewSet.as_view({"get": "retrieve"}),
         name="detail",
+    ),
+    path(
+        "api/staff/refunds/",
+        RefundViewSet.as_view({"get": "list", "post": "create"}),
+        name="refunds",
+    ),
+    path(
+        "api/staff/refunds/<int:pk>/",
+        RefundViewSet.as_view({"get": "retrieve"}),
+        name="refund-detail",
+    ),
+    *(
+        path(
+            f"api/staff/refunds/<int:pk>/{operation}/",
+            RefundViewSet.as_view({"post": operation}),
+            name=f"refund-{operation}",
+        )
+        for operation in ("approve", "reject", "cancel")
     ),
 ]

@@ -14,7 +14,11 @@ from django.utils import timezone
 
 from bookings.models import Booking
 from core.money import format_kes
-from payments.exceptions import RefundPermissionDenied, RefundRefused
+from payments.exceptions import (
+    InvalidRefundTransition,
+    RefundPermissionDenied,
+    RefundRefused,
+)
 from payments.models import MpesaReceipt, PaymentEvent, Refund
 from payments.services import refund_policy as policy
 from payments.services.ledger_staff import (
@@ -114,9 +118,9 @@ def refund_approve(*, refund_id: int, actor, note: str = "") -> Refund:
     with transaction.atomic():
         refund = _refund_locked_with_receipt(refund_id)
         policy.refund_assert_may_decide(actor, refund)
-        if refund.status == Status.REQUESTED:
-            remaining = policy.refund_remaining(refund.receipt, excluding=refund.pk)
-            policy.refund_assert_fits(refund.receipt, refund.amount, remaining)
+        _assert_awaiting_approval(refund)
+        remaining = policy.refund_remaining(refund.receipt, excluding=refund.pk)
+        policy.refund_assert_fits(refund.receipt, refund.amount, remaining)
         refund_move(
             refund,
             to=Status.APPROVED,
@@ -213,6 +217,23 @@ def _refund_locked_with_receipt(refund_id: int) -> Refund:
     if receipt_id is not None:
         MpesaReceipt.objects.select_for_update().get(pk=receipt_id)
     return refund_lock(refund_id=refund_id)
+
+
+def _assert_awaiting_approval(refund: Refund) -> None:
+    """Only a requested refund is approved. The table lets ``submitted``
+    go back to ``approved`` (a submit that never reached Daraja), so an
+    approval of a sent refund must not reach ``refund_move``: it would
+    make it sendable again. A second approval (two tabs, a retry) is a
+    409 naming who approved it."""
+    if refund.status == Status.REQUESTED:
+        return
+    by = f" by {refund.approved_by.get_username()}" if refund.approved_by else ""
+    raise InvalidRefundTransition(
+        f"Refund {refund.pk} is {refund.get_status_display().lower()}{by}: "
+        "only a requested refund can be approved.",
+        from_status=refund.status,
+        to_status=Status.APPROVED,
+    )
 
 
 def _release_mark_if_unused(refund: Refund) -> None:
