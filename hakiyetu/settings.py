@@ -438,6 +438,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.reports_reapply_stored_task",
         "schedule": MPESA_REAPPLY_INTERVAL_SECONDS,
     },
+    "reconcile-refunds": {
+        "task": "payments.tasks.refunds_reconcile_task",
+        "schedule": MPESA_RECONCILE_INTERVAL_SECONDS,
+    },
     "request-due-refunds": {
         "task": "payments.tasks.refunds_request_due_task",
         "schedule": REFUND_AUTOMATIC_INTERVAL_SECONDS,

@@ -157,3 +157,13 @@ class RefundPermissionDenied(PaymentError):
     status_code = 403
     code = "permission_denied"
     default_message = "You may not do that with refunds."
+
+
+class StatusCheckRefused(PaymentError):
+    """A Transaction Status check we will not send (no receipt number, one
+    that is not an M-Pesa receipt, a refund with nothing to ask about);
+    nothing was written. ``field`` names the input at fault."""
+
+    status_code = 400
+    code = "status_check_refused"
+    default_message = "That cannot be checked with M-Pesa."

@@ -14,6 +14,7 @@ from payments.services.reapply import reports_reapply_stored
 from payments.services.reconciliation import payment_query
 from payments.services.refund_automatic import refunds_request_due
 from payments.services.refund_submission import refund_submit
+from payments.services.refund_sweep import refunds_reconcile
 from payments.services.unknown_outcome import payment_settle_from_booking_receipt
 from payments.services.verification import payment_verify_callback
 
@@ -104,3 +105,10 @@ def refund_submit_task(refund_id: int) -> str:
     """Send an approved refund to M-Pesa. Never retried here: a refund not
     sent goes back to ``approved`` and the refunds sweep sends it again."""
     return refund_submit(refund_id=refund_id).status
+
+
+@shared_task
+def refunds_reconcile_task() -> dict:
+    """Beat "reconcile-refunds": the refunds sweep (``refund_sweep``), every
+    MPESA_RECONCILE_INTERVAL_SECONDS, as ``manage.py query_pending`` runs it."""
+    return refunds_reconcile().as_dict()

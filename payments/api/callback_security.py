@@ -22,6 +22,12 @@ def c2b_secret_matches(candidate: str) -> bool:
     return _secret_matches(candidate, settings.MPESA_C2B_SECRET)
 
 
+def result_secret_matches(candidate: str) -> bool:
+    """Constant-time comparison with ``MPESA_RESULT_SECRET`` (the ResultURL
+    and QueueTimeOutURL of Reversal, B2C and Transaction Status)."""
+    return _secret_matches(candidate, settings.MPESA_RESULT_SECRET)
+
+
 def _secret_matches(candidate: str, expected: str) -> bool:
     if not expected:
         return False

@@ -4,6 +4,7 @@ calls them as they are (no trailing slash)."""
 from django.urls import path, re_path
 
 from payments.api.refund_views import RefundViewSet
+from payments.api.result_views import ResultViewSet
 from payments.api.views import C2BViewSet, CallbackViewSet, PaymentViewSet
 
 app_name = "payments"
@@ -35,6 +36,16 @@ urlpatterns = [
         "api/payment/c2b/confirmation/<str:secret>",
         C2BViewSet.as_view({"post": "confirmation"}),
         name="c2b-confirmation",
+    ),
+    path(
+        "api/payment/result/<str:secret>",
+        ResultViewSet.as_view({"post": "result"}),
+        name="result",
+    ),
+    path(
+        "api/payment/timeout/<str:secret>",
+        ResultViewSet.as_view({"post": "timeout"}),
+        name="queue-timeout",
     ),
     path("api/payments/", PaymentViewSet.as_view({"get": "list"}), name="list"),
     path(

@@ -30,6 +30,7 @@ from payments.daraja.exceptions import CallbackParseError
 from payments.exceptions import PaymentError
 from payments.models import PaymentEvent
 from payments.services import spool
+from payments.services.async_results import ResultMalformed, result_store_and_route
 from payments.services.c2b import C2BMalformed, c2b_store_and_apply_confirmation
 from payments.services.events import event_record, event_record_callback
 from payments.services.reports import success_report_from_callback
@@ -47,6 +48,7 @@ logger = logging.getLogger(__name__)
 
 # Spooled callbacks replayed inside one live callback request, at most.
 INLINE_REPLAY_LIMIT = 20
+RESULT_ENDPOINTS = (spool.DARAJA_RESULT, spool.DARAJA_QUEUE_TIMEOUT)
 # The database cannot be reached (as opposed to refusing a row).
 CONNECTION_LOST = (OperationalError, InterfaceError)
 # What a spool file can raise for its content when replayed: unreadable
@@ -261,6 +263,10 @@ def payment_replay_spooled_callbacks(*, limit: int = 500) -> spool.SpoolReplay:
             if endpoint == spool.C2B_CONFIRMATION:
                 with contextlib.suppress(C2BMalformed):
                     c2b_store_and_apply_confirmation(**record)
+            elif endpoint in RESULT_ENDPOINTS:
+                timeout = endpoint == spool.DARAJA_QUEUE_TIMEOUT
+                with contextlib.suppress(ResultMalformed):
+                    result_store_and_route(**record, timeout=timeout)
             elif endpoint == spool.STK_CALLBACK:
                 with contextlib.suppress(CallbackMalformed):
                     payment_store_and_apply_callback(**record)

@@ -140,6 +140,36 @@ def event_record_c2b_request(
     )
 
 
+def event_record_result(
+    *,
+    kind: str,
+    raw_body: bytes,
+    source_ip: str | None,
+    headers: Mapping[str, str],
+    refund_id: int | None = None,
+    status_check_id: int | None = None,
+    error: str = "",
+) -> PaymentEvent:
+    """Store a ResultURL body or QueueTimeOutURL notice as received, linked
+    to the refund or status check it was matched to (neither when we
+    cannot tell yet). Storable whatever it holds, as
+    ``event_record_callback``."""
+    text, raw_note = _storable_raw(raw_body)
+    return event_record(
+        kind=kind,
+        operation=str(kind),
+        refund_id=refund_id,
+        status_check_id=status_check_id,
+        raw_body=text,
+        request_body=_parse_json_or_none(raw_body),
+        source_ip=_ip_or_none(source_ip),
+        headers={
+            k: _storable_text(str(headers[k])) for k in CALLBACK_HEADERS if k in headers
+        },
+        error=_storable_text("; ".join(part for part in (error, raw_note) if part)),
+    )
+
+
 def _storable_raw(raw_body: bytes) -> tuple[str, str]:
     """The body as text the database takes, and a note if not verbatim."""
     try:

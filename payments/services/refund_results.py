@@ -88,7 +88,7 @@ def refund_apply_result(*, refund_id: int, result: AsyncResult, event_id: int) -
                 reason=f"queue time-out (event {event_id}): outcome unknown",
             )
             return Disposition.TIMEOUT
-        if result.is_success or result.result_code == ALREADY_REVERSED:
+        if result.is_success or _already_reversed(refund, result):
             _complete(refund, _proof_of(refund, result), event_id)
         else:
             refund_move(
@@ -142,7 +142,7 @@ def _proof_of(refund: Refund, result: AsyncResult) -> MoneyWentBack:
     else:
         fields = reversal_fields(result)
         number, when = fields.transaction_id, fields.completed_at
-    if result.result_code == ALREADY_REVERSED:
+    if _already_reversed(refund, result):
         number = ""
     return MoneyWentBack(
         receipt_number=number.upper(),
@@ -150,6 +150,15 @@ def _proof_of(refund: Refund, result: AsyncResult) -> MoneyWentBack:
         result_code=result.result_code,
         result_description=result.result_desc,
         source=MpesaReceiptSighting.Source.DARAJA_RESULT,
+    )
+
+
+def _already_reversed(refund: Refund, result: AsyncResult) -> bool:
+    """Reversal's R000001: the money already went back (B2C has no such
+    code; a B2C result with it is a failure like any other)."""
+    return (
+        refund.method == Refund.Method.REVERSAL
+        and result.result_code == ALREADY_REVERSED
     )
 
 

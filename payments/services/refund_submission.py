@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from payments.daraja.exceptions import (
+    DarajaAuthError,
     DarajaOutcomeUnknown,
     DarajaRejected,
     DarajaUnavailable,
@@ -74,7 +75,14 @@ def refund_submit(*, refund_id: int) -> Refund:
         accepted = _send(client, refund, receipt_number)
     except DarajaOutcomeUnknown as exc:
         return _outcome_unknown(refund, f"no answer from M-Pesa: {exc}")
+    except DarajaAuthError as exc:
+        # Our token or credentials refused before the request was read.
+        return _not_sent(refund, f"not sent: M-Pesa refused our access: {exc}")
     except DarajaRejected as exc:
+        if exc.is_duplicate_originator or (exc.http_status or 0) >= 500:
+            # M-Pesa has an earlier request with this id, or failed with
+            # an error code after reading ours: its outcome stands.
+            return _outcome_unknown(refund, f"M-Pesa answered {exc}: outcome unknown")
         return _refused(refund, exc)
     except DarajaValidationError as exc:
         return _not_sent(refund, f"not sent: {exc}")

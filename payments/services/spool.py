@@ -36,6 +36,9 @@ logger = logging.getLogger(__name__)
 # The endpoints whose requests are spooled (the replay picks the intake).
 STK_CALLBACK = "stk_callback"
 C2B_CONFIRMATION = "c2b_confirmation"
+# Reversal/B2C/Transaction Status results and queue time-out notices.
+DARAJA_RESULT = "daraja_result"
+DARAJA_QUEUE_TIMEOUT = "daraja_queue_timeout"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from payments.tests.fakes import FakeDarajaClient
 
 CALLBACK_SECRET = "test-callback-secret-0123456789"
 C2B_SECRET = "test-c2b-secret-9876543210"
+RESULT_SECRET = "test-result-secret-5555555555"
 
 
 @pytest.fixture
@@ -46,6 +47,7 @@ def _callback_settings(settings):
     settings.MPESA_VERIFY_CALLBACKS = False
     settings.MPESA_C2B_SECRET = C2B_SECRET
     settings.MPESA_C2B_VALIDATE = False
+    settings.MPESA_RESULT_SECRET = RESULT_SECRET
 
 
 def callback_url(secret: str = CALLBACK_SECRET) -> str:
@@ -55,3 +57,8 @@ def callback_url(secret: str = CALLBACK_SECRET) -> str:
 def c2b_url(endpoint: str, secret: str = C2B_SECRET) -> str:
     """``endpoint`` is ``validation`` or ``confirmation``."""
     return f"/api/payment/c2b/{endpoint}/{secret}"
+
+
+def result_url(endpoint: str = "result", secret: str = RESULT_SECRET) -> str:
+    """``endpoint`` is ``result`` or ``timeout``."""
+    return f"/api/payment/{endpoint}/{secret}"

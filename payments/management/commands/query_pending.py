@@ -7,6 +7,11 @@ rate limit, and the answer applied through the transition service. Safe
 next to callbacks and next to another copy of itself (payments are
 claimed with ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL).
 
+It then runs the refunds sweep (``refund_sweep.refunds_reconcile``:
+approved refunds sent, overdue ones marked unknown and asked about with
+Transaction Status, kept results matched again) and prints its counts
+(``refunds`` in ``--json``; skipped with ``--dry-run``).
+
 Exit status 0 when it ran, even if Daraja failed for some payments (they
 are reported and stay open); non-zero when it could not run at all.
 """
@@ -25,6 +30,7 @@ from django.db import DatabaseError
 from payments.daraja.types import config_from_settings
 from payments.services.batch import ReconciliationSummary, payment_reconcile_pending
 from payments.services.reconciliation import QueryAnswer, QueryOutcome
+from payments.services.refund_sweep import refunds_reconcile
 
 logger = logging.getLogger(__name__)
 
@@ -147,10 +153,23 @@ class Command(BaseCommand):
         summary = self._run(options, progress)
         if progress:
             progress.finish()
+        refunds = None if options["dry_run"] else self._refunds()
         if options["as_json"]:
-            self.stdout.write(json.dumps(summary_document(summary, options), indent=2))
+            document = summary_document(summary, options)
+            document["refunds"] = refunds
+            self.stdout.write(json.dumps(document, indent=2))
             return
         self._write_report(summary, dry_run=options["dry_run"])
+        if refunds is not None:
+            self.stdout.write(refunds_table(refunds))
+
+    def _refunds(self) -> dict[str, int]:
+        """The refunds sweep (the beat's "reconcile-refunds"), once."""
+        try:
+            return refunds_reconcile().as_dict()
+        except DatabaseError as exc:
+            logger.exception("query_pending could not sweep the refunds")
+            raise CommandError(f"Database error: {exc}") from exc
 
     def _run(self, options: dict, progress: Progress | None) -> ReconciliationSummary:
         try:
@@ -204,6 +223,17 @@ def summary_table(summary: ReconciliationSummary) -> str:
     width = max(len(label) for _, label in SUMMARY_ROWS)
     lines = ["", "Summary"]
     lines += [f"  {label:<{width}}  {counts[key]:>6}" for key, label in SUMMARY_ROWS]
+    return "\n".join(lines)
+
+
+def refunds_table(counts: dict[str, int]) -> str:
+    """The refunds sweep's counts, one per line."""
+    width = max(len(key) for key in counts)
+    lines = ["", "Refunds"]
+    lines += [
+        f"  {key.replace('_', ' '):<{width}}  {value:>6}"
+        for key, value in counts.items()
+    ]
     return "\n".join(lines)
 
 
