@@ -9,6 +9,7 @@ from collections import Counter
 
 from e2e import soak_ledger, soak_money_out
 from e2e.soak import SoakConfig
+from e2e.soak_bookings import booking_problems, cancelled_by_client
 from e2e.soak_report import (
     booking_counts,
     ledger_counts,
@@ -172,7 +173,7 @@ def tally(
         **_money_problems(books),
         **soak_ledger.money_problems(takings),
         RECEIPT_NOT_ON_PAYMENT: _receipts_not_recorded(books),
-        **_booking_problems(snapshot, cancelled=cancelled_by_client(runs)),
+        **booking_problems(snapshot, cancelled=cancelled_by_client(runs)),
         **_receipt_problems(books.payments, books.paid),
         **_callback_problems(snapshot, simulator["callbacks"]),
         **soak_ledger.ledger_problems(snapshot),
@@ -263,54 +264,6 @@ def _receipts_not_recorded(books: Books) -> list:
         if code == "0" and payment and payment["mpesa_receipt_number"] != receipt:
             missing.append((payment["id"], event["id"]))
     return missing
-
-
-def cancelled_by_client(runs: list) -> set[int]:
-    """Bookings the soak's clients cancelled once paid (soak_refunds)."""
-    return {r.booking_id for r in runs if r.cancelled == "cancelled"}
-
-
-def _booking_problems(snapshot: dict, *, cancelled: set[int]) -> dict:
-    """A confirmed booking has its money (a completed payment or a receipt
-    allocated to it), a completed payment has its booking confirmed (or,
-    cancelled by its client, owing or refunded), and no booking holds two
-    payments' money (a receipt allocated with its own completed payment is
-    that payment's money, not a second one; a refund's receipt is money
-    out)."""
-    payments, bookings = snapshot["payments"], snapshot["bookings"]
-    completed = Counter(p["booking_id"] for p in payments if p["status"] == "completed")
-    completed_ids = {p["id"] for p in payments if p["status"] == "completed"}
-    paid = completed + Counter(
-        r["booking_id"]
-        for r in snapshot["receipts"]
-        if r["allocation"] == "allocated"
-        and r["direction"] == "in"
-        and r["booking_id"]
-        and r["payment_id"] not in completed_ids
-    )
-    confirmed = {
-        b["id"]
-        for b in bookings
-        if b["status"] == "confirmed" or b["payment_status"] == "paid"
-    }
-    fully = {
-        b["id"]
-        for b in bookings
-        if (b["status"], b["payment_status"]) == ("confirmed", "paid")
-        or (
-            b["id"] in cancelled
-            and b["status"] == "cancelled"
-            and b["payment_status"] in ("refund_due", "refunded")
-        )
-    }
-    return {
-        "confirmed without completed payment or receipt": sorted(confirmed - set(paid)),
-        "completed but booking not confirmed": sorted(set(completed) - fully),
-        "completed twice": [
-            pid for pid, n in Counter(snapshot["completions"]).items() if n > 1
-        ],
-        "booking paid twice": [bid for bid, n in paid.items() if n > 1],
-    }
 
 
 def _receipt_problems(payments: list[dict], paid: dict) -> dict:

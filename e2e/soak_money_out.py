@@ -43,7 +43,9 @@ def money_out_counts(runs: list, snapshot: dict, simulator: dict) -> dict:
             Counter(f"{r.cancel}/{r.cancelled or r.error}" for r in runs if r.cancel)
         ),
         "cancelled without a receipt (left to staff)": [
-            r.booking_id for r in runs if r.cancelled and not r.cancel_receipt
+            r.booking_id
+            for r in runs
+            if r.cancelled == "cancelled" and not r.cancel_receipt
         ],
         "refunds by status": dict(Counter(r["status"] for r in refunds)),
         "refunds by reversal faults/status": dict(
