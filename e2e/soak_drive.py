@@ -5,7 +5,7 @@ pays: a push that failed unsent is retried, up to ``MAX_PUSHES``; or, for
 the bookings ``soak_paybill.paybill_plan`` picks, by Paybill through the
 simulator (the account number typed as the plan says). The bookings
 ``soak_refunds.cancel_plan`` picks are then cancelled by their client as
-soon as the booking shows paid with no payment still open (within
+soon as the booking shows paid by its own payment (within
 ``PAID_WAIT_SECONDS``).
 """
 
@@ -183,14 +183,15 @@ def _book(session: requests.Session, base: str, slot: Slot, run: Run) -> bool:
 
 
 def _settled_and_paid(booking: dict) -> bool:
-    """Paid, with no STK payment still open. A push whose receipt paid the
-    booking first as its C2B copy, its callback late, is still pending;
-    cancelled and refunded meanwhile, that callback later sends the
-    payment to review (receipt_duplicate): docs/soak.md, "Refunds"."""
-    latest = booking["latest_payment"] or {}
-    return booking["payment_status"] == "paid" and latest.get("status") not in (
-        "initiated",
-        "pending",
+    """Paid, and by its own STK payment if it has one (none: Paybill).
+
+    A booking whose push's receipt paid it first as the C2B copy has its
+    payment closed ``failed`` until the STK callback comes; cancelled and
+    refunded before that, the callback sends the payment to review
+    (docs/soak.md, finding 4), so the soak's client waits for it."""
+    latest = booking["latest_payment"]
+    return booking["payment_status"] == "paid" and (
+        latest is None or latest["status"] == "completed"
     )
 
 
