@@ -4,8 +4,9 @@ Registers ``Payment`` (read-only, with re-query / resolve / export
 actions and the reconciliation page), ``PaymentEvent`` (read-only), the
 receipts ledger (``MpesaReceipt``, read-only, and "Unallocated money" with
 its allocate / mark-for-refund actions), ``Refund`` (the refunds queue,
-read-only, with its request / approve / reject / cancel pages), and adds
-the payments and refunds inlines to the bookings admin.
+read-only, with its request / approve / reject / cancel pages),
+Transaction Status checks with "Verify with M-Pesa", and adds the payments
+and refunds inlines to the bookings admin.
 """
 
 from bookings.admin import BookingAdmin
@@ -14,6 +15,10 @@ from payments.admin.payment import BookingPaymentInline, PaymentAdmin
 from payments.admin.receipts import MpesaReceiptAdmin, UnallocatedReceiptAdmin
 from payments.admin.refund_display import BookingRefundInline
 from payments.admin.refunds import RefundAdmin
+from payments.admin.status_checks import (
+    RefundStatusCheckInline,
+    TransactionStatusCheckAdmin,
+)
 
 for _inline in (BookingPaymentInline, BookingRefundInline):
     if _inline not in BookingAdmin.inlines:
@@ -25,5 +30,7 @@ __all__ = [
     "PaymentEventAdmin",
     "PaymentEventInline",
     "RefundAdmin",
+    "RefundStatusCheckInline",
+    "TransactionStatusCheckAdmin",
     "UnallocatedReceiptAdmin",
 ]

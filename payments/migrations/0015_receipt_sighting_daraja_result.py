@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('payments', '0014_refunds'),
+        ("payments", "0014_refunds"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='mpesareceiptsighting',
-            name='source',
-            field=models.CharField(choices=[('stk_callback', 'STK callback'), ('c2b_confirmation', 'C2B confirmation'), ('staff', 'Staff'), ('statement', 'Statement'), ('pull', 'Pull Transactions'), ('transaction_status', 'Transaction Status'), ('daraja_result', 'Reversal or B2C result')], max_length=24),
+            model_name="mpesareceiptsighting",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("stk_callback", "STK callback"),
+                    ("c2b_confirmation", "C2B confirmation"),
+                    ("staff", "Staff"),
+                    ("statement", "Statement"),
+                    ("pull", "Pull Transactions"),
+                    ("transaction_status", "Transaction Status"),
+                    ("daraja_result", "Reversal or B2C result"),
+                ],
+                max_length=24,
+            ),
         ),
     ]

@@ -168,7 +168,7 @@ def results_reroute_unmatched(*, since: datetime, limit: int = 500) -> int:
             created_at__gte=since,
         )
         .exclude(pk__in=[pk for pk in rematched if pk is not None])
-        .order_by("created_at", "id")[:limit]
+        .order_by("-created_at", "-id")[:limit]  # early results are recent
     )
     matched = 0
     for event in kept:

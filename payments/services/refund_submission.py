@@ -20,6 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
+from payments.daraja.answers import THROTTLE_CODES
 from payments.daraja.exceptions import (
     DarajaAuthError,
     DarajaOutcomeUnknown,
@@ -87,7 +88,9 @@ def refund_submit(*, refund_id: int) -> Refund:
     except DarajaValidationError as exc:
         return _not_sent(refund, f"not sent: {exc}")
     except DarajaUnavailable as exc:
-        if exc.http_status in _NOT_PROCESSED_STATUSES:
+        if exc.http_status in _NOT_PROCESSED_STATUSES or (
+            exc.error_code in THROTTLE_CODES  # spike arrest: refused unread
+        ):
             return _not_sent(refund, f"M-Pesa unavailable, not sent: {exc.message}")
         return _outcome_unknown(refund, f"M-Pesa failed ({exc.http_status}): {exc}")
     except Exception as exc:  # after sending: never assume

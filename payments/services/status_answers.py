@@ -66,6 +66,9 @@ def refund_proof(
         return None, f"{said} ({fields.receipt_no or 'no receipt'}): outcome unknown"
     if fields.receipt_no == refund.receipt.receipt_number:
         return None, f"{said} of the paid-back receipt itself: outcome unknown"
+    known = receipt_peek(fields.receipt_no)
+    if known is not None and known.direction == MpesaReceipt.Direction.IN:
+        return None, f"{said} of {fields.receipt_no}, money in: outcome unknown"
     if fields.amount is not None and fields.amount != refund.amount:
         return None, (
             f"{said} for KES {fields.amount}, not the refund's KES {refund.amount}: "

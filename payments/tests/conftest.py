@@ -20,6 +20,17 @@ def fake_daraja(monkeypatch) -> FakeDarajaClient:
 
 
 @pytest.fixture
+def refund_submission_not_queued(monkeypatch) -> None:
+    """An approval queues no submission: in ``transaction=True`` tests the
+    commit would run ``refund_submit_task`` at once (eager Celery), sending
+    before the test's own workers do (or to the .env's MPESA_BASE_URL)."""
+    monkeypatch.setattr(
+        "payments.services.refunds.schedule_refund_submission",
+        lambda *, refund_id: None,
+    )
+
+
+@pytest.fixture
 def daraja_settings(settings):
     """Complete sandbox credentials for shortcode 174379 (paybill), so that
     ``get_client()`` builds a client; returns ``settings`` for more."""

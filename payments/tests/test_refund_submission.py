@@ -127,6 +127,7 @@ def test_refund_submit_server_error_with_code_is_unknown(fake_daraja):
     [
         DarajaUnavailable("connection refused"),
         DarajaUnavailable("busy", http_status=503),
+        DarajaUnavailable("spike", http_status=500, error_code="500.003.02"),
         DarajaAuthError("401", "Invalid credentials", http_status=401),
     ],
 )
@@ -140,6 +141,18 @@ def test_refund_submit_not_sent_goes_back_to_approved(fake_daraja, error):
 
     # then it waits, approved, for the sweep to send it again
     assert refund.status == Status.APPROVED
+
+
+def test_refund_submit_gateway_failure_after_sending_is_unknown(fake_daraja):
+    # given a 502 without Daraja's error envelope (it may have been read)
+    fake_daraja.reversal_result = DarajaUnavailable("bad gateway", http_status=502)
+    refund = approved_refund()
+
+    # when it is submitted
+    refund = refund_submit(refund_id=refund.pk)
+
+    # then its outcome is unknown
+    assert refund.status == Status.UNKNOWN
 
 
 def test_refund_submit_ignores_a_refund_not_approved(fake_daraja):

@@ -19,6 +19,8 @@ pytestmark = [
     pytest.mark.postgres,
     # The groups are migration data: restore them after each flush.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # The test's own workers send approved refunds, not the commit's task.
+    pytest.mark.usefixtures("refund_submission_not_queued"),
 ]
 
 

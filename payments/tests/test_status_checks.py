@@ -174,6 +174,21 @@ def test_status_check_of_the_paid_back_receipt_is_no_proof(fake_daraja):
     assert refund.status == Status.UNKNOWN
 
 
+def test_status_check_naming_other_money_in_is_no_proof(fake_daraja):
+    # given a status check of a refund, and another receipt of money in
+    refund = _unknown_refund(fake_daraja)
+    paybill_receipt("TLK7OTHER1")
+    check = status_check_send(refund_id=refund.pk)
+
+    # when M-Pesa's answer names that receipt
+    _intake(status_result(check, receipt="TLK7OTHER1"))
+
+    # then it proves nothing about the refund; that receipt stays money in
+    refund.refresh_from_db()
+    assert refund.status == Status.UNKNOWN
+    assert MpesaReceipt.objects.get(receipt_number="TLK7OTHER1").direction == "in"
+
+
 def test_status_check_answer_for_another_amount_is_no_proof(fake_daraja):
     # given a status check of a KES 3,000 refund
     refund = _unknown_refund(fake_daraja)
@@ -214,76 +229,3 @@ def test_status_check_queue_timeout_marks_the_check(fake_daraja):
     # then it is timed out
     check.refresh_from_db()
     assert check.state == State.TIMED_OUT
-
-
-def test_verify_unknown_money_into_our_shortcode_is_recorded_unallocated(
-    fake_daraja,
-):
-    # given staff verify a receipt the ledger never heard of
-    check = status_check_send(transaction_id="TLK7NEW001")
-
-    # when M-Pesa says it completed into our shortcode
-    _intake(
-        status_result(
-            check,
-            receipt="TLK7NEW001",
-            amount=2500.0,
-            debit_party="254708374149 - John Doe",
-            credit_party=f"{SHORT_CODE} - Haki Yetu",
-            reason_type="Pay Bill Online",
-        )
-    )
-
-    # then the ledger has it, unallocated, seen by Transaction Status
-    receipt = MpesaReceipt.objects.get(receipt_number="TLK7NEW001")
-    assert (receipt.allocation, receipt.unallocated_reason, receipt.amount) == (
-        MpesaReceipt.Allocation.UNALLOCATED,
-        MpesaReceipt.UnallocatedReason.UNKNOWN_PAYMENT,
-        2500,
-    )
-    assert receipt.channel == MpesaReceipt.Channel.PAYBILL
-    assert receipt.direction == MpesaReceipt.Direction.IN
-    assert receipt.sightings.get().source == "transaction_status"
-    check.refresh_from_db()
-    assert check.answer["ledger"] == "recorded_unallocated"
-
-
-def test_verify_a_known_receipt_adds_a_sighting_only(fake_daraja):
-    # given a receipt already in the ledger
-    paybill_receipt("TLK7OLD001", amount=3000)
-    check = status_check_send(transaction_id="TLK7OLD001")
-
-    # when M-Pesa confirms it
-    _intake(
-        status_result(
-            check,
-            receipt="TLK7OLD001",
-            debit_party="254708374149 - John Doe",
-            credit_party=f"{SHORT_CODE} - Haki Yetu",
-        )
-    )
-
-    # then one receipt, seen once more
-    receipt = MpesaReceipt.objects.get(receipt_number="TLK7OLD001")
-    assert receipt.sightings.count() == 2
-    assert MpesaReceipt.objects.count() == 1
-
-
-def test_verify_money_paid_elsewhere_is_not_recorded(fake_daraja):
-    # given staff verify a receipt paid to another business
-    check = status_check_send(transaction_id="TLK7ELS001")
-
-    # when M-Pesa says it completed into shortcode 999999
-    _intake(
-        status_result(
-            check,
-            receipt="TLK7ELS001",
-            debit_party="254708374149 - John Doe",
-            credit_party="999999 - Someone Else",
-        )
-    )
-
-    # then nothing is in our ledger
-    assert not MpesaReceipt.objects.exists()
-    check.refresh_from_db()
-    assert check.answer["ledger"] == "not_paid_to_us"

@@ -159,9 +159,9 @@ class Command(BaseCommand):
             document["refunds"] = refunds
             self.stdout.write(json.dumps(document, indent=2))
             return
-        self._write_report(summary, dry_run=options["dry_run"])
-        if refunds is not None:
+        if refunds is not None:  # first: the payments' summary ends the output
             self.stdout.write(refunds_table(refunds))
+        self._write_report(summary, dry_run=options["dry_run"])
 
     def _refunds(self) -> dict[str, int]:
         """The refunds sweep (the beat's "reconcile-refunds"), once."""
