@@ -18,6 +18,10 @@
 - ``soak_ledger.py``: the receipts ledger's invariants and the money
   equation (the simulator's takings against the ledger, the receipts still
   pending and the money in review).
+- ``soak_refunds.py``: the bookings cancelled once paid (early and late
+  for the full-refund policy), the Finance user approving the automatic
+  refunds through the staff API, the Reversal faults, waiting for them to
+  settle; ``soak_money_out.py``: the money-out invariants.
 - ``soak_report.py``: the counts the test prints and keeps as JSON.
 """
 
@@ -25,8 +29,28 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from e2e.stack import Stack
+
+NAIROBI = ZoneInfo("Africa/Nairobi")
+# The full-refund policy of the soak's processes falls on tomorrow at this
+# hour (Nairobi): a cancelled booking starting before it is "late", one
+# starting later "early" (soak_refunds.cancel_plan picks both).
+POLICY_HOUR = 9
+# Money-out faults on the Reversal endpoint (docs/simulator.md, "Money
+# out"), tried in order, each a draw of the seeded generator. The
+# simulator draws queue_timeout twice (deciding, then delivering), so its
+# share is about twice the figure.
+REVERSAL_FAULTS = (
+    {"fault": "queue_timeout", "probability": 0.05},
+    {"fault": "queue_timeout", "processed": False, "probability": 0.03},
+    {"fault": "no_result", "probability": 0.08},
+    {"fault": "duplicate_result", "probability": 0.08},
+    {"fault": "delayed_result", "delay": 2, "probability": 0.05},
+    {"fault": "insufficient_balance", "probability": 0.03},
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +74,11 @@ class SoakConfig:
     paybill_share: float = 0.15
     double_notification: float = 0.5
     c2b_version: str = "v2"
+    # Refunds (issue 14): the share of bookings their client cancels once
+    # paid; how long a submitted refund waits for its result before
+    # query_pending marks it unknown and asks Transaction Status.
+    cancel_share: float = 0.1
+    result_wait: int = 3
 
     @classmethod
     def from_env(cls) -> "SoakConfig":
@@ -64,6 +93,7 @@ class SoakConfig:
             paybill_share=_share(env("SOAK_PAYBILL_SHARE", "0.15")),
             double_notification=_share(env("SOAK_DOUBLE_NOTIFICATION", "0.5")),
             c2b_version=version,
+            cancel_share=_share(env("SOAK_CANCEL_SHARE", "0.1")),
         )
 
     @property
@@ -88,6 +118,12 @@ class SoakConfig:
             "MPESA_QUERY_RATE_PER_SECOND": "50",
             "STK_PUSH_RATE_PER_USER": "100000/min",
             "AUTH_TOKEN_RATE": "1000/min",  # noqa: S105 - a rate
+            # Refunds: beat requests them every second; the refunds sweep
+            # is beat's reconcile interval (pushed beyond the run), so
+            # query_pending is what asks about the silent ones.
+            "REFUND_AUTOMATIC_INTERVAL_SECONDS": "1",
+            "REFUND_FULL_IF_CANCELLED_HOURS_BEFORE": str(policy_hours()),
+            "MPESA_RESULT_WAIT_SECONDS": str(self.result_wait),
         }
 
     def fault_rules(self) -> dict:
@@ -111,11 +147,21 @@ class SoakConfig:
                     "probability": 0.02,
                     "seconds": self.read_timeout + 2,
                 },
+                *({**rule, "endpoint": "reversal"} for rule in REVERSAL_FAULTS),
             ],
         }
 
 
 C2B_VERSIONS = ("v1", "v2", "alternate")
+
+
+def policy_hours(now: datetime | None = None) -> int:
+    """``REFUND_FULL_IF_CANCELLED_HOURS_BEFORE`` for a run starting ``now``:
+    whole hours from now to tomorrow's ``POLICY_HOUR`` in Nairobi."""
+    now = (now or datetime.now(NAIROBI)).astimezone(NAIROBI)
+    day = now.date() + timedelta(days=1)
+    split = datetime(day.year, day.month, day.day, POLICY_HOUR, tzinfo=NAIROBI)
+    return max(1, (split - now) // timedelta(hours=1))
 
 
 def _share(text: str) -> float:

@@ -7,8 +7,9 @@ ledger's invariants and the money equation are in ``soak_ledger.py``.
 
 from collections import Counter
 
-from e2e import soak_ledger
+from e2e import soak_ledger, soak_money_out
 from e2e.soak import SoakConfig
+from e2e.soak_bookings import booking_problems, cancelled_by_client
 from e2e.soak_report import (
     booking_counts,
     ledger_counts,
@@ -78,12 +79,13 @@ class Books:
     def closed_by_own_receipt(self, payment: dict | None, checkout_id: str) -> bool:
         """``payment`` (of the paid push ``checkout_id``) was closed (failed)
         because the push's own receipt, reported as a C2B confirmation,
-        paid its booking first."""
+        paid its booking first (and, that booking cancelled, was refunded
+        since)."""
         row = self.receipts.get(self.paid[checkout_id]["receipt"], {})
         return (
             payment is not None
             and payment["status"] == "failed"
-            and row.get("allocation") == "allocated"
+            and row.get("allocation") in ("allocated", "refunded")
             and row.get("booking_id") == payment["booking_id"]
         )
 
@@ -134,11 +136,14 @@ class Books:
 
 
 def tally(
-    runs: list, snapshot: dict, simulator: dict, *, config: SoakConfig
+    runs: list, snapshot: dict, simulator: dict, *, config: SoakConfig, hours: int
 ) -> tuple[dict, dict]:
-    """Counts to print, and every invariant's violations (empty: it holds)."""
+    """Counts to print, and every invariant's violations (empty: it holds);
+    ``hours``: the processes' full-refund policy."""
     books = Books(snapshot, simulator)
     takings = soak_ledger.Takings(snapshot, simulator)
+    equation = takings.equation()
+    money_in = equation["simulator took"] - equation["difference"]
     counts = {
         "bookings": booking_counts(runs, snapshot, clients=config.clients),
         "pushes": push_counts(runs),
@@ -159,7 +164,8 @@ def tally(
         "STK money by payment (KES)": books.money(),
         "paybill": paybill_counts(runs, simulator),
         "ledger": ledger_counts(snapshot),
-        "money equation (KES)": takings.equation(),
+        "money equation (KES)": equation,
+        "refunds": soak_money_out.money_out_counts(runs, snapshot, simulator),
     }
     problems = {
         "booking errors": [r.error for r in runs if r.error],
@@ -167,13 +173,16 @@ def tally(
         **_money_problems(books),
         **soak_ledger.money_problems(takings),
         RECEIPT_NOT_ON_PAYMENT: _receipts_not_recorded(books),
-        **_booking_problems(snapshot),
+        **booking_problems(snapshot, cancelled=cancelled_by_client(runs)),
         **_receipt_problems(books.payments, books.paid),
         **_callback_problems(snapshot, simulator["callbacks"]),
         **soak_ledger.ledger_problems(snapshot),
         **soak_ledger.reported_problems(snapshot, simulator),
         **soak_ledger.paybill_problems(runs, snapshot),
         **soak_ledger.refund_problems(snapshot),
+        **soak_money_out.money_out_problems(
+            runs, snapshot, simulator, took=money_in, hours=hours
+        ),
     }
     return counts, problems
 
@@ -255,41 +264,6 @@ def _receipts_not_recorded(books: Books) -> list:
         if code == "0" and payment and payment["mpesa_receipt_number"] != receipt:
             missing.append((payment["id"], event["id"]))
     return missing
-
-
-def _booking_problems(snapshot: dict) -> dict:
-    """A confirmed booking has its money (a completed payment or a receipt
-    allocated to it), a completed payment has its booking confirmed, and
-    no booking holds two payments' money (a receipt allocated with its own
-    completed payment is that payment's money, not a second one)."""
-    payments, bookings = snapshot["payments"], snapshot["bookings"]
-    completed = Counter(p["booking_id"] for p in payments if p["status"] == "completed")
-    completed_ids = {p["id"] for p in payments if p["status"] == "completed"}
-    paid = completed + Counter(
-        r["booking_id"]
-        for r in snapshot["receipts"]
-        if r["allocation"] == "allocated"
-        and r["booking_id"]
-        and r["payment_id"] not in completed_ids
-    )
-    confirmed = {
-        b["id"]
-        for b in bookings
-        if b["status"] == "confirmed" or b["payment_status"] == "paid"
-    }
-    fully = {
-        b["id"]
-        for b in bookings
-        if b["status"] == "confirmed" and b["payment_status"] == "paid"
-    }
-    return {
-        "confirmed without completed payment or receipt": sorted(confirmed - set(paid)),
-        "completed but booking not confirmed": sorted(set(completed) - fully),
-        "completed twice": [
-            pid for pid, n in Counter(snapshot["completions"]).items() if n > 1
-        ],
-        "booking paid twice": [bid for bid, n in paid.items() if n > 1],
-    }
 
 
 def _receipt_problems(payments: list[dict], paid: dict) -> dict:

@@ -13,14 +13,18 @@ from e2e.soak import SoakConfig
 from e2e.stack import Stack
 
 EXTRA_ADVOCATES = 5  # beside seed_demo's three, each with its own price
+FINANCE_USER = "soak-finance"  # approves the refunds (staff API)
 
 
 def seed_soak_data(stack: Stack, config: SoakConfig) -> str:
-    """Create the soak's clients and advocates; return their password."""
+    """Create the soak's clients, advocates and Finance user; return their
+    password."""
     password = secrets.token_urlsafe(12)
     code = (
         "from e2e.soak_db import create_soak_data; "
-        f"create_soak_data({config.clients}, {EXTRA_ADVOCATES}, {password!r})"
+        f"create_soak_data({config.clients}, {EXTRA_ADVOCATES}, {password!r}); "
+        "from e2e.staff import make_staff_users; "
+        f"make_staff_users({{{FINANCE_USER!r}: 'Finance'}}, {password!r})"
     )
     stack.manage("shell", "-c", code, log="soak-seed")
     return password
@@ -85,11 +89,15 @@ def write_snapshot(path: str) -> None:
                 "review_code",
             )
         ),
-        "bookings": list(Booking.objects.values("id", "status", "payment_status")),
-        "completions": list(
-            events.filter(kind=kind.STATUS_CHANGE, to_status="completed").values_list(
-                "payment_id", flat=True
+        "bookings": list(
+            Booking.objects.values(
+                "id", "reference", "status", "payment_status", "start", "cancelled_at"
             )
+        ),
+        "completions": list(
+            events.filter(
+                kind=kind.STATUS_CHANGE, to_status="completed", payment__isnull=False
+            ).values_list("payment_id", flat=True)
         ),
         "callbacks": list(
             events.filter(kind=kind.CALLBACK).values(
@@ -108,6 +116,7 @@ def write_snapshot(path: str) -> None:
             )
         ],
         **_ledger_rows(),
+        **_refund_rows(),
     }
     Path(path).write_text(json.dumps(data, cls=DjangoJSONEncoder))
 
@@ -149,6 +158,35 @@ def _ledger_rows() -> dict:
     }
 
 
+def _refund_rows() -> dict:
+    """The refunds and the Transaction Status checks sent about them."""
+    from payments.models import Refund, TransactionStatusCheck
+
+    return {
+        "refunds": list(
+            Refund.objects.order_by("id").values(
+                "id",
+                "booking_id",
+                "amount",
+                "method",
+                "reason",
+                "status",
+                "result_code",
+                "refund_receipt_number",
+                "originator_conversation_id",
+                "receipt__receipt_number",
+                "requested_by__username",
+                "approved_by__username",
+            )
+        ),
+        "status_checks": list(
+            TransactionStatusCheck.objects.order_by("id").values(
+                "id", "refund_id", "state", "result_code"
+            )
+        ),
+    }
+
+
 def _c2b_facts(body: object) -> dict:
     """The keys the checks read from a stored C2B request body."""
     if not isinstance(body, dict):
@@ -158,7 +196,8 @@ def _c2b_facts(body: object) -> dict:
 
 
 def run_query_pending(stack: Stack, round_number: int) -> dict:
-    """``manage.py query_pending --older-than 0 --json``; its summary."""
+    """``manage.py query_pending --older-than 0 --json``; its summary, with
+    its refunds sweep's counts under ``refunds``."""
     output = stack.log_dir / f"query_pending-{round_number}.json"
     stack.manage(
         "query_pending",
@@ -168,4 +207,5 @@ def run_query_pending(stack: Stack, round_number: int) -> dict:
         log=f"query_pending-{round_number}",
         output=output,
     )
-    return json.loads(output.read_text())["summary"]
+    document = json.loads(output.read_text())
+    return {**document["summary"], "refunds": document["refunds"]}

@@ -3,7 +3,10 @@
 Each booking gets a phone of its own and is paid like the checkout page
 pays: a push that failed unsent is retried, up to ``MAX_PUSHES``; or, for
 the bookings ``soak_paybill.paybill_plan`` picks, by Paybill through the
-simulator (the account number typed as the plan says).
+simulator (the account number typed as the plan says). The bookings
+``soak_refunds.cancel_plan`` picks are then cancelled by their client as
+soon as the booking shows paid by its own payment (within
+``PAID_WAIT_SECONDS``).
 """
 
 import time
@@ -20,6 +23,10 @@ from e2e import soak_paybill
 NAIROBI = ZoneInfo("Africa/Nairobi")
 MAX_PUSHES = 3  # a client retries a push that failed unsent, then gives up
 CANCEL_EVERY = 20  # every 20th booking pays from a 2547 11... phone (1032)
+# How long a client who means to cancel waits for its booking to show paid
+# (its callback or confirmation); a lost or late callback is settled later
+# by query_pending, and that booking is left as it is.
+PAID_WAIT_SECONDS = 4.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +51,9 @@ class Run:
     error: str = ""
     attempts: list[dict] = field(default_factory=list)
     paybill: dict | None = None  # the simulator's record of the payment
+    cancel: str = ""  # planned (soak_refunds.EARLY / LATE) when set
+    cancelled: str = ""  # what became of it: cancelled, not paid in time, ...
+    cancel_receipt: str | None = None  # the booking's receipt when cancelled
 
 
 def login(base: str, username: str, password: str) -> requests.Session:
@@ -112,12 +122,19 @@ def book_and_pay(
     session: requests.Session, base: str, slot: Slot, run: Run, simulator_url: str
 ) -> Run:
     """Book ``slot``, then push until accepted, unknown, or MAX_PUSHES; or
-    pay it by Paybill."""
+    pay it by Paybill. Then cancel it if the plan says so."""
     if not _book(session, base, slot, run):
         return run
     if run.paybill_variant:
         _pay_by_paybill(simulator_url, run)
-        return run
+    else:
+        _pay_by_stk(session, base, run)
+    if run.cancel:
+        _cancel_once_paid(session, base, run)
+    return run
+
+
+def _pay_by_stk(session: requests.Session, base: str, run: Run) -> None:
     for _ in range(MAX_PUSHES * 4):  # waits for retry_too_soon do not count
         attempt = _push(session, base, run)
         if attempt is None:
@@ -125,7 +142,23 @@ def book_and_pay(
         run.attempts.append(attempt)
         if attempt["status_after"] != "failed" or len(run.attempts) >= MAX_PUSHES:
             break
-    return run
+
+
+def _cancel_once_paid(session: requests.Session, base: str, run: Run) -> None:
+    """``POST /api/bookings/<id>/cancel/`` once the booking shows paid."""
+    url = f"{base}/api/bookings/{run.booking_id}/"
+    deadline = time.monotonic() + PAID_WAIT_SECONDS
+    while not _settled_and_paid(session.get(url, timeout=60).json()):
+        if time.monotonic() > deadline:
+            run.cancelled = "not paid in time"
+            return
+        time.sleep(0.3)
+    answer = session.post(f"{url}cancel/", timeout=60)
+    body = answer.json()
+    if answer.status_code != 200 or body["payment_status"] != "refund_due":
+        run.error = f"cancel {answer.status_code}: {answer.text[:200]}"
+        return
+    run.cancelled, run.cancel_receipt = "cancelled", body["receipt"]
 
 
 def _book(session: requests.Session, base: str, slot: Slot, run: Run) -> bool:
@@ -147,6 +180,19 @@ def _book(session: requests.Session, base: str, slot: Slot, run: Run) -> bool:
     run.booking_id, run.amount = booking["booking_id"], booking["amount"]
     run.reference = booking["reference"]
     return True
+
+
+def _settled_and_paid(booking: dict) -> bool:
+    """Paid, and by its own STK payment if it has one (none: Paybill).
+
+    A booking whose push's receipt paid it first as the C2B copy has its
+    payment closed ``failed`` until the STK callback comes; cancelled and
+    refunded before that, the callback sends the payment to review
+    (docs/soak.md, finding 4), so the soak's client waits for it."""
+    latest = booking["latest_payment"]
+    return booking["payment_status"] == "paid" and (
+        latest is None or latest["status"] == "completed"
+    )
 
 
 def _pay_by_paybill(simulator_url: str, run: Run) -> None:
@@ -189,12 +235,14 @@ def _push(session: requests.Session, base: str, run: Run) -> dict | None:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """How the run pays: which bookings by Paybill (index → variant), and
-    what to switch on the way (index → steps run once every earlier
-    booking is booked and paid, before that one starts)."""
+    """How the run pays: which bookings by Paybill (index → variant), which
+    its client cancels once paid (index → early or late), and what to
+    switch on the way (index → steps run once every earlier booking is
+    booked and paid, before that one starts)."""
 
     simulator_url: str
     paybill: dict[int, str] = field(default_factory=dict)
+    cancel: dict[int, str] = field(default_factory=dict)
     milestones: dict[int, list[Callable[[], None]]] = field(default_factory=dict)
 
 
@@ -207,7 +255,12 @@ def drive(
 ) -> list[Run]:
     """Book and pay every slot, ``threads`` bookings in flight at once."""
     runs = [
-        Run(index=i, phone=phone_for(i), paybill_variant=plan.paybill.get(i, ""))
+        Run(
+            index=i,
+            phone=phone_for(i),
+            paybill_variant=plan.paybill.get(i, ""),
+            cancel=plan.cancel.get(i, ""),
+        )
         for i in range(len(slots))
     ]
     edges = sorted({0, len(slots), *plan.milestones})

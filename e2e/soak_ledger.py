@@ -227,7 +227,9 @@ def paybill_problems(runs: list, snapshot: dict) -> dict:
     bookings = {b["id"]: b for b in snapshot["bookings"]}
     receipts = {r["receipt_number"]: r for r in snapshot["receipts"]}
     allocated = Counter(
-        r["booking_id"] for r in snapshot["receipts"] if r["allocation"] == "allocated"
+        r["booking_id"]
+        for r in snapshot["receipts"]
+        if r["direction"] == "in" and r["allocation"] in ("allocated", "refunded")
     )
     completed = Counter(
         p["booking_id"] for p in snapshot["payments"] if p["status"] == "completed"
@@ -240,9 +242,8 @@ def paybill_problems(runs: list, snapshot: dict) -> dict:
         booking, row = bookings[run.booking_id], receipts.get(paid["receipt"], {})
         if run.paybill_variant in RIGHT:
             once = (
-                booking["status"] == "confirmed"
-                and booking["payment_status"] == "paid"
-                and row.get("allocation") == "allocated"
+                _paid_or_cancelled(booking, run)
+                and row.get("allocation") in _ALLOCATED[run.cancelled == "cancelled"]
                 and row.get("booking_id") == run.booking_id
                 and allocated[run.booking_id] + completed[run.booking_id] == 1
             )
@@ -261,6 +262,22 @@ def paybill_problems(runs: list, snapshot: dict) -> dict:
         "paybill booking not paid exactly once": not_once,
         "wrong paybill not unallocated with its reason": wrong,
     }
+
+
+# A receipt that paid its booking: allocated, or refunded once its
+# booking, cancelled by its client, got the money back.
+_ALLOCATED = {False: ("allocated",), True: ("allocated", "refunded")}
+
+
+def _paid_or_cancelled(booking: dict, run) -> bool:
+    """Confirmed and paid; or cancelled by its client once paid, owing the
+    money back or refunded (soak_refunds)."""
+    if run.cancelled == "cancelled":
+        return booking["status"] == "cancelled" and booking["payment_status"] in (
+            "refund_due",
+            "refunded",
+        )
+    return (booking["status"], booking["payment_status"]) == ("confirmed", "paid")
 
 
 def refund_problems(snapshot: dict) -> dict:

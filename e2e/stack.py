@@ -25,10 +25,17 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+from hakiyetu.localenv import (
+    SIMULATOR_CERTIFICATE,
+    SIMULATOR_INITIATOR_NAME,
+    SIMULATOR_INITIATOR_PASSWORD,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SANDBOX_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
 READY_TIMEOUT = 60.0
+# Seconds before the simulator posts a Reversal / Transaction Status result.
+RESULT_DELAY = "0.5"
 # Redis database number of the e2e processes, away from the suite's own.
 E2E_REDIS_DB = os.environ.get("E2E_REDIS_DB", "13")
 
@@ -142,7 +149,7 @@ def start_stack(
 
 
 def _child_env(stack: Stack, *, redis_db: str) -> dict[str, str]:
-    secret = secrets.token_urlsafe(24)
+    secret, result_secret = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     env = {
         key: value
         for key, value in os.environ.items()
@@ -164,6 +171,19 @@ def _child_env(stack: Stack, *, redis_db: str) -> dict[str, str]:
         MPESA_PASSKEY=SANDBOX_PASSKEY,
         MPESA_CALLBACK_SECRET=secret,
         MPESA_CALLBACK_URL=f"{stack.web_url}/api/payment/callback/{secret}",
+        # Money out (docs/refunds.md): the simulator's initiator and its
+        # shipped test certificate, as hakiyetu.localenv writes them.
+        MPESA_INITIATOR_NAME=SIMULATOR_INITIATOR_NAME,
+        MPESA_INITIATOR_PASSWORD=SIMULATOR_INITIATOR_PASSWORD,
+        MPESA_CERTIFICATE_PATH=str(BASE_DIR / SIMULATOR_CERTIFICATE),
+        MPESA_RESULT_SECRET=result_secret,
+        MPESA_RESULT_URL=f"{stack.web_url}/api/payment/result/{result_secret}",
+        MPESA_QUEUE_TIMEOUT_URL=f"{stack.web_url}/api/payment/timeout/{result_secret}",
+        # A refund with no result for 5 s is asked about with Transaction
+        # Status (by the refunds sweep, on MPESA_RECONCILE_INTERVAL_SECONDS);
+        # beat requests the refunds cancelled bookings owe every 2 s.
+        MPESA_RESULT_WAIT_SECONDS="5",
+        REFUND_AUTOMATIC_INTERVAL_SECONDS="2",
         # A lost callback is settled by beat's periodic sweep (every 2 s
         # here, 60 s in production), which takes payments open for 3 s or
         # more; the one-off follow-up query is pushed beyond the tests.
@@ -253,6 +273,7 @@ def _start_all(stack: Stack, env: dict[str, str], *, sim_port: int, web_port: in
         "simulator": [
             *(python, "-m", "daraja_simulator", "--port", str(sim_port)),
             *("--callback-delay", "1", "--stk-lifetime", "10", "--seed", "7"),
+            *("--result-delay", RESULT_DELAY),
         ],
         "web": [
             python,

@@ -78,15 +78,22 @@ from e2e.soak import (
     wait_until,
 )
 from e2e.soak_checks import OPEN, RECEIPT_NOT_ON_PAYMENT, open_payments, tally
-from e2e.soak_db import read_snapshot, run_query_pending, seed_soak_data
+from e2e.soak_db import (
+    FINANCE_USER,
+    read_snapshot,
+    run_query_pending,
+    seed_soak_data,
+)
 from e2e.soak_drive import Plan, drive, find_slots, login
 from e2e.soak_ledger import COUNTED_TWICE, MONEY, NEVER_TAKEN, UNEXPLAINED
+from e2e.soak_money_out import MONEY_OUT, OPEN_REFUNDS
 from e2e.soak_paybill import (
     c2b_milestones,
     first_c2b_version,
     paybill_plan,
     register_c2b_urls,
 )
+from e2e.soak_refunds import Approver, cancel_plan, never_paid, settle_refunds
 from e2e.soak_report import report
 from e2e.stack import Stack, start_stack
 
@@ -99,6 +106,8 @@ SOAK_REDIS_DB = os.environ.get("E2E_SOAK_REDIS_DB", "14")
 DEMO_STAFF = ("demo-staff", "hakiyetu-demo")
 PUSH_PATH = "/mpesa/stkpush/v1/processrequest"
 QUERY_PATH = "/mpesa/stkpushquery/v1/query"
+REVERSAL_PATH = "/mpesa/reversal/v1/request"
+POLICY = "REFUND_FULL_IF_CANCELLED_HOURS_BEFORE"
 
 
 @pytest.fixture(scope="module")
@@ -125,9 +134,19 @@ def test_soak_under_faults_loses_nothing_and_settles_everything(soak_stack):
     soak_stack.simulator("POST", "config", _simulator_config())
     register_c2b_urls(soak_stack, first_c2b_version(CONFIG.c2b_version))
     soak_stack.simulator("POST", "faults", CONFIG.fault_rules())
+    hours = int(soak_stack.env[POLICY])
+    paybill = paybill_plan(CONFIG.bookings, CONFIG.paybill_share, CONFIG.seed)
+    approver = Approver(base, login(base, FINANCE_USER, password))
     plan = Plan(
         simulator_url=soak_stack.simulator_url,
-        paybill=paybill_plan(CONFIG.bookings, CONFIG.paybill_share, CONFIG.seed),
+        paybill=paybill,
+        cancel=cancel_plan(
+            slots,
+            excluded=never_paid(paybill, CONFIG.bookings),
+            share=CONFIG.cancel_share,
+            seed=CONFIG.seed,
+            hours=hours,
+        ),
         milestones=c2b_milestones(
             soak_stack,
             count=CONFIG.bookings,
@@ -138,6 +157,7 @@ def test_soak_under_faults_loses_nothing_and_settles_everything(soak_stack):
     clock.lap("setup")
 
     # when
+    approver.start()
     runs = drive(base, sessions, slots, CONFIG.concurrency, plan)
     every_push_past_lifetime = time.monotonic() + CONFIG.stk_lifetime + 1
     clock.lap("book and pay")
@@ -148,14 +168,22 @@ def test_soak_under_faults_loses_nothing_and_settles_everything(soak_stack):
     clock.lap("query_pending")
     _wait(lambda: all_callbacks_sent(soak_stack), "late callbacks")
     clock.lap("late callbacks")
+    refund_rounds = settle_refunds(
+        soak_stack, approver, runs, result_wait=CONFIG.result_wait
+    )
+    approver.stop()
+    clock.lap("refunds")
     snapshot = read_snapshot(soak_stack)
     while open_payments(snapshot) and len(rounds) < 3:
         time.sleep(CONFIG.query_claim_seconds + 1)  # a run skips payments queried since
         rounds.append(run_query_pending(soak_stack, len(rounds) + 1))
         snapshot = read_snapshot(soak_stack)
     simulator = _simulator_view(soak_stack)
-    counts, problems = tally(runs, snapshot, simulator, config=CONFIG)
+    counts, problems = tally(runs, snapshot, simulator, config=CONFIG, hours=hours)
     counts["query_pending"] = rounds
+    counts["query_pending for refunds"] = refund_rounds
+    counts["refunds"]["policy (hours)"] = hours
+    problems["refund approvals refused"] = approver.errors
     counts["staff API open payments"] = _staff_open_count(base)
     clock.lap("checks")
     counts["phases (s)"] = clock.phases
@@ -198,6 +226,18 @@ def test_soak_under_faults_loses_nothing_and_settles_everything(soak_stack):
     assert problems["callbacks not acknowledged"] == []
     assert problems["confirmations not acknowledged"] == []
     assert problems[RECEIPT_NOT_ON_PAYMENT] == []
+    assert problems["refund approvals refused"] == []
+    assert problems[MONEY_OUT] == []
+    assert problems["refunded beyond the receipt"] == []
+    assert problems["completed refund, booking or receipt not refunded"] == []
+    assert problems["booking refunded without a completed refund"] == []
+    assert problems["refund sent twice"] == []
+    assert problems[OPEN_REFUNDS] == []
+    assert problems["refund unknown though M-Pesa could tell"] == []
+    assert problems["automatic refund not requested exactly once"] == []
+    assert problems["automatic refund against the policy"] == []
+    assert problems["automatic refund not approved by Finance"] == []
+    assert problems["early cancellation with its receipt, no refund owed"] == []
 
 
 def _wait(check, what: str) -> None:
@@ -220,6 +260,10 @@ def _simulator_view(stack: Stack) -> dict:
         "callbacks": stack.simulator("GET", "callbacks")["callbacks"],
         "pushes": stack.simulator("GET", f"requests?path={PUSH_PATH}")["requests"],
         "queries": stack.simulator("GET", f"requests?path={QUERY_PATH}")["requests"],
+        "money_out": stack.simulator("GET", "money-out"),
+        "reversal_requests": stack.simulator("GET", f"requests?path={REVERSAL_PATH}")[
+            "requests"
+        ],
     }
 
 
