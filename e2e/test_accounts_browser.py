@@ -30,15 +30,16 @@ def test_a_new_person_signs_up_on_the_checkout_page(page: Page, live_stack):
     # when: they open "Create an account" and fill it in
     page.get_by_role("link", name="Create an account").click()
     expect(page.get_by_role("heading", name="Create an account")).to_be_focused()
-    page.get_by_label("Full name").fill("Njeri Wambui")
-    page.get_by_label("E-mail address").fill(f"{name}@example.com")
-    page.get_by_label("Username (optional)").fill(name)
-    page.get_by_label("M-Pesa phone number (optional)").fill("0708 374 149")
+    form = page.locator("#signup-form")
+    form.get_by_label("Full name").fill("Njeri Wambui")
+    form.get_by_label("E-mail address").fill(f"{name}@example.com")
+    form.get_by_label("Username (optional)").fill(name)
+    form.get_by_label("M-Pesa phone number (optional)").fill("0708 374 149")
     # a weak password first: the API's message shows at the field
-    page.get_by_label("Choose a password").fill("12345678")
+    form.get_by_label("Choose a password").fill("12345678")
     page.get_by_role("button", name="Create account").click()
     expect(page.locator("#signup-password-error")).to_contain_text("too common")
-    page.get_by_label("Choose a password").fill("mlima-kenya-2027-safari")
+    form.get_by_label("Choose a password").fill("mlima-kenya-2027-safari")
     page.get_by_role("button", name="Create account").click()
     # then they are signed in, on the booking form, phone pre-filled
     expect(page.get_by_role("heading", name="Book a consultation")).to_be_visible()
@@ -49,21 +50,22 @@ def test_a_new_person_signs_up_on_the_checkout_page(page: Page, live_stack):
 
 def test_a_taken_username_shows_at_its_field(page: Page, live_stack):
     page.goto("/#signup")
-    page.get_by_label("Full name").fill("Demo Again")
-    page.get_by_label("E-mail address").fill(f"{uuid.uuid4().hex[:8]}@example.com")
-    page.get_by_label("Username (optional)").fill("demo-client")
-    page.get_by_label("Choose a password").fill("mlima-kenya-2027-safari")
+    form = page.locator("#signup-form")
+    form.get_by_label("Full name").fill("Demo Again")
+    form.get_by_label("E-mail address").fill(f"{uuid.uuid4().hex[:8]}@example.com")
+    form.get_by_label("Username (optional)").fill("demo-client")
+    form.get_by_label("Choose a password").fill("mlima-kenya-2027-safari")
     page.get_by_role("button", name="Create account").click()
     expect(page.locator("#signup-username-error")).to_have_text(
         "That username is taken."
     )
-    expect(page.get_by_label("Username (optional)")).to_be_focused()
+    expect(form.get_by_label("Username (optional)")).to_be_focused()
 
 
 def test_a_wrong_reset_link_says_so(page: Page, live_stack):
     page.goto("/#reset?uid=MQ&token=wrong-token")
     expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
-    page.get_by_label("New password").fill("mlima-kenya-2027-safari")
+    page.get_by_label("New password", exact=True).fill("mlima-kenya-2027-safari")
     page.get_by_role("button", name="Set the password").click()
     expect(page.get_by_role("alert")).to_contain_text("invalid or has expired")
     page.get_by_role("link", name="Ask for a new link").click()
