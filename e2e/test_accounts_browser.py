@@ -89,3 +89,15 @@ def test_account_forms_screenshots(page: Page, live_stack, width):
         _fits(page, width)
         save_screenshot(page, f"accounts-{view}-{width}")
     assert_no_csp_violations(page)
+
+
+def test_forgot_password_answers_the_same_for_any_address(page: Page, live_stack):
+    page.goto("/")
+    page.get_by_role("link", name="Forgot password?").click()
+    form = page.locator("#forgot-form")
+    form.get_by_label("E-mail address").fill("nobody@example.com")
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.locator("#forgot-done")).to_contain_text(
+        "If an account has that e-mail address, a reset link is on its way."
+    )
+    assert_no_csp_violations(page)
