@@ -10,11 +10,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from rest_framework.authtoken.models import Token
 
+from accounts.exceptions import UsernameTaken
 from accounts.models import ClientProfile
 
 logger = logging.getLogger(__name__)
@@ -40,10 +41,19 @@ def account_register(
     """Create a plain client (not staff, no groups), its profile and token.
 
     ``password`` is already validated; ``phone_number`` normalised or empty.
+
+    Raises:
+        UsernameTaken: a concurrent sign-up inserted the same username.
     """
-    user = get_user_model().objects.create_user(
-        username=username, email=email, password=password
-    )
+    try:
+        with transaction.atomic():
+            user = get_user_model().objects.create_user(
+                username=username, email=email, password=password
+            )
+    except IntegrityError:
+        raise UsernameTaken(
+            field="username" if username != email else "email"
+        ) from None
     ClientProfile.objects.create(
         user=user, full_name=full_name, phone_number=phone_number
     )
@@ -71,7 +81,9 @@ def profile_update(
     Saving the user drops its cached token entries (a fresh e-mail is read
     on the next request).
     """
-    profile, _ = ClientProfile.objects.select_for_update().get_or_create(user=user)
+    # The user first, then its profile (the parent row before the child).
+    account = get_user_model().objects.select_for_update().get(pk=user.pk)
+    profile, _ = ClientProfile.objects.select_for_update().get_or_create(user=account)
     changed = [
         name
         for name, value in (("full_name", full_name), ("phone_number", phone_number))
@@ -81,8 +93,7 @@ def profile_update(
         setattr(profile, name, full_name if name == "full_name" else phone_number)
     if changed:
         profile.save(update_fields=[*changed, "updated_at"])
-    if email is not None and email != user.email:
-        account = get_user_model().objects.select_for_update().get(pk=user.pk)
+    if email is not None and email != account.email:
         account.email = email
         account.save(update_fields=["email"])
         user.email = email

@@ -138,3 +138,20 @@ def test_register_rate_defaults_to_ten_an_hour(settings):
     rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     assert rates["auth_register"] == "10/hour"
     assert rates["auth_password_reset"] == "5/hour"
+
+
+def test_a_username_taken_after_the_check_is_a_400_not_a_500():
+    # given a sign-up that passed validation while another inserted the name
+    from accounts.exceptions import UsernameTaken
+    from accounts.services import account_register
+
+    UserFactory(username="wanjiku")
+    # when the insert meets the unique index
+    with pytest.raises(UsernameTaken) as raised:
+        account_register(username="wanjiku", password=PASSWORD, email="w2@example.com")
+    # then it is the API's 400 on username, and nothing was left behind
+    assert raised.value.status_code == 400
+    assert raised.value.as_body()["error"]["fields"] == {
+        "username": ["That username is taken."]
+    }
+    assert ClientProfile.objects.count() == 0
