@@ -76,6 +76,11 @@ def _clear_failures(sender, request=None, user=None, **kwargs) -> None:
         cache.delete(_keys(request, user.get_username())[0])
 
 
+def login_failures_forget(request: HttpRequest, username: str) -> None:
+    """Clear this IP's failure count for ``username`` (a password reset)."""
+    cache.delete(_keys(request, username)[0])
+
+
 class LoginLockoutMiddleware:
     """Refuse sign-in POSTs from a locked-out IP/username with 429."""
 

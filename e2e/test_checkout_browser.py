@@ -56,8 +56,8 @@ C2B_CONFIRMATION_ROUTED = _c2b_confirmation_routed()
 def _sign_in(page: Page) -> None:
     answer = page.goto("/")
     assert "script-src 'self'" in answer.headers["content-security-policy"]
-    page.get_by_label("Username").fill(DEMO_CLIENT[0])
-    page.get_by_label("Password").fill(DEMO_CLIENT[1])
+    page.get_by_label("Username", exact=True).fill(DEMO_CLIENT[0])
+    page.get_by_label("Password", exact=True).fill(DEMO_CLIENT[1])
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Book a consultation")).to_be_visible()
 
@@ -111,8 +111,8 @@ def test_checkout_page_session_sign_in_and_out(page: Page, live_stack):
     expect(page.get_by_text("demo-client")).to_be_visible()  # demo logins shown
 
     # when: a wrong password, then the demo login
-    page.get_by_label("Username").fill(DEMO_CLIENT[0])
-    page.get_by_label("Password").fill("wrong")
+    page.get_by_label("Username", exact=True).fill(DEMO_CLIENT[0])
+    page.get_by_label("Password", exact=True).fill("wrong")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("correct username")
     _sign_in(page)

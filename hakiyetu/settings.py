@@ -159,6 +159,9 @@ AUTH_TOKEN_CACHE_SECONDS = env.int("AUTH_TOKEN_CACHE_SECONDS", default=60)
 # Failed sign-ins per IP and username before a lockout, and its length.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
+# Where a password-reset e-mail's link points (``#reset?uid=..&token=..`` is
+# appended); empty: the checkout page on the host the request came to.
+PASSWORD_RESET_URL = env.str("PASSWORD_RESET_URL", default="")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "Africa/Nairobi"
@@ -217,6 +220,8 @@ REST_FRAMEWORK = {
         "stk_push_user": env.str("STK_PUSH_RATE_PER_USER", default="10/min"),
         "stk_push_phone": env.str("STK_PUSH_RATE_PER_PHONE", default="5/min"),
         "auth_token": env.str("AUTH_TOKEN_RATE", default="20/min"),
+        "auth_register": env.str("AUTH_REGISTER_RATE", default="10/hour"),
+        "auth_password_reset": env.str("AUTH_PASSWORD_RESET_RATE", default="5/hour"),
         # Booking requests per user (each holds a slot unpaid for a while).
         "booking_user": env.str("BOOKING_RATE_PER_USER", default="20/hour"),
     },

@@ -22,6 +22,7 @@ ADAPTER_MAY_IMPORT = (
     "django.conf",
     "payments.daraja",
     "payments.phone",
+    "core.phone",
     "core.time",
 )
 # RSA PKCS#1 v1.5 for the SecurityCredential: the adapter's module and
@@ -116,10 +117,20 @@ def test_api_admin_and_bookings_import_no_daraja_module(path):
 def test_phone_rule_imports_only_the_standard_library():
     # given the domain module for phone numbers
     # when its imports are read
-    names = _imported_names(ROOT / "payments" / "phone.py")
+    names = _imported_names(ROOT / "core" / "phone.py")
 
     # then it depends on nothing but the standard library
     assert {n for n in names if not _is_stdlib(n) and n != "__future__"} == set()
+
+
+def test_payments_phone_only_re_exports_the_core_rule():
+    # given payments' phone module, kept for its importers
+    # when its imports are read
+    names = _imported_names(ROOT / "payments" / "phone.py")
+
+    # then it imports only the rule in core
+    assert names
+    assert {n for n in names if not _is_within(n, ("core.phone",))} == set()
 
 
 def test_time_zone_module_imports_only_the_standard_library():

@@ -115,6 +115,22 @@ function init() {
   announceCancelled();
   fillOffers();
   loadSlots();
+  prefillPhone();
+}
+
+/** The account's default M-Pesa phone (GET /api/auth/me/), unless typed. */
+async function prefillPhone() {
+  try {
+    const response = await fetch("/api/auth/me/", {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    });
+    if (!response.ok) return;
+    const { phone_number: phone } = await response.json();
+    if (phone && !el.phone.value && !el.phone.readOnly) el.phone.value = phone;
+  } catch {
+    // No pre-filled number: the field stays empty, as before.
+  }
 }
 
 function currentAdvocate() {

@@ -1,0 +1,13 @@
+"""Errors of the account services, in the API's one error shape."""
+
+from core.errors import DomainError
+
+
+class UsernameTaken(DomainError):
+    """Another sign-up took the username between the check and the insert."""
+
+    code = "invalid"
+    default_message = "That username is taken."
+
+    def __init__(self, field: str = "username") -> None:
+        super().__init__(field=field)
