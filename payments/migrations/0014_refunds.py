@@ -8,6 +8,7 @@ M-Pesa about a receipt (``verify_receipt``). Permissions are made with
 get_or_create, as in 0003 and 0011.
 """
 
+import importlib
 import uuid
 
 import django.db.models.deletion
@@ -71,6 +72,17 @@ def revoke(apps, schema_editor) -> None:
         )
 
 
+def _reinstall_append_only(apps, schema_editor) -> None:
+    """Put back the trigger of 0002 that keeps PaymentEvent append-only:
+    SQLite rebuilds a table to drop a column (unapplying this migration's
+    new links), and the rebuilt table has no trigger. Idempotent."""
+    append_only = importlib.import_module(
+        "payments.migrations.0002_paymentevent_append_only"
+    )
+    append_only.remove(apps, schema_editor)
+    append_only.install(apps, schema_editor)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("bookings", "0006_booking_cancelled_at"),
@@ -81,6 +93,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Unapplied last: the rebuilt table gets its trigger back.
+        migrations.RunPython(migrations.RunPython.noop, _reinstall_append_only),
         migrations.AlterField(
             model_name="paymentevent",
             name="kind",
@@ -473,4 +487,5 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(grant, revoke),
+        migrations.RunPython(_reinstall_append_only, migrations.RunPython.noop),
     ]
