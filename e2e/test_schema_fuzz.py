@@ -194,8 +194,8 @@ def _token_headers(base_url: str) -> dict[str, str]:
     return {"Authorization": f"Token {answer.json()['token']}"}
 
 
-# Operations that revoke the token they are called with: each case gets a
-# token of its own, so the other operations keep theirs.
+# Operations that revoke the token they are called with (a user has one
+# token): after each case the shared headers get the user's new one.
 REVOKES_ITS_TOKEN = {"/api/auth/logout/"}
 
 
@@ -209,12 +209,13 @@ def fuzz(operation, mode: GenerationMode, *, base_url: str, headers: dict, secre
     def run(case, body) -> None:
         if body is not None:
             case.body, case.media_type = body, "application/json"
-        own = (
-            _token_headers(base_url) if operation.path in REVOKES_ITS_TOKEN else headers
-        )
-        case.call_and_validate(
-            base_url=base_url, headers=own, checks=CHECKS, timeout=30
-        )
+        try:
+            case.call_and_validate(
+                base_url=base_url, headers=headers, checks=CHECKS, timeout=30
+            )
+        finally:
+            if operation.path in REVOKES_ITS_TOKEN:
+                headers.update(_token_headers(base_url))
 
     try:
         run()
