@@ -110,9 +110,14 @@ def fields_for(
 def mask_phones(value: object) -> object:
     """A copy of a stored JSON body with the customer's number masked:
     ``PartyA``, ``PhoneNumber`` and the callback's ``PhoneNumber`` item,
-    at any depth. The stored body itself is never changed."""
+    and any 2547... number inside text, at any depth. The stored body
+    itself is never changed."""
     if isinstance(value, list):
         return [mask_phones(item) for item in value]
+    if isinstance(value, str):
+        # A number inside text: a result's "254708374149 - John Doe"
+        # party names, B2C's PartyB.
+        return mask_phones_in_text(value)
     if not isinstance(value, dict):
         return value
     masked = {}

@@ -120,6 +120,13 @@ def test_receipt_page_has_the_verify_button(client, finance):
     assert f"{VERIFY_URL}?receipt=TLK7OLD001" in page
 
 
+def test_unallocated_money_page_has_the_verify_button(client, finance):
+    receipt = paybill_receipt("TLK7OLD002")
+    url = reverse("admin:payments_unallocatedreceipt_change", args=[receipt.pk])
+    page = client.get(url).content.decode()
+    assert f"{VERIFY_URL}?receipt=TLK7OLD002" in page
+
+
 def test_checks_list_shows_answers_masked(client, finance, fake_daraja):
     # given an answered check
     client.post(VERIFY_URL, {"receipt_number": "TLK7NEW002"})
@@ -144,3 +151,23 @@ def test_checks_list_shows_answers_masked(client, finance, fake_daraja):
         reverse("admin:payments_transactionstatuscheck_change", args=[check.pk])
     )
     assert detail.status_code == 200
+
+
+def test_a_stored_result_event_shows_its_parties_masked(client, finance, fake_daraja):
+    # given a stored Transaction Status answer naming the payer's number
+    client.post(VERIFY_URL, {"receipt_number": "TLK7NEW003"})
+    check = TransactionStatusCheck.objects.get()
+    outcome = result_intake(
+        raw_body=as_bytes(status_result(check, receipt="TLK7NEW003")),
+        source_ip=None,
+        headers={},
+        timeout=False,
+    )
+
+    # when staff open the event
+    url = reverse("admin:payments_paymentevent_change", args=[outcome.event_id])
+    page = client.get(url).content.decode()
+
+    # then the number is masked there too
+    assert "2547******149 - John Doe" in page
+    assert "254708374149" not in page
