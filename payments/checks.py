@@ -17,6 +17,10 @@ an error, each with a stable id:
   is not the callback secret, which E002 judges).
 - payments.E009: a C2B URL is set and the two are not usable
   (``c2b_url_problems``: Paybill confirmations would be lost).
+- payments.E010: refunds are configured (``MPESA_INITIATOR_NAME``) and
+  ``MPESA_RESULT_SECRET`` is the callback secret or shorter than 32
+  characters: the callback secret travels in every STK push, and a result
+  posted with it moves a refund.
 - payments.W003: production verifying callbacks by query with no
   allowlist: C2B confirmations are not verified, so anyone with the C2B
   URL secret can post one (money recorded, a booking paid).
@@ -113,6 +117,7 @@ def check_callback_security(app_configs, **kwargs) -> list[Error]:
             )
         )
     errors.extend(_c2b_errors())
+    errors.extend(_result_secret_errors())
     errors.extend(
         Error(
             f"{problem}: Daraja's callbacks would be lost.",
@@ -152,6 +157,29 @@ def _c2b_errors() -> list[Error]:
             for problem in c2b_url_problems()
         )
     return errors
+
+
+def _result_secret_errors() -> list[Error]:
+    """E010: results move refunds; their secret must be their own."""
+    if not getattr(settings, "MPESA_INITIATOR_NAME", ""):
+        return []
+    secret = getattr(settings, "MPESA_RESULT_SECRET", "")
+    if (
+        secret
+        and secret != settings.MPESA_CALLBACK_SECRET
+        and (len(secret) >= MIN_CALLBACK_SECRET_LENGTH)
+    ):
+        return []
+    return [
+        Error(
+            "MPESA_RESULT_SECRET must be set, differ from MPESA_CALLBACK_SECRET "
+            f"and have at least {MIN_CALLBACK_SECRET_LENGTH} characters when "
+            "refunds are configured.",
+            hint='Generate one: python -c "import secrets; '
+            'print(secrets.token_urlsafe(32))"',
+            id="payments.E010",
+        )
+    ]
 
 
 @register(Tags.security, deploy=True)

@@ -52,6 +52,9 @@ class MoneyWentBack:
     result_code: str
     result_description: str
     source: str
+    # What the answer says was paid back, and how much (checked when given).
+    original_receipt_number: str = ""
+    amount: int | None = None
 
 
 def refund_find_for_result(result: AsyncResult) -> int | None:
@@ -74,13 +77,21 @@ def refund_apply_result(*, refund_id: int, result: AsyncResult, event_id: int) -
     with transaction.atomic():
         refund = _locked(refund_id)
         if refund.status in (Status.COMPLETED, Status.FAILED):
-            _note(
-                refund, f"repeated answer (event {event_id}) ignored: {refund.status}"
-            )
+            _note_late_answer(refund, result, event_id)
             return Disposition.DUPLICATE
         if refund.status == Status.APPROVED:
             # We believed it unsent, yet M-Pesa answers: it was sent.
             refund_move(refund, to=Status.SUBMITTED, reason="M-Pesa answered it")
+        if _is_duplicate_answer(result):
+            # About a second request with our id: the first one's outcome
+            # stands, whatever it is (review finding F2).
+            _leave_unknown(
+                refund,
+                f"M-Pesa (event {event_id}): {result.result_code} "
+                f"{result.result_desc}: a repeated request; the first one's "
+                "outcome stands",
+            )
+            return Disposition.DUPLICATE
         if result.is_timeout:
             refund_move(
                 refund,
@@ -89,7 +100,12 @@ def refund_apply_result(*, refund_id: int, result: AsyncResult, event_id: int) -
             )
             return Disposition.TIMEOUT
         if result.is_success or _already_reversed(refund, result):
-            _complete(refund, _proof_of(refund, result), event_id)
+            proof = _proof_of(refund, result)
+            problem = _proof_problem(refund, proof)
+            if problem:
+                _leave_unknown(refund, f"M-Pesa (event {event_id}): {problem}")
+                return Disposition.APPLIED
+            _complete(refund, proof, event_id)
         else:
             refund_move(
                 refund,
@@ -117,8 +133,71 @@ def refund_apply_status_answer(
             return Disposition.APPLIED
         if refund.status == Status.APPROVED:
             refund_move(refund, to=Status.SUBMITTED, reason="M-Pesa has it")
+        problem = _proof_problem(refund, proof)
+        if problem:
+            _leave_unknown(refund, f"Transaction Status (event {event_id}): {problem}")
+            return Disposition.APPLIED
         _complete(refund, proof, event_id)
     return Disposition.APPLIED
+
+
+def _is_duplicate_answer(result: AsyncResult) -> bool:
+    return "duplicate" in f"{result.result_code} {result.result_desc}".lower()
+
+
+def _proof_problem(refund: Refund, proof: MoneyWentBack) -> str:
+    """Why this answer does not prove the refund's own money went out
+    (review finding F3), or "" when it does."""
+    original = refund.receipt.receipt_number
+    if proof.original_receipt_number and proof.original_receipt_number != original:
+        return (
+            f"it paid back {proof.original_receipt_number}, not {original}: "
+            "outcome unknown"
+        )
+    if proof.amount is not None and proof.amount != refund.amount:
+        return f"KES {proof.amount} moved, not KES {refund.amount}: outcome unknown"
+    if not proof.receipt_number:
+        return ""
+    if proof.receipt_number == original:
+        return f"it names the paid-back receipt {original} itself: outcome unknown"
+    known = (
+        MpesaReceipt.objects.filter(receipt_number=proof.receipt_number)
+        .values_list("direction", "refund_sent")
+        .first()
+    )
+    if known is None:
+        return ""
+    direction, owner = known
+    if direction == MpesaReceipt.Direction.IN:
+        return f"{proof.receipt_number} is money in: outcome unknown"
+    if owner is not None and owner != refund.pk:
+        return f"{proof.receipt_number} is refund {owner}'s: outcome unknown"
+    return ""
+
+
+def _leave_unknown(refund: Refund, reason: str) -> None:
+    """Not an outcome: a sent refund becomes (or stays) ``unknown``, with
+    the reason in its log, for Transaction Status and staff."""
+    if refund.status == Status.SUBMITTED:
+        refund_move(refund, to=Status.UNKNOWN, reason=reason)
+    else:
+        _note(refund, reason)
+    logger.warning("refund %s: %s", refund.pk, reason)
+
+
+def _note_late_answer(refund: Refund, result: AsyncResult, event_id: int) -> None:
+    """An answer after the refund's outcome: kept; one that contradicts a
+    failure (M-Pesa now says the money went) is an error for staff."""
+    if refund.status == Status.FAILED and result.is_success:
+        reason = (
+            f"M-Pesa reports SUCCESS (event {event_id}, {result.transaction_id}) "
+            "for this refund marked failed: the money may have gone back; "
+            "check before refunding this receipt again"
+        )
+        logger.error("refund %s: %s", refund.pk, reason)
+    else:
+        reason = f"repeated answer (event {event_id}) ignored: {refund.status}"
+    _note(refund, reason)
 
 
 def _locked(refund_id: int) -> Refund:
@@ -133,6 +212,7 @@ def _locked(refund_id: int) -> Refund:
 
 
 def _proof_of(refund: Refund, result: AsyncResult) -> MoneyWentBack:
+    original = ""
     if refund.method == Refund.Method.B2C:
         fields = b2c_fields(result)
         number, when = (
@@ -142,6 +222,7 @@ def _proof_of(refund: Refund, result: AsyncResult) -> MoneyWentBack:
     else:
         fields = reversal_fields(result)
         number, when = fields.transaction_id, fields.completed_at
+        original = fields.original_transaction_id
     if _already_reversed(refund, result):
         number = ""
     return MoneyWentBack(
@@ -150,6 +231,8 @@ def _proof_of(refund: Refund, result: AsyncResult) -> MoneyWentBack:
         result_code=result.result_code,
         result_description=result.result_desc,
         source=MpesaReceiptSighting.Source.DARAJA_RESULT,
+        original_receipt_number=original,
+        amount=fields.amount,
     )
 
 

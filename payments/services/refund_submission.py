@@ -20,7 +20,6 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
-from payments.daraja.answers import THROTTLE_CODES
 from payments.daraja.exceptions import (
     DarajaAuthError,
     DarajaOutcomeUnknown,
@@ -40,7 +39,12 @@ from payments.services.refund_transitions import (
 logger = logging.getLogger(__name__)
 Status = Refund.Status
 # HTTP statuses with which Daraja says it did not process a request.
-_NOT_PROCESSED_STATUSES = (None, 429, 503)
+# Proof that Daraja never processed a money request: no HTTP answer at all
+# (the connection was refused), 429, or spike arrest's own codes. A bare 503
+# (a gateway may answer it after M-Pesa got the request) or 500.003.1001
+# ("internal server error") proves nothing: those are ``unknown``.
+_NOT_PROCESSED_STATUSES = (None, 429)
+_NOT_PROCESSED_CODES = ("500.003.02", "500.003.03")
 REMARKS = "Haki Yetu refund"
 
 
@@ -89,7 +93,7 @@ def refund_submit(*, refund_id: int) -> Refund:
         return _not_sent(refund, f"not sent: {exc}")
     except DarajaUnavailable as exc:
         if exc.http_status in _NOT_PROCESSED_STATUSES or (
-            exc.error_code in THROTTLE_CODES  # spike arrest: refused unread
+            exc.error_code in _NOT_PROCESSED_CODES  # spike arrest: refused unread
         ):
             return _not_sent(refund, f"M-Pesa unavailable, not sent: {exc.message}")
         return _outcome_unknown(refund, f"M-Pesa failed ({exc.http_status}): {exc}")

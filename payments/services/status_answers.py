@@ -69,9 +69,10 @@ def refund_proof(
     known = receipt_peek(fields.receipt_no)
     if known is not None and known.direction == MpesaReceipt.Direction.IN:
         return None, f"{said} of {fields.receipt_no}, money in: outcome unknown"
-    if fields.amount is not None and fields.amount != refund.amount:
+    if fields.amount is None or fields.amount != refund.amount:
         return None, (
-            f"{said} for KES {fields.amount}, not the refund's KES {refund.amount}: "
+            f"{said} for {fields.amount_text or 'no amount'}, not the refund's "
+            f"KES {refund.amount}: "
             "outcome unknown"
         )
     return (

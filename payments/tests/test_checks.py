@@ -260,3 +260,25 @@ def test_no_c2b_warning_when_the_allowlist_or_the_environment_guards(overrides):
     warnings = _warning_ids(**{"MPESA_CALLBACK_ALLOWED_IPS": [], **overrides})
     # then
     assert "payments.W003" not in warnings
+
+
+@pytest.mark.parametrize(
+    ("result_secret", "refused"),
+    [
+        ("", True),
+        (SECRET, True),  # the callback secret travels in every STK push
+        ("short-result-secret", True),
+        ("r" * 40, False),
+    ],
+)
+def test_refunds_need_a_result_secret_of_their_own(result_secret, refused):
+    # given refunds configured / when
+    errors = _error_ids(
+        MPESA_INITIATOR_NAME="haki-api-op", MPESA_RESULT_SECRET=result_secret
+    )
+    # then
+    assert ("payments.E010" in errors) is refused
+
+
+def test_without_refunds_the_result_secret_is_not_judged():
+    assert "payments.E010" not in _error_ids(MPESA_INITIATOR_NAME="")

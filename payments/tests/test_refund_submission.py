@@ -126,7 +126,7 @@ def test_refund_submit_server_error_with_code_is_unknown(fake_daraja):
     "error",
     [
         DarajaUnavailable("connection refused"),
-        DarajaUnavailable("busy", http_status=503),
+        DarajaUnavailable("too many", http_status=429),
         DarajaUnavailable("spike", http_status=500, error_code="500.003.02"),
         DarajaAuthError("401", "Invalid credentials", http_status=401),
     ],
@@ -141,6 +141,25 @@ def test_refund_submit_not_sent_goes_back_to_approved(fake_daraja, error):
 
     # then it waits, approved, for the sweep to send it again
     assert refund.status == Status.APPROVED
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        DarajaUnavailable("busy", http_status=503),
+        DarajaUnavailable("internal", http_status=500, error_code="500.003.1001"),
+    ],
+)
+def test_refund_submit_answers_that_prove_nothing_leave_it_unknown(fake_daraja, error):
+    """A gateway's 503 or Daraja's "internal server error" may come after
+    M-Pesa got the request: never resent blindly (review finding F1)."""
+    fake_daraja.reversal_result = error
+    refund = approved_refund()
+
+    refund = refund_submit(refund_id=refund.pk)
+
+    assert refund.status == Status.UNKNOWN
+    assert len(fake_daraja.reversals) == 1
 
 
 def test_refund_submit_gateway_failure_after_sending_is_unknown(fake_daraja):
