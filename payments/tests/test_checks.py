@@ -13,6 +13,9 @@ PRODUCTION = {
     "MPESA_BASE_URL": "",
     "MPESA_PASSKEY": "a-production-passkey-from-safaricom",
     "MPESA_CALLBACK_SECRET": SECRET,
+    # Refunds configured, with a result secret of their own (E010).
+    "MPESA_INITIATOR_NAME": "haki-api-op",
+    "MPESA_RESULT_SECRET": "Rz7Kq2Vw9Lm4Xc8Bn3Jd6Hf1Tg5Ys0Pa",
     "MPESA_CALLBACK_URL": f"https://api.hakiyetu.co.ke/api/payment/callback/{SECRET}",
     "MPESA_CALLBACK_ALLOWED_IPS": ["196.201.214.200"],
     "MPESA_VERIFY_CALLBACKS": False,
