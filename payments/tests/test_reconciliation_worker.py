@@ -6,13 +6,15 @@ in-memory transport otherwise. ``transaction=True``: the worker thread
 has its own database connection and must see committed rows.
 """
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import pytest
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.conf import settings
-from django.db import connections
+from django.db import OperationalError, connections
 from django_celery_results.models import TaskResult
 
 from bookings.models import Booking
@@ -24,6 +26,21 @@ from payments.tests.fakes import query_answer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Status = Payment.Status
+T = TypeVar("T")
+
+
+def _despite_sqlite_table_locks(read: Callable[[], T], timeout: float = 20) -> T:
+    """Run ``read``, again while SQLite's shared in-memory test database
+    says "database table is locked" (the worker thread writing its result
+    at that instant); PostgreSQL never does."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return read()
+        except OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _broker_url() -> str:
@@ -67,7 +84,8 @@ def test_payment_query_task_settles_payment_on_a_worker(worker, fake_daraja):
     fake_daraja.query_result = query_answer("0", "processed successfully")
 
     # when
-    answer = payment_query_task.delay(payment.pk).get(timeout=20)
+    sent = payment_query_task.delay(payment.pk)
+    answer = _despite_sqlite_table_locks(lambda: sent.get(timeout=20))
 
     # then
     payment.refresh_from_db()
@@ -81,7 +99,8 @@ def test_payment_query_task_leaves_settled_payment_alone(worker, fake_daraja):
     payment = PaymentFactory(completed=True)
 
     # when
-    answer = payment_query_task.delay(payment.pk).get(timeout=20)
+    sent = payment_query_task.delay(payment.pk)
+    answer = _despite_sqlite_table_locks(lambda: sent.get(timeout=20))
 
     # then
     assert answer == "settled"
@@ -95,13 +114,15 @@ def test_reconcile_task_runs_the_sweep_and_stores_its_result(worker, fake_daraja
 
     # when
     result = payment_reconcile_pending_task.delay()
-    summary = result.get(timeout=20)
+    summary = _despite_sqlite_table_locks(lambda: result.get(timeout=20))
 
     # then
     payment.refresh_from_db()
     assert payment.status == Status.FAILED
     assert summary["examined"] == 1
     assert summary["failed"] == 1
-    stored = TaskResult.objects.get(task_id=result.id)
+    stored = _despite_sqlite_table_locks(
+        lambda: TaskResult.objects.get(task_id=result.id)
+    )
     assert stored.status == "SUCCESS"
     assert stored.task_name == "payments.tasks.payment_reconcile_pending_task"
