@@ -27,6 +27,7 @@ from payments.services.ledger_staff import (
 )
 from payments.services.refund_transitions import refund_lock, refund_move
 from payments.services.scheduling import schedule_refund_submission
+from payments.services.system_user import is_refund_system_user
 
 logger = logging.getLogger(__name__)
 Status = Refund.Status
@@ -165,7 +166,9 @@ def refund_cancel(*, refund_id: int, actor, note: str = "") -> Refund:
     with transaction.atomic():
         refund = _refund_locked_with_receipt(refund_id)
         policy.refund_assert_may_request(actor)
-        if refund.requested_by_id != actor.pk and not _is_system(refund.requested_by):
+        if refund.requested_by_id != actor.pk and not is_refund_system_user(
+            refund.requested_by
+        ):
             raise RefundPermissionDenied(
                 "Only the person who requested a refund may cancel it; an "
                 "approver may reject it."
@@ -244,12 +247,6 @@ def _release_mark_if_unused(refund: Refund) -> None:
         return
     if policy.refund_remaining(receipt) == receipt.amount:
         receipt_clear_refund_mark(receipt=receipt)
-
-
-def _is_system(user) -> bool:
-    from payments.services.system_user import is_refund_system_user
-
-    return is_refund_system_user(user)
 
 
 def _note(note: str) -> str:
