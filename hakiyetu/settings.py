@@ -434,6 +434,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Exactly one beat schedules, however many are started (core/beat.py): a
+# PostgreSQL advisory lock, or on SQLite a file lock on this machine. A beat
+# without the lock stands by and tries again every BEAT_LOCK_RETRY_SECONDS.
+CELERY_BEAT_SCHEDULER = "core.beat:SingletonScheduler"
+BEAT_LOCK_FILE = env.str("BEAT_LOCK_FILE", default=str(VAR_DIR / "beat.lock"))
+BEAT_LOCK_RETRY_SECONDS = env.float("BEAT_LOCK_RETRY_SECONDS", default=10.0)
 CELERY_BEAT_SCHEDULE = {
     "reconcile-pending-payments": {
         "task": "payments.tasks.payment_reconcile_pending_task",
