@@ -76,7 +76,8 @@ def pull_query(state: SimulatorState, body: dict[str, Any]) -> Response:
         for row in ledger_rows(state)
         if row.is_payment_in
         and row.short_code == short_code
-        and start <= row.completed_at <= end
+        # Dates are whole seconds: a payment at 10:00:05.3 is in "10:00:05".
+        and start <= row.completed_at.replace(microsecond=0) <= end
     ]
     size = state.config.pull_page_size
     page = rows[int(offset) : int(offset) + size]
