@@ -67,7 +67,7 @@ def ledger_rows(state: SimulatorState) -> list[LedgerRow]:
     """Every movement of money so far, by completion time."""
     money_in = _stk_rows(state) + _paybill_rows(state)
     rows = money_in + [_charge_row(row) for row in money_in] + _refund_rows(state)
-    return sorted(rows, key=lambda row: (row.completed_at, row.kind != CHARGE))
+    return sorted(rows, key=lambda row: (row.completed_at, row.kind == CHARGE))
 
 
 def _stk_rows(state: SimulatorState) -> list[LedgerRow]:

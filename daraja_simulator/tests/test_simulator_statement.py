@@ -68,6 +68,10 @@ def test_statement_charges_each_payment_in_on_a_row_of_its_own(initiator):
     assert linked[receipts["paybill"]] == "-9.00"
     assert len(charges) == 3
     assert all(r["Receipt No."] not in receipts.values() for r in charges)
+    order = [r["Receipt No."] for r in rows]
+    for charge in charges:
+        paid_at = order.index(charge["Linked Transaction ID"])
+        assert order.index(charge["Receipt No."]) == paid_at + 1
 
 
 def test_statement_balance_runs_and_the_header_adds_up(initiator):
