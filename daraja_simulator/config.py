@@ -37,6 +37,7 @@ RUNTIME_FIELDS = (
     "b2c_initiator_password",
     "result_delay",
     "b2c_balance",
+    "pull_page_size",
 )
 # Credentials: taken from settings or the environment, masked when shown.
 SECRET_FIELDS = (
@@ -68,6 +69,8 @@ class SimulatorConfig:
     to ``initiator_password`` (B2C: ``b2c_initiator_password``), else the
     result is 2001. Results are POSTed ``result_delay`` after the answer.
     B2C pays out of ``b2c_balance`` (KES); short of it, the result is 1.
+
+    Pull Transactions answers at most ``pull_page_size`` rows a query.
     """
 
     consumer_key: str = "simulator-key"
@@ -94,6 +97,7 @@ class SimulatorConfig:
     b2c_initiator_password: str = SANDBOX_INITIATOR_PASSWORD
     result_delay: float = 1.0
     b2c_balance: int = 1_000_000
+    pull_page_size: int = 1000
     private_key_path: str = ""
     seed: int | None = None
     log_limit: int = 200_000

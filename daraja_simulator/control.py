@@ -1,5 +1,6 @@
 """The control API under ``/simulator/``: script outcomes, switch faults,
-read the request log, the callback log, the ledger and the money out.
+read the request log, the callback log, the ledger, the money out and
+the org portal statement.
 
 Bodies and answers are JSON; a bad request answers 400
 ``{"error": "..."}``. docs/simulator.md has the full reference.
@@ -15,6 +16,7 @@ from .messages import Request, Response, json_response
 from .outcomes import CANCEL_PREFIX, PHONE_TABLE, Scenario, describe, normalise_code
 from .scheduler import Scheduler
 from .state import SimulatorState
+from .statement import statement_response
 
 Handler = Callable[[Request], Response]
 
@@ -52,6 +54,8 @@ class ControlApi:
             ("POST", "c2b/validation"): self._set_c2b_validation,
             ("POST", "c2b/pay"): self._c2b_pay,
             ("GET", "money-out"): self._money_out,
+            ("GET", "statement"): self._statement,
+            ("GET", "pull"): self._pull,
         }
 
     def handle(self, request: Request) -> Response:
@@ -112,6 +116,13 @@ class ControlApi:
         body["b2c_available"] = int(self._state.config.b2c_balance) - body["b2c_amount"]
         body["requests"] = self._state.money_out.listing()
         return json_response(200, body)
+
+    def _statement(self, request: Request) -> Response:
+        """The org portal statement (CSV or xlsx) from the ledger."""
+        return statement_response(self._state, request)
+
+    def _pull(self, request: Request) -> Response:
+        return json_response(200, {"registrations": self._state.pull.listing()})
 
     def _get_c2b(self, request: Request) -> Response:
         return json_response(200, self._state.c2b.listing())
@@ -221,6 +232,8 @@ def index_document(state: SimulatorState) -> dict[str, Any]:
             "POST /mpesa/reversal/v1/request",
             "POST /mpesa/b2c/v3/paymentrequest",
             "POST /mpesa/transactionstatus/v1/query",
+            "POST /pulltransactions/v1/register",
+            "POST /pulltransactions/v1/query",
         ],
         "control": {
             "GET /simulator/": "this index",
@@ -236,6 +249,10 @@ def index_document(state: SimulatorState) -> dict[str, Any]:
             "POST /simulator/c2b/validation": "external validation on/off",
             "POST /simulator/c2b/pay": "a paybill payment: validate, confirm",
             "GET /simulator/money-out": "reversals and B2C: money out, results",
+            "GET /simulator/statement?from=&to=&format=csv|xlsx&short_code=": (
+                "the org portal statement from the ledger"
+            ),
+            "GET /simulator/pull": "shortcodes registered for Pull Transactions",
         },
         "phones": table,
         "other_valid_phones": "succeed (ResultCode 0)",

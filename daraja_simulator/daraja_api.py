@@ -1,5 +1,6 @@
 """The Daraja endpoints: OAuth, STK Push, STK Push Query, C2B register URL;
-Reversal, B2C and Transaction Status (their work is in ``initiator_api``).
+Reversal, B2C and Transaction Status (their work is in ``initiator_api``);
+Pull Transactions register and query (``pull_api``).
 
 Each answer passes through two fault switches first: ``http_error``
 answers a 5xx or 429 before anything else happens (the push did NOT
@@ -23,6 +24,7 @@ from .identifiers import mask_phone, nairobi_now
 from .initiator_api import InitiatorApi
 from .messages import Request, Response, json_response
 from .outcomes import Outcome, decide_outcome
+from .pull_api import pull_query, pull_register
 from .records import FINAL
 from .state import SimulatorState
 from .validation import Credentials, check_push, check_query
@@ -30,6 +32,9 @@ from .validation import Credentials, check_push, check_query
 logger = logging.getLogger(__name__)
 ACK_DESCRIPTION = "Success. Request accepted for processing"
 QUERY_DESCRIPTION = "The service request has been accepted successfully"
+_NO_PHONE_ENDPOINTS = frozenset(
+    {"reversal", "transaction_status", "pull_register", "pull_query"}
+)
 _GATEWAY_PAGE = "<html><body><h1>{status} Service Unavailable</h1></body></html>"
 
 
@@ -171,6 +176,12 @@ class DarajaApi:
         body = self._authorised_json(request, "POST")
         return self._initiator.transaction_status(body)
 
+    def _pull_register(self, request: Request) -> Response:
+        return pull_register(self._state, self._authorised_json(request, "POST"))
+
+    def _pull_query(self, request: Request) -> Response:
+        return pull_query(self._state, self._authorised_json(request, "POST"))
+
     def _pick_status(self, rule: FaultRule) -> int:
         """The rule's ``status``; a list means one of them at random."""
         status = rule.params.get("status", 503)
@@ -243,7 +254,7 @@ class DarajaApi:
             return str(body.get("PhoneNumber", "")) or None
         if endpoint == "b2c":
             return str(body.get("PartyB", "")) or None
-        if endpoint in ("reversal", "transaction_status"):
+        if endpoint in _NO_PHONE_ENDPOINTS:
             return None
         record = self._state.find_push(str(body.get("CheckoutRequestID", "")))
         return record.request.phone if record is not None else None

@@ -5,8 +5,8 @@ A rule names one fault. Without ``probability`` it fires on the next
 that share of matching events, drawn from the simulator's seeded
 generator, ``count`` times (default: until reset). ``phone`` limits a rule
 to one MSISDN; ``endpoint`` limits an HTTP fault to oauth, push, query,
-reversal, b2c or transaction_status (and an initiator fault to one of the
-last three).
+reversal, b2c, transaction_status, pull_register or pull_query (and an
+initiator fault to reversal, b2c or transaction_status).
 """
 
 import threading
@@ -37,7 +37,17 @@ INITIATOR_FAULTS = frozenset(
     }
 )
 ENDPOINTS = frozenset(
-    {"oauth", "push", "query", "reversal", "b2c", "transaction_status", "any"}
+    {
+        "oauth",
+        "push",
+        "query",
+        "reversal",
+        "b2c",
+        "transaction_status",
+        "pull_register",
+        "pull_query",
+        "any",
+    }
 )
 _PARAMS = frozenset(
     {

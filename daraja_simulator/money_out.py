@@ -139,6 +139,11 @@ class MoneyOutBook:
             "b2c_amount": sum(payouts),
         }
 
+    def moved(self) -> list[InitiatorRequest]:
+        """Every reversal and B2C that moved money, oldest first."""
+        with self._lock:
+            return [r for r in self._requests if r.moved_money]
+
     def listing(self) -> list[dict[str, Any]]:
         """Every request, oldest first."""
         with self._lock:

@@ -33,6 +33,8 @@ DARAJA_ROUTES = {
     "/mpesa/reversal/v1/request": "reversal",
     "/mpesa/b2c/v3/paymentrequest": "b2c",
     "/mpesa/transactionstatus/v1/query": "transaction_status",
+    "/pulltransactions/v1/register": "pull_register",
+    "/pulltransactions/v1/query": "pull_query",
 }
 
 

@@ -19,6 +19,7 @@ from .faults import FaultBook, FaultRule
 from .identifiers import IdentifierFactory, nairobi_now
 from .money_out import MoneyOutBook
 from .outcomes import Outcome, ScenarioBook
+from .pull import PullBook
 from .records import FINAL, CallbackRecord, PushRecord
 from .validation import PushRequest
 
@@ -43,6 +44,7 @@ class SimulatorState:
         self._callback_ids = itertools.count(1)
         self.c2b = C2BBook()
         self.money_out = MoneyOutBook()
+        self.pull = PullBook()
 
     # --- configuration ----------------------------------------------------
 
@@ -54,9 +56,11 @@ class SimulatorState:
 
     def reset(self, *, tokens: bool = False, c2b_urls: bool = False) -> None:
         """Forget pushes, logs, scenarios, faults and paybill payments (and
-        tokens and registered C2B URLs if asked)."""
+        tokens, and registered C2B URLs and Pull registrations, if asked)."""
         self.c2b.clear(registrations=c2b_urls)
         self.money_out.clear()
+        if c2b_urls:
+            self.pull.clear()
         with self._lock:
             self._pushes.clear()
             self._open_prompts.clear()
@@ -127,6 +131,11 @@ class SimulatorState:
             if self._open_prompts.get(phone) == checkout_request_id:
                 del self._open_prompts[phone]
             return record
+
+    def paid_pushes(self) -> list[PushRecord]:
+        """Every push that moved money (whatever became of its callback)."""
+        with self._lock:
+            return [push for push in self._pushes.values() if push.succeeded]
 
     def find_push(self, checkout_request_id: str) -> PushRecord | None:
         """The push with this CheckoutRequestID, if any."""

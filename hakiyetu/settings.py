@@ -297,6 +297,18 @@ MPESA_C2B_SHORT_CODE = (
 MPESA_C2B_VALIDATE = env.bool("MPESA_C2B_VALIDATE", default=False)
 MPESA_C2B_CONFIRMATION_URL = env.str("MPESA_C2B_CONFIRMATION_URL", default="")
 MPESA_C2B_VALIDATION_URL = env.str("MPESA_C2B_VALIDATION_URL", default="")
+# Pull Transactions (the C2B transactions of the last 48 hours on
+# MPESA_C2B_SHORT_CODE; docs/simulator.md). Registered once with
+# `manage.py mpesa_pull_register`: the nominated number (254...) and a
+# callback URL Daraja requires (default: the C2B confirmation URL; the rows
+# come back synchronously). MPESA_PULL_ENABLED=1 runs the pull every
+# MPESA_PULL_INTERVAL_MINUTES (production only: the sandbox has no Pull).
+MPESA_PULL_ENABLED = env.bool("MPESA_PULL_ENABLED", default=False)
+MPESA_PULL_INTERVAL_MINUTES = env.int("MPESA_PULL_INTERVAL_MINUTES", default=60)
+MPESA_PULL_NOMINATED_NUMBER = env.str("MPESA_PULL_NOMINATED_NUMBER", default="")
+MPESA_PULL_CALLBACK_URL = (
+    env.str("MPESA_PULL_CALLBACK_URL", default="") or MPESA_C2B_CONFIRMATION_URL
+)
 # Callbacks that arrive while the database is down are kept here (local disk).
 CALLBACK_SPOOL_DIR = env.str(
     "CALLBACK_SPOOL_DIR", default=str(VAR_DIR / "callback-spool")

@@ -25,6 +25,9 @@ Daraja's timestamps), and reads settings only inside ``client.get_client()``.
   bodies) and the typed ``reversal_fields``, ``transaction_status_fields``,
   ``b2c_fields`` (``result_fields``).
 - ``retries``, ``c2b_calls``: the backoff of idempotent calls; C2B register.
+- ``pull_calls``: ``pull_register``, ``pull_transactions`` (a mixin of
+  ``DarajaClient``) returning ``PullRegistration`` and ``PullPage`` of
+  ``PullTransaction`` (``pull_types``, re-exported by ``types``).
 
 What a push failure means for the caller:
 

@@ -1,4 +1,5 @@
-"""The Daraja client: OAuth, STK Push, STK Push Query, C2B register URL.
+"""The Daraja client: OAuth, STK Push, STK Push Query, C2B register URL,
+Pull Transactions.
 
 Usage::
 
@@ -28,6 +29,7 @@ from payments.daraja import answers, validation
 from payments.daraja.c2b_calls import C2BCallsMixin
 from payments.daraja.exceptions import DarajaError
 from payments.daraja.initiator_calls import InitiatorCallsMixin, InitiatorSource
+from payments.daraja.pull_calls import PullCallsMixin
 from payments.daraja.retries import backoff_delay, call_with_retries
 from payments.daraja.tokens import TokenStore
 from payments.daraja.transport import (
@@ -56,13 +58,14 @@ STK_PUSH_PATH = "/mpesa/stkpush/v1/processrequest"
 STK_QUERY_PATH = "/mpesa/stkpushquery/v1/query"
 
 
-class DarajaClient(InitiatorCallsMixin, C2BCallsMixin):
+class DarajaClient(InitiatorCallsMixin, C2BCallsMixin, PullCallsMixin):
     """Talks to one Daraja app (consumer key) on one host.
 
     Thread-safe; cheap to build: the HTTP session and the token (in Django's
     cache) are shared by every client in the process. ``initiator`` (an
     ``InitiatorConfig``, or a function returning one, called at the first
-    Reversal, B2C or Transaction Status) serves ``initiator_calls``.
+    Reversal, B2C or Transaction Status) serves ``initiator_calls``;
+    ``pull_calls`` adds Pull Transactions.
     """
 
     def __init__(

@@ -17,6 +17,11 @@ from payments.daraja.initiator_config import (  # noqa: F401 - re-exported
     b2c_configured,
     initiator_config_from_settings,
 )
+from payments.daraja.pull_types import (  # noqa: F401 - re-exported
+    PullPage,
+    PullRegistration,
+    PullTransaction,
+)
 
 PAYBILL = "CustomerPayBillOnline"
 BUY_GOODS = "CustomerBuyGoodsOnline"
