@@ -247,13 +247,14 @@ class Plan:
 
 
 def drive(
-    base: str,
+    bases: list[str],
     sessions: list[requests.Session],
     slots: list[Slot],
     threads: int,
     plan: Plan,
 ) -> list[Run]:
-    """Book and pay every slot, ``threads`` bookings in flight at once."""
+    """Book and pay every slot, ``threads`` bookings in flight at once;
+    booking ``i`` goes to web server ``bases[i % len(bases)]``."""
     runs = [
         Run(
             index=i,
@@ -272,7 +273,7 @@ def drive(
                 pool.submit(
                     book_and_pay,
                     sessions[i % len(sessions)],
-                    base,
+                    bases[i % len(bases)],
                     slots[i],
                     runs[i],
                     plan.simulator_url,

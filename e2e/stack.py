@@ -48,6 +48,9 @@ class Stack:
     simulator_url: str
     var_dir: Path
     log_dir: Path
+    # Every web server's URL (web_url is the first); more than one with
+    # start_stack(web_servers=N).
+    web_urls: list[str] = field(default_factory=list)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     cleanups: list[Callable[[], None]] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
@@ -120,6 +123,8 @@ def start_stack(
     *,
     overrides: dict[str, str] | None = None,
     redis_db: str = E2E_REDIS_DB,
+    hosts: int = 1,
+    gunicorn: bool = False,
 ) -> Stack:
     """Migrate, seed and start every process; wait until they answer.
 
@@ -127,13 +132,22 @@ def start_stack(
     ``MPESA_STK_LIFETIME_SECONDS``); ``redis_db`` is the Redis database
     number they use when the environment gives ``redis://`` URLs, so two
     stacks alive at once do not share a broker.
+
+    ``hosts`` > 1 starts that many web servers and workers, as on that many
+    machines sharing one database and broker (one beat in all): each web
+    server is the callback host of the pushes it makes, and each host's web
+    and worker share a prometheus-client folder. ``gunicorn`` serves the web
+    with ``deploy/gunicorn.conf.py`` (two workers each) instead of runserver.
     """
-    web_port, sim_port = free_port(), free_port()
+    web_ports = [free_port() for _ in range(hosts)]
+    sim_port = free_port()
     var_dir, log_dir = tmp / "var", tmp / "logs"
     var_dir.mkdir(parents=True)
     log_dir.mkdir(parents=True)
+    web_urls = [f"http://127.0.0.1:{port}" for port in web_ports]
     stack = Stack(
-        web_url=f"http://127.0.0.1:{web_port}",
+        web_url=web_urls[0],
+        web_urls=web_urls,
         simulator_url=f"http://127.0.0.1:{sim_port}",
         var_dir=var_dir,
         log_dir=log_dir,
@@ -141,7 +155,9 @@ def start_stack(
     try:
         stack.env = _child_env(stack, redis_db=redis_db) | (overrides or {})
         _prepare_database(stack)
-        _start_all(stack, stack.env, sim_port=sim_port, web_port=web_port)
+        _start_all(
+            stack, stack.env, sim_port=sim_port, web_ports=web_ports, gunicorn=gunicorn
+        )
     except BaseException:
         stack.stop()
         raise
@@ -266,34 +282,38 @@ def _prepare_database(stack: Stack) -> None:
     stack.manage("seed_demo", log="seed_demo")
 
 
-def _start_all(stack: Stack, env: dict[str, str], *, sim_port: int, web_port: int):
+def _start_all(
+    stack: Stack,
+    env: dict[str, str],
+    *,
+    sim_port: int,
+    web_ports: list[int],
+    gunicorn: bool = False,
+):
     python = sys.executable
-    celery = [python, "-m", "celery", "-A", "hakiyetu"]
     commands = {
-        "simulator": [
-            *(python, "-m", "daraja_simulator", "--port", str(sim_port)),
-            *("--callback-delay", "1", "--stk-lifetime", "10", "--seed", "7"),
-            *("--result-delay", RESULT_DELAY),
-        ],
-        "web": [
-            python,
-            "manage.py",
-            "runserver",
-            f"127.0.0.1:{web_port}",
-            "--noreload",
-        ],
-        "worker": [
-            *(*celery, "worker", "-P", "threads", "-c", "4", "-l", "info"),
-            *("-n", "e2e@%h", "--without-gossip", "--without-mingle"),
-        ],
-        "beat": [*celery, "beat", "-l", "info", "--pidfile="],
+        "simulator": (
+            [
+                *(python, "-m", "daraja_simulator", "--port", str(sim_port)),
+                *("--callback-delay", "1", "--stk-lifetime", "10", "--seed", "7"),
+                *("--result-delay", RESULT_DELAY),
+            ],
+            env,
+        ),
     }
-    for name, argv in commands.items():
+    several = len(web_ports) > 1
+    for host, port in enumerate(web_ports, start=1):
+        suffix = str(host) if several else ""
+        host_env = _host_env(stack, env, port, host) if several else env
+        commands[f"web{suffix}"] = (_web_argv(port, gunicorn), host_env)
+        commands[f"worker{suffix}"] = (_worker_argv(f"e2e{suffix}"), host_env)
+    commands["beat"] = ([*_celery(), "beat", "-l", "info", "--pidfile="], env)
+    for name, (argv, process_env) in commands.items():
         log = (stack.log_dir / f"{name}.log").open("w")
         stack.processes[name] = subprocess.Popen(  # noqa: S603 - fixed argv
             argv,
             cwd=BASE_DIR,
-            env=env,
+            env=process_env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -302,9 +322,49 @@ def _start_all(stack: Stack, env: dict[str, str], *, sim_port: int, web_port: in
     _wait_until(
         stack, "simulator", lambda: _answers(f"{stack.simulator_url}/simulator/")
     )
-    _wait_until(stack, "web", lambda: _answers(f"{stack.web_url}/healthz"))
-    _wait_until(stack, "worker", lambda: " ready." in stack.log_tail("worker", 200))
+    for name in stack.processes:
+        if name.startswith("web"):
+            url = stack.web_urls[int(name[3:] or 1) - 1]
+            _wait_until(stack, name, lambda url=url: _answers(f"{url}/healthz"))
+        elif name.startswith("worker"):
+            _wait_until(stack, name, lambda n=name: " ready." in stack.log_tail(n, 200))
     _wait_until(stack, "beat", lambda: "beat: Starting" in stack.log_tail("beat", 200))
+
+
+def _celery() -> list[str]:
+    return [sys.executable, "-m", "celery", "-A", "hakiyetu"]
+
+
+def _web_argv(port: int, gunicorn: bool) -> list[str]:
+    if gunicorn:
+        return [
+            *(sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"),
+            *("--bind", f"127.0.0.1:{port}", "--workers", "2", "hakiyetu.wsgi"),
+        ]
+    return [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
+
+
+def _worker_argv(name: str) -> list[str]:
+    return [
+        *(*_celery(), "worker", "-P", "threads", "-c", "4", "-l", "info"),
+        *("-n", f"{name}@%h", "--without-gossip", "--without-mingle"),
+    ]
+
+
+def _host_env(stack: Stack, env: dict[str, str], port: int, host: int) -> dict:
+    """One "machine": its web server receives the callbacks and results of
+    what it (and its worker) sends, and its processes share one metrics
+    folder, as web and workers of one host do (docs/operations.md)."""
+    web = f"http://127.0.0.1:{port}"
+    metrics_dir = stack.var_dir / f"metrics-host{host}"
+    metrics_dir.mkdir(exist_ok=True)
+    secret, result_secret = env["MPESA_CALLBACK_SECRET"], env["MPESA_RESULT_SECRET"]
+    return env | {
+        "MPESA_CALLBACK_URL": f"{web}/api/payment/callback/{secret}",
+        "MPESA_RESULT_URL": f"{web}/api/payment/result/{result_secret}",
+        "MPESA_QUEUE_TIMEOUT_URL": f"{web}/api/payment/timeout/{result_secret}",
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+    }
 
 
 def _answers(url: str) -> bool:

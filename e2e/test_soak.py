@@ -65,36 +65,12 @@ Full size (see docs/soak.md)::
 """
 
 import os
-import time
 from collections.abc import Iterator
 
 import pytest
 
-from e2e.soak import (
-    SoakConfig,
-    Stopwatch,
-    all_callbacks_sent,
-    only_late_callbacks_left,
-    wait_until,
-)
-from e2e.soak_checks import OPEN, RECEIPT_NOT_ON_PAYMENT, open_payments, tally
-from e2e.soak_db import (
-    FINANCE_USER,
-    read_snapshot,
-    run_query_pending,
-    seed_soak_data,
-)
-from e2e.soak_drive import Plan, drive, find_slots, login
-from e2e.soak_ledger import COUNTED_TWICE, MONEY, NEVER_TAKEN, UNEXPLAINED
-from e2e.soak_money_out import MONEY_OUT, OPEN_REFUNDS
-from e2e.soak_paybill import (
-    c2b_milestones,
-    first_c2b_version,
-    paybill_plan,
-    register_c2b_urls,
-)
-from e2e.soak_refunds import Approver, cancel_plan, never_paid, settle_refunds
-from e2e.soak_report import report
+from e2e.soak import SoakConfig
+from e2e.soak_run import run_soak, soak_failures
 from e2e.stack import Stack, start_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.soak]
@@ -103,11 +79,6 @@ CONFIG = SoakConfig.from_env()
 # Redis database of the soak's processes: not the e2e stack's (13), which
 # may be alive in the same session.
 SOAK_REDIS_DB = os.environ.get("E2E_SOAK_REDIS_DB", "14")
-DEMO_STAFF = ("demo-staff", "hakiyetu-demo")
-PUSH_PATH = "/mpesa/stkpush/v1/processrequest"
-QUERY_PATH = "/mpesa/stkpushquery/v1/query"
-REVERSAL_PATH = "/mpesa/reversal/v1/request"
-POLICY = "REFUND_FULL_IF_CANCELLED_HOURS_BEFORE"
 
 
 @pytest.fixture(scope="module")
@@ -125,153 +96,5 @@ def soak_stack(tmp_path_factory) -> Iterator[Stack]:
 
 
 def test_soak_under_faults_loses_nothing_and_settles_everything(soak_stack):
-    # given
-    clock, base = Stopwatch(), soak_stack.web_url
-    password = seed_soak_data(soak_stack, CONFIG)
-    names = [f"soak-client-{n}" for n in range(CONFIG.clients)]
-    sessions = [login(base, name, password) for name in names]
-    slots = find_slots(sessions[0], base, CONFIG.bookings)
-    soak_stack.simulator("POST", "config", _simulator_config())
-    register_c2b_urls(soak_stack, first_c2b_version(CONFIG.c2b_version))
-    soak_stack.simulator("POST", "faults", CONFIG.fault_rules())
-    hours = int(soak_stack.env[POLICY])
-    paybill = paybill_plan(CONFIG.bookings, CONFIG.paybill_share, CONFIG.seed)
-    approver = Approver(base, login(base, FINANCE_USER, password))
-    plan = Plan(
-        simulator_url=soak_stack.simulator_url,
-        paybill=paybill,
-        cancel=cancel_plan(
-            slots,
-            excluded=never_paid(paybill, CONFIG.bookings),
-            share=CONFIG.cancel_share,
-            seed=CONFIG.seed,
-            hours=hours,
-        ),
-        milestones=c2b_milestones(
-            soak_stack,
-            count=CONFIG.bookings,
-            double_share=CONFIG.double_notification,
-            version=CONFIG.c2b_version,
-        ),
-    )
-    clock.lap("setup")
-
-    # when
-    approver.start()
-    runs = drive(base, sessions, slots, CONFIG.concurrency, plan)
-    every_push_past_lifetime = time.monotonic() + CONFIG.stk_lifetime + 1
-    clock.lap("book and pay")
-    _wait(lambda: only_late_callbacks_left(soak_stack), "callbacks due")
-    time.sleep(max(0.0, every_push_past_lifetime - time.monotonic()))
-    clock.lap("callbacks due")
-    rounds = [run_query_pending(soak_stack, 1)]
-    clock.lap("query_pending")
-    _wait(lambda: all_callbacks_sent(soak_stack), "late callbacks")
-    clock.lap("late callbacks")
-    refund_rounds = settle_refunds(
-        soak_stack, approver, runs, result_wait=CONFIG.result_wait
-    )
-    approver.stop()
-    clock.lap("refunds")
-    snapshot = read_snapshot(soak_stack)
-    while open_payments(snapshot) and len(rounds) < 3:
-        time.sleep(CONFIG.query_claim_seconds + 1)  # a run skips payments queried since
-        rounds.append(run_query_pending(soak_stack, len(rounds) + 1))
-        snapshot = read_snapshot(soak_stack)
-    simulator = _simulator_view(soak_stack)
-    counts, problems = tally(runs, snapshot, simulator, config=CONFIG, hours=hours)
-    counts["query_pending"] = rounds
-    counts["query_pending for refunds"] = refund_rounds
-    counts["refunds"]["policy (hours)"] = hours
-    problems["refund approvals refused"] = approver.errors
-    counts["staff API open payments"] = _staff_open_count(base)
-    clock.lap("checks")
-    counts["phases (s)"] = clock.phases
-    report(
-        soak_stack,
-        CONFIG,
-        counts,
-        problems,
-        evidence={"snapshot": snapshot, "simulator": simulator},
-    )
-
-    # then
-    assert problems["booking errors"] == []
-    assert problems["open payments"] == []
-    assert counts["staff API open payments"] == 0
-    assert problems[MONEY] == []
-    assert problems[UNEXPLAINED] == []
-    assert problems[COUNTED_TWICE] == []
-    assert problems[NEVER_TAKEN] == []
-    assert problems["ledger amount differs from the simulator"] == []
-    assert problems["STK money by payment"] == []
-    assert problems["paid but not completed"] == []
-    assert problems["completed but not paid"] == []
-    assert problems["unknown outcome not needs_review/expired"] == []
-    assert problems["paid with no trace, payment not needs_review"] == []
-    assert problems["confirmed without completed payment or receipt"] == []
-    assert problems["completed but booking not confirmed"] == []
-    assert problems["completed twice"] == []
-    assert problems["booking paid twice"] == []
-    assert problems["paybill booking not paid exactly once"] == []
-    assert problems["wrong paybill not unallocated with its reason"] == []
-    assert problems["review payment holds the receipt that paid its booking"] == []
-    assert problems["duplicate receipts"] == []
-    assert problems["receipt in the ledger twice"] == []
-    assert problems["report sighted twice"] == []
-    assert problems["receipt differs from the ledger"] == []
-    assert problems["delivered receipts missing from the ledger"] == []
-    assert problems["delivered callbacks missing from PaymentEvent"] == []
-    assert problems["delivered confirmations missing from PaymentEvent"] == []
-    assert problems["callbacks not acknowledged"] == []
-    assert problems["confirmations not acknowledged"] == []
-    assert problems[RECEIPT_NOT_ON_PAYMENT] == []
-    assert problems["refund approvals refused"] == []
-    assert problems[MONEY_OUT] == []
-    assert problems["refunded beyond the receipt"] == []
-    assert problems["completed refund, booking or receipt not refunded"] == []
-    assert problems["booking refunded without a completed refund"] == []
-    assert problems["refund sent twice"] == []
-    assert problems[OPEN_REFUNDS] == []
-    assert problems["refund unknown though M-Pesa could tell"] == []
-    assert problems["automatic refund not requested exactly once"] == []
-    assert problems["automatic refund against the policy"] == []
-    assert problems["automatic refund not approved by Finance"] == []
-    assert problems["early cancellation with its receipt, no refund owed"] == []
-
-
-def _wait(check, what: str) -> None:
-    timeout = 60 + CONFIG.stk_lifetime + CONFIG.late_after + CONFIG.bookings / 20
-    wait_until(check, timeout=timeout, what=what)
-
-
-def _simulator_config() -> dict:
-    config = {"callback_delay": CONFIG.callback_delay}
-    if CONFIG.c2b_version == "alternate":
-        # Re-registering mid-run takes a token: keep the app's valid.
-        config["invalidate_previous_tokens"] = False
-    return config
-
-
-def _simulator_view(stack: Stack) -> dict:
-    return {
-        "ledger": stack.simulator("GET", "ledger"),
-        "c2b": stack.simulator("GET", "c2b"),
-        "callbacks": stack.simulator("GET", "callbacks")["callbacks"],
-        "pushes": stack.simulator("GET", f"requests?path={PUSH_PATH}")["requests"],
-        "queries": stack.simulator("GET", f"requests?path={QUERY_PATH}")["requests"],
-        "money_out": stack.simulator("GET", "money-out"),
-        "reversal_requests": stack.simulator("GET", f"requests?path={REVERSAL_PATH}")[
-            "requests"
-        ],
-    }
-
-
-def _staff_open_count(base: str) -> int:
-    staff = login(base, *DEMO_STAFF)
-    return sum(
-        staff.get(f"{base}/api/payments/", params={"status": s}, timeout=30).json()[
-            "count"
-        ]
-        for s in OPEN
-    )
+    counts, problems = run_soak(soak_stack, CONFIG)
+    assert soak_failures(counts, problems) == {}
