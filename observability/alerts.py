@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from payments.models import MpesaReceipt, Payment, PaymentEvent, Refund
@@ -72,14 +72,25 @@ def review_backlog() -> Condition:
 
 def refunds_unknown() -> Condition:
     """Refunds whose outcome has been unknown longer than
-    ``ALERT_REFUND_UNKNOWN_SECONDS`` (their last change is when they
-    became unknown: nothing else writes an unknown refund's row but the
-    move out of it)."""
+    ``ALERT_REFUND_UNKNOWN_SECONDS``, counted from the status event that
+    made them unknown (the row's last change when there is none)."""
     seconds = settings.ALERT_REFUND_UNKNOWN_SECONDS
     cutoff = timezone.now() - timedelta(seconds=seconds)
-    count = Refund.objects.filter(
-        status=Refund.Status.UNKNOWN, updated_at__lt=cutoff
-    ).count()
+    became_unknown = (
+        PaymentEvent.objects.filter(
+            refund=OuterRef("pk"),
+            kind=PaymentEvent.Kind.STATUS_CHANGE,
+            to_status=Refund.Status.UNKNOWN,
+        )
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    count = (
+        Refund.objects.filter(status=Refund.Status.UNKNOWN)
+        .annotate(since=Subquery(became_unknown))
+        .filter(Q(since__lt=cutoff) | Q(since__isnull=True, updated_at__lt=cutoff))
+        .count()
+    )
     return Condition(
         count > 0, f"{count} refund(s) of unknown outcome for over {seconds} s"
     )
