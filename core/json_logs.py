@@ -13,7 +13,9 @@ class RedactingJsonFormatter(JsonFormatter):
 
     ``MaskPhoneNumbers`` masks the message and the traceback text, but the
     JSON formatter formats a traceback afresh and adds ``extra`` fields as
-    they are: so each string value is masked again here.
+    they are (Django's ``request`` object among them, whose text is the
+    path with the callback secret): so each value is masked here, and one
+    that is not plain JSON is turned into its masked text first.
     """
 
     def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
@@ -27,4 +29,6 @@ def _redacted(value: Any) -> Any:
         return [_redacted(item) for item in value]
     if isinstance(value, dict):
         return {key: _redacted(item) for key, item in value.items()}
-    return value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return redact(str(value))

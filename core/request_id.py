@@ -43,13 +43,22 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = request_id_accept(request.headers.get(HEADER))
         request.request_id = request_id
-        token = _current.set(request_id)
+        # Not reset on the way out: Django logs a 4xx/5xx ("Not Found: ...")
+        # after the middlewares return, and that line belongs to the
+        # request. It is forgotten when the response is closed.
+        _current.set(request_id)
         try:
             response = self.get_response(request)
-        finally:
-            _current.reset(token)
+        except BaseException:
+            _current.set(None)
+            raise
         response[HEADER] = request_id
+        response._resource_closers.append(_forget)
         return response
+
+
+def _forget() -> None:
+    _current.set(None)
 
 
 class RequestIdFilter(logging.Filter):
@@ -76,10 +85,19 @@ def task_request_id_restore(task=None, task_id: str = "", **_: object) -> None:
     """``task_prerun``: run the task under the id it was queued with. An
     eager task (run inside the request) keeps the request's own."""
     request = getattr(task, "request", None)
-    request_id = request.get(TASK_HEADER) if request is not None else None
+    request_id = _task_request_id(request)
     if not request_id and getattr(request, "is_eager", False):
         return
     _task_tokens[task_id] = _current.set(request_id)
+
+
+def _task_request_id(request) -> str | None:
+    """The id in a task's headers: top-level in a worker's message (as
+    ``before_task_publish`` put it), under ``headers`` for ``apply()``."""
+    if request is None:
+        return None
+    nested = getattr(request, "headers", None) or {}
+    return request.get(TASK_HEADER) or nested.get(TASK_HEADER)
 
 
 def task_request_id_clear(task_id: str = "", **_: object) -> None:
