@@ -22,7 +22,10 @@ def logging_config(*, log_format: str, level: str) -> dict:
         "disable_existing_loggers": False,
         "filters": {
             "mask_phones": {"()": "core.logging_filters.MaskPhoneNumbers"},
-            "request_id": {"()": "core.request_id.RequestIdFilter"},
+            "request_id": {
+                "()": "core.request_id.RequestIdFilter",
+                "default": None if log_format == "json" else "-",
+            },
         },
         "formatters": {
             "plain": {"format": PLAIN},

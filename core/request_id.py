@@ -62,11 +62,16 @@ def _forget() -> None:
 
 
 class RequestIdFilter(logging.Filter):
-    """Give every record a ``request_id`` attribute (None outside one)."""
+    """Give every record a ``request_id`` attribute: the current one, else
+    ``default`` (None for JSON lines, "-" for text)."""
+
+    def __init__(self, default: str | None = None) -> None:
+        super().__init__()
+        self.default = default
 
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "request_id", None) is None:
-            record.request_id = _current.get()
+            record.request_id = _current.get() or self.default
         return True
 
 

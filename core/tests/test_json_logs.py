@@ -6,7 +6,7 @@ import logging
 import pytest
 
 from core.logging_config import logging_config
-from core.request_id import HEADER
+from core.request_id import HEADER, RequestIdFilter
 from core.tests.json_log_support import json_log_lines
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +87,16 @@ def test_django_request_lines_in_json_never_show_the_callback_secret(client, set
     assert response.status_code == 400
     assert any(line.get("name") == "django.request" for line in lines)
     assert SECRET not in lines[-1]["_raw"]
+
+
+def test_text_lines_show_a_dash_outside_a_request():
+    # given the text format's filter
+    config = logging_config(log_format="text", level="INFO")
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello", (), None)
+    RequestIdFilter(**{"default": config["filters"]["request_id"]["default"]}).filter(
+        record
+    )
+    # when
+    line = logging.Formatter(config["formatters"]["plain"]["format"]).format(record)
+    # then
+    assert line.endswith("INFO x [-] hello")
