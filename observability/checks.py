@@ -6,9 +6,12 @@
   ``METRICS_TOKEN`` is shorter than 32 characters.
 - observability.W003: neither ``ALERT_EMAILS`` nor ``ALERT_WEBHOOK_URL`` is
   set: alerts only reach the log.
+- observability.W004: ``PROMETHEUS_MULTIPROC_DIR`` is set but is not a
+  writable folder: every counter update would fail.
 """
 
 import ipaddress
+import os
 
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
@@ -49,6 +52,15 @@ def check_metrics_and_alerts(app_configs, **kwargs) -> list[Warning]:
                 "are both unset.",
                 hint="Set ALERT_EMAILS (with EMAIL_URL) or ALERT_WEBHOOK_URL.",
                 id="observability.W003",
+            )
+        )
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+    if folder and not (os.path.isdir(folder) and os.access(folder, os.W_OK)):
+        warnings.append(
+            Warning(
+                f"PROMETHEUS_MULTIPROC_DIR ({folder}) is not a writable folder.",
+                hint="Create it (empty) before starting gunicorn and Celery.",
+                id="observability.W004",
             )
         )
     return warnings

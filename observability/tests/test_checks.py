@@ -10,7 +10,8 @@ def _ids() -> list[str]:
 
 
 @pytest.fixture
-def configured(settings):
+def configured(settings, monkeypatch):
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     settings.METRICS_TOKEN = "t" * 40
     settings.METRICS_ALLOWED_IPS = []
     settings.ALERT_EMAILS = ["ops@hakiyetu.test"]
@@ -57,3 +58,17 @@ def test_no_alert_channel_warns(configured):
     configured.ALERT_EMAILS = []
     # then
     assert _ids() == ["observability.W003"]
+
+
+def test_a_missing_multiprocess_folder_warns(configured, monkeypatch, tmp_path):
+    # given
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "absent"))
+    # then
+    assert _ids() == ["observability.W004"]
+
+
+def test_an_existing_multiprocess_folder_is_fine(configured, monkeypatch, tmp_path):
+    # given
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    # then
+    assert _ids() == []
