@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from core.logging_config import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -64,9 +66,12 @@ INSTALLED_APPS = [
     "accounts",
     "bookings",
     "payments",
+    "observability",
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request, and its response, carry its id.
+    "core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -182,7 +187,8 @@ WHITENOISE_USE_FINDERS = DEBUG
 # --- HTTPS and security headers ----------------------------------------------
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Prometheus scrapes over the internal network (token or address allowlist).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
@@ -424,6 +430,43 @@ REFUND_AUTOMATIC_INTERVAL_SECONDS = env.float(
     "REFUND_AUTOMATIC_INTERVAL_SECONDS", default=60.0
 )
 
+# --- E-mail ------------------------------------------------------------------
+
+# smtp+tls://user:password@host:587, or consolemail:// (printed; the default).
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="Haki Yetu <noreply@hakiyetu.local>"
+)
+
+# --- Metrics and alerts (docs/observability.md) --------------------------------
+
+# GET /metrics answers only a request with "Authorization: Bearer
+# <METRICS_TOKEN>" or from an address in METRICS_ALLOWED_IPS (IPs/CIDRs,
+# judged like the API's clients: NUM_PROXIES hops back); anyone else gets
+# 404. With both unset it is closed, except to loopback when DEBUG is on.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+# Who hears about an alert starting and clearing: e-mail addresses and/or a
+# Slack-compatible webhook (POST {"text": ...}).
+ALERT_EMAILS = env.list("ALERT_EMAILS", default=[])
+ALERT_WEBHOOK_URL = env.str("ALERT_WEBHOOK_URL", default="")
+# An open payment this long past its STK lifetime is overdue.
+ALERT_GRACE_SECONDS = env.int("ALERT_GRACE_SECONDS", default=300)
+# Callback silence: at least this many pushes accepted in the last
+# ALERT_SILENCE_MINUTES and no STK callback at all in that time.
+ALERT_SILENCE_MINUTES = env.int("ALERT_SILENCE_MINUTES", default=15)
+ALERT_SILENCE_MIN_PUSHES = env.int("ALERT_SILENCE_MIN_PUSHES", default=5)
+# More payments in needs_review, or unallocated receipts, than this.
+ALERT_REVIEW_BACKLOG = env.int("ALERT_REVIEW_BACKLOG", default=10)
+# A refund whose outcome has been unknown this long.
+ALERT_REFUND_UNKNOWN_SECONDS = env.int("ALERT_REFUND_UNKNOWN_SECONDS", default=3600)
+# Share of failed Daraja requests (no answer, 401/403/429, 5xx) in the last
+# ALERT_DARAJA_WINDOW_MINUTES, once there are ALERT_DARAJA_MIN_REQUESTS.
+ALERT_DARAJA_ERROR_RATE = env.float("ALERT_DARAJA_ERROR_RATE", default=0.2)
+ALERT_DARAJA_WINDOW_MINUTES = env.int("ALERT_DARAJA_WINDOW_MINUTES", default=10)
+ALERT_DARAJA_MIN_REQUESTS = env.int("ALERT_DARAJA_MIN_REQUESTS", default=10)
+
 # --- Celery ------------------------------------------------------------------
 
 CELERY_BROKER_URL = _url("CELERY_BROKER_URL", "filesystem://")
@@ -469,6 +512,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.refunds_request_due_task",
         "schedule": REFUND_AUTOMATIC_INTERVAL_SECONDS,
     },
+    "check-alerts": {
+        "task": "observability.tasks.alerts_check_task",
+        "schedule": 60.0,
+    },
     "expire-booking-holds": {
         "task": "bookings.tasks.booking_expire_holds_task",
         "schedule": 60.0,
@@ -479,27 +526,6 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # --- Logging -----------------------------------------------------------------
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"mask_phones": {"()": "core.logging_filters.MaskPhoneNumbers"}},
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["mask_phones"],
-        },
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "INFO"},
-        # Django's default config gives "django" (hence django.request) and
-        # "django.server" handlers of its own, unmasked: replace them with
-        # ours, DEBUG on or off (request paths carry the callback secret).
-        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
-    },
-}
+# text (default) or json: one JSON object per line (python-json-logger).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text").lower()
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)

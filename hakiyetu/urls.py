@@ -11,9 +11,11 @@ from drf_spectacular.views import (
 from accounts.auth_api import ObtainTokenView
 from core.csp import DOCS_POLICY, with_policy
 from core.health import healthz
+from observability.views import metrics
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/auth/token/", ObtainTokenView.as_view(), name="auth-token"),
     path("", include("accounts.api.urls")),

@@ -23,6 +23,8 @@ def _production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "VAR_DIR": str(tmp_path),
         "CACHE_URL": "locmemcache://",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "METRICS_TOKEN": "m" * 40,
+        "ALERT_EMAILS": "ops@hakiyetu.co.ke",
         **overrides,
     }
 

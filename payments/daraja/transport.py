@@ -18,6 +18,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
+from payments.daraja import observation
 from payments.daraja.exceptions import (
     DarajaError,
     DarajaOutcomeUnknown,
@@ -101,14 +102,30 @@ def send(
             allow_redirects=False,
         )
     except requests.RequestException as exc:
+        seconds = time.perf_counter() - started
         error = (
             f"{type(exc).__name__}: {redact_text(str(exc), secrets=request.secrets)}"
         )
         _record(request, on_exchange, started, status=None, body=None, error=error)
+        _observe(request, seconds, _failure_outcome(exc))
         raise _transport_error(request.operation, exc) from exc
+    seconds = time.perf_counter() - started
     body = _decode(response, request)
     _record(request, on_exchange, started, status=response.status_code, body=body)
+    ok = response.status_code < 400
+    _observe(request, seconds, observation.OK if ok else observation.HTTP_ERROR)
     return HttpAnswer(response.status_code, body, response.headers)
+
+
+def _observe(request: HttpRequest, seconds: float, outcome: str) -> None:
+    # Timed before the exchange is stored: the metric is Daraja's time.
+    observation.report_request(api=request.operation, outcome=outcome, seconds=seconds)
+
+
+def _failure_outcome(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.Timeout):
+        return observation.TIMEOUT
+    return observation.CONNECTION_ERROR
 
 
 def _decode(response: requests.Response, request: HttpRequest) -> dict | str | None:

@@ -38,6 +38,7 @@ from payments.exceptions import PaymentError
 from payments.models import PaymentEvent, TransactionStatusCheck
 from payments.services import spool
 from payments.services.events import event_record, event_record_result
+from payments.services.metrics import counted_intake
 from payments.services.refund_results import (
     Disposition,
     refund_apply_result,
@@ -79,6 +80,11 @@ class _Match:
     status_check_id: int | None
 
 
+@counted_intake(
+    lambda kwargs: "timeout" if kwargs["timeout"] else "result",
+    disposition=lambda outcome: outcome.disposition,
+    malformed=ResultMalformed,
+)
 def result_intake(
     *,
     raw_body: bytes,

@@ -31,6 +31,11 @@ from payments.models import PaymentEvent
 from payments.services import spool
 from payments.services.c2b_allocation import C2BAllocation, c2b_apply_confirmation
 from payments.services.events import event_record, event_record_c2b_request
+from payments.services.metrics import (
+    c2b_confirmation_disposition,
+    c2b_validation_disposition,
+    counted_intake,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +65,9 @@ class C2BOutcome:
     allocation: C2BAllocation | None
 
 
+@counted_intake(
+    "c2b_validation", disposition=c2b_validation_disposition, malformed=C2BMalformed
+)
 def c2b_validation_intake(
     *, raw_body: bytes, source_ip: str | None, headers: Mapping[str, str]
 ) -> dict[str, str]:
@@ -117,6 +125,11 @@ def c2b_validation_answer(*, request: C2BRequest) -> dict[str, str]:
     return dict(ACCEPT)
 
 
+@counted_intake(
+    "c2b_confirmation",
+    disposition=c2b_confirmation_disposition,
+    malformed=C2BMalformed,
+)
 def c2b_confirmation_intake(
     *, raw_body: bytes, source_ip: str | None, headers: Mapping[str, str]
 ) -> C2BOutcome:

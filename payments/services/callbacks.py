@@ -33,6 +33,7 @@ from payments.services import spool
 from payments.services.async_results import ResultMalformed, result_store_and_route
 from payments.services.c2b import C2BMalformed, c2b_store_and_apply_confirmation
 from payments.services.events import event_record, event_record_callback
+from payments.services.metrics import counted_intake
 from payments.services.reports import success_report_from_callback
 from payments.services.scheduling import schedule_callback_verification
 from payments.services.settlement import (
@@ -90,6 +91,9 @@ class _Parsed:
     checkout_request_id: str
 
 
+@counted_intake(
+    "stk", disposition=lambda outcome: outcome.disposition, malformed=CallbackMalformed
+)
 def payment_callback_intake(
     *, raw_body: bytes, source_ip: str | None, headers: Mapping[str, str]
 ) -> CallbackOutcome:

@@ -49,6 +49,7 @@ from payments.services.idempotency import (
     payment_replay_outcome,
     payment_store_accepted,
 )
+from payments.services.metrics import count_status_after_commit
 from payments.services.push_failure import payment_record_push_failure
 from payments.services.transitions import payment_accept_push
 
@@ -183,6 +184,7 @@ def _create_payment(
                 reason="STK push requested",
                 actor=user if user.is_authenticated else None,
             )
+            count_status_after_commit(payment, from_status="")
     except IntegrityError:
         # Lost a race: another push for this booking or with this key.
         if idempotency_key:

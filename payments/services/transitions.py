@@ -30,6 +30,7 @@ from payments.services.ledger import (
     receipt_record,
     receipt_take_for_payment,
 )
+from payments.services.metrics import count_status_after_commit
 from payments.services.paybill_copy import PAID_BY_PAYBILL, paybill_copy_receipt_id
 from payments.services.scheduling import schedule_payment_query
 
@@ -104,6 +105,7 @@ def move(
         actor=actor,
         checkout_request_id=payment.checkout_request_id or "",
     )
+    count_status_after_commit(payment, from_status=from_status)
     logger.info(
         "payment %s: %s -> %s (%s)",
         payment.pk,

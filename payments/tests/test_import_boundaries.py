@@ -163,3 +163,43 @@ def test_only_the_client_seam_gets_a_daraja_client(path):
         "payments.services.daraja_client.daraja",
     }
     assert names & held == set()
+
+
+@pytest.mark.parametrize("path", _modules("core"), ids=_relative)
+def test_core_imports_neither_payments_nor_observability(path):
+    # given a module of core (metric definitions included)
+    # when its imports are read
+    names = _imported_names(path)
+
+    # then it reaches no app above it
+    above = {n for n in names if _is_within(n, ("payments", "observability"))}
+    assert above == set()
+
+
+# Metric definitions live in core.metrics; observability exposes them.
+PROMETHEUS_MODULES = {ROOT / "core" / "metrics.py"}
+
+
+@pytest.mark.parametrize(
+    "path", _modules("payments", "bookings", "core", "accounts"), ids=_relative
+)
+def test_only_core_metrics_imports_prometheus_client(path):
+    # given any module of ours outside observability
+    # when its imports are read
+    names = _imported_names(path)
+
+    # then only the metric definitions use prometheus_client
+    uses = {n for n in names if _is_within(n, ("prometheus_client",))}
+    assert uses == set() or path in PROMETHEUS_MODULES
+
+
+@pytest.mark.parametrize(
+    "path", _modules("payments", "bookings", "accounts"), ids=_relative
+)
+def test_apps_never_import_observability(path):
+    # given a module of an app observability reads
+    # when its imports are read
+    names = _imported_names(path)
+
+    # then it does not import observability (no cycle)
+    assert {n for n in names if _is_within(n, ("observability",))} == set()
