@@ -154,6 +154,9 @@ def start_stack(
     )
     try:
         stack.env = _child_env(stack, redis_db=redis_db) | (overrides or {})
+        if hosts > 1:
+            # beat and manage.py commands run "on host 1": they count there.
+            stack.env["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_dir(stack, 1))
         _prepare_database(stack)
         _start_all(
             stack, stack.env, sim_port=sim_port, web_ports=web_ports, gunicorn=gunicorn
@@ -351,13 +354,18 @@ def _worker_argv(name: str) -> list[str]:
     ]
 
 
+def _metrics_dir(stack: Stack, host: int) -> Path:
+    path = stack.var_dir / f"metrics-host{host}"
+    path.mkdir(exist_ok=True)
+    return path
+
+
 def _host_env(stack: Stack, env: dict[str, str], port: int, host: int) -> dict:
     """One "machine": its web server receives the callbacks and results of
     what it (and its worker) sends, and its processes share one metrics
     folder, as web and workers of one host do (docs/operations.md)."""
     web = f"http://127.0.0.1:{port}"
-    metrics_dir = stack.var_dir / f"metrics-host{host}"
-    metrics_dir.mkdir(exist_ok=True)
+    metrics_dir = _metrics_dir(stack, host)
     secret, result_secret = env["MPESA_CALLBACK_SECRET"], env["MPESA_RESULT_SECRET"]
     return env | {
         "MPESA_CALLBACK_URL": f"{web}/api/payment/callback/{secret}",
