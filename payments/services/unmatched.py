@@ -35,6 +35,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 
+from core.crypto import masked_key, phone_index
 from payments.daraja.callbacks import StkCallback, parse_stk_callback
 from payments.daraja.exceptions import CallbackParseError
 from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment, PaymentEvent
@@ -186,19 +187,35 @@ def prompt_window(paid_at: datetime) -> tuple[datetime, datetime]:
 
 
 def payer_phone_filter(phone: str | None) -> Q | None:
-    """The payments whose number the callback's PhoneNumber may be: the
-    same number once normalised, or the visible digits of a masked one."""
+    """The payments whose number the callback's PhoneNumber may be, by the
+    index columns (numbers are encrypted): the same number once normalised,
+    or the first four and last three visible digits of a masked one. Keep
+    only those ``payer_phone_agrees`` with (a mask may show more digits)."""
     if not phone:
         return None
-    try:
-        return Q(phone_number=normalise_phone(phone))
-    except InvalidPhoneNumber:
-        pass
+    index = phone_index(phone)
+    if index:
+        return Q(phone_index=index)
     visible = masked_phone_digits(phone)
     if visible is None:
         return None  # hashed or unreadable: never matches
     head, tail = visible
-    return Q(phone_number__startswith=head, phone_number__endswith=tail)
+    return Q(phone_masked_key=masked_key(head[:4], tail[-3:]))
+
+
+def payer_phone_agrees(phone: str | None, number: str) -> bool:
+    """Whether the payer ``phone`` (full or masked) may be ``number``."""
+    if not phone:
+        return False
+    try:
+        return normalise_phone(phone) == number
+    except InvalidPhoneNumber:
+        pass
+    visible = masked_phone_digits(phone)
+    if visible is None:
+        return False
+    head, tail = visible
+    return number.startswith(head) and number.endswith(tail)
 
 
 def _lock_candidates(callback: StkCallback) -> list[Payment]:
@@ -232,7 +249,11 @@ def _lock_candidates(callback: StkCallback) -> list[Payment]:
         .annotate(push_unknown=Exists(notes))
         .order_by("pk")
     )
-    return list(candidates)
+    return [
+        payment
+        for payment in candidates
+        if payer_phone_agrees(callback.phone_number, payment.phone_number)
+    ]
 
 
 def _single_owner(candidates: list[Payment]) -> Payment | None:
@@ -343,5 +364,4 @@ def _unmatched_events_for(payment: Payment) -> list[PaymentEvent]:
 def _agrees(callback: StkCallback, payment: Payment) -> bool:
     """A quick check before locking: the callback's phone may be the
     payment's (``_lock_candidates`` decides under the lock)."""
-    phone = payer_phone_filter(callback.phone_number)
-    return phone is not None and Payment.objects.filter(phone, pk=payment.pk).exists()
+    return payer_phone_agrees(callback.phone_number, payment.phone_number)
