@@ -14,8 +14,8 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from bookings.models import Booking
-from core.crypto import phone_index
 from bookings.references import booking_reference_normalise
+from core.crypto import phone_index
 from payments.models import Payment
 from payments.phone import InvalidPhoneNumber, normalise_phone
 from payments.reporting import payment_list_stuck
