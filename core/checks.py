@@ -13,13 +13,13 @@ The M-Pesa deploy checks (sandbox passkey, simulator URL, callback URL and
 allowlist) are in ``payments.checks``.
 """
 
-from cryptography.fernet import Fernet
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.checks import Error, Tags, Warning, register
 from django.db import DatabaseError
 
 from bookings.demo_accounts import DEMO_USERS
+from core.crypto import is_fernet_key
 
 
 @register(Tags.security, deploy=True)
@@ -98,7 +98,7 @@ def check_field_keys(app_configs, **kwargs) -> list[Error]:
     bad = [
         position
         for position, key in enumerate(settings.FIELD_ENCRYPTION_KEYS, start=1)
-        if not _is_fernet_key(key)
+        if not is_fernet_key(key)
     ]
     if bad:
         return [
@@ -111,11 +111,3 @@ def check_field_keys(app_configs, **kwargs) -> list[Error]:
             )
         ]
     return []
-
-
-def _is_fernet_key(key: str) -> bool:
-    try:
-        Fernet(key)
-    except ValueError:
-        return False
-    return True

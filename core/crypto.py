@@ -143,6 +143,15 @@ def visible_masked_key(value: str | None) -> str:
     return masked_key(*visible) if visible else ""
 
 
+def is_fernet_key(key: str) -> bool:
+    """Whether ``key`` is a usable Fernet key (the deploy check)."""
+    try:
+        Fernet(key)
+    except ValueError:
+        return False
+    return True
+
+
 def _hmac(text: str) -> str:
     key = settings.FIELD_HASH_KEY
     if not key:
