@@ -154,18 +154,24 @@ def is_local(url: str) -> bool:
     return urlsplit(url).hostname in _LOOPBACK
 
 
+def ensure_local_env(target: Path) -> str:
+    """Write ``target`` if missing, else add the keys it lacks; returns
+    what was done, for the terminal ("" when nothing)."""
+    if not target.exists():
+        target.write_text("\n".join(local_env_lines()) + "\n")
+        target.chmod(0o600)
+        return f"wrote {target} with generated local secrets\n"
+    missing = missing_lines(target.read_text())
+    if not missing:
+        return ""
+    with target.open("a") as env_file:
+        env_file.write("\n".join(["", *missing]) + "\n")
+    return f"added {len(missing)} generated keys to {target}\n"
+
+
 def main() -> int:
     target = Path(__file__).resolve().parent.parent / ".env"
-    if target.exists():
-        missing = missing_lines(target.read_text())
-        if missing:
-            with target.open("a") as env_file:
-                env_file.write("\n".join(["", *missing]) + "\n")
-            sys.stderr.write(f"added {len(missing)} generated keys to {target}\n")
-        return 0
-    target.write_text("\n".join(local_env_lines()) + "\n")
-    target.chmod(0o600)
-    sys.stderr.write(f"wrote {target} with generated local secrets\n")
+    sys.stderr.write(ensure_local_env(target))
     return 0
 
 
