@@ -35,15 +35,11 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 
-from core.crypto import masked_key, phone_index
 from payments.daraja.callbacks import StkCallback, parse_stk_callback
 from payments.daraja.exceptions import CallbackParseError
 from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment, PaymentEvent
 from payments.phone import (
-    InvalidPhoneNumber,
     mask_phone,
-    masked_phone_digits,
-    normalise_phone,
 )
 from payments.selectors import payment_receipt_held_elsewhere
 from payments.services.ledger import (
@@ -52,6 +48,7 @@ from payments.services.ledger import (
     receipt_record,
     receipt_sighting,
 )
+from payments.services.payer_phone import payer_phone_agrees, payer_phone_filter
 from payments.services.reports import receipt_is_valid, success_report_from_callback
 from payments.services.scheduling import schedule_settlement_from_booking_receipt
 from payments.services.settlement import payment_record_success
@@ -184,38 +181,6 @@ def prompt_window(paid_at: datetime) -> tuple[datetime, datetime]:
         + settings.MPESA_UNMATCHED_CALLBACK_WINDOW_SECONDS
     )
     return paid_at - before, paid_at + EARLY_TOLERANCE
-
-
-def payer_phone_filter(phone: str | None) -> Q | None:
-    """The payments whose number the callback's PhoneNumber may be, by the
-    index columns (numbers are encrypted): the same number once normalised,
-    or the first four and last three visible digits of a masked one. Keep
-    only those ``payer_phone_agrees`` with (a mask may show more digits)."""
-    if not phone:
-        return None
-    index = phone_index(phone)
-    if index:
-        return Q(phone_index=index)
-    visible = masked_phone_digits(phone)
-    if visible is None:
-        return None  # hashed or unreadable: never matches
-    head, tail = visible
-    return Q(phone_masked_key=masked_key(head[:4], tail[-3:]))
-
-
-def payer_phone_agrees(phone: str | None, number: str) -> bool:
-    """Whether the payer ``phone`` (full or masked) may be ``number``."""
-    if not phone:
-        return False
-    try:
-        return normalise_phone(phone) == number
-    except InvalidPhoneNumber:
-        pass
-    visible = masked_phone_digits(phone)
-    if visible is None:
-        return False
-    head, tail = visible
-    return number.startswith(head) and number.endswith(tail)
 
 
 def _lock_candidates(callback: StkCallback) -> list[Payment]:
