@@ -15,7 +15,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from core.fields import EncryptedTextField, IndexedPhonesMixin, PhoneIndexField
+from core.fields import (
+    EncryptedJSONField,
+    EncryptedTextField,
+    IndexedPhonesMixin,
+    PhoneIndexField,
+)
 from core.models import TimeStampedModel
 
 
@@ -268,8 +273,9 @@ class TransactionStatusCheck(TimeStampedModel):
     )
     result_code = models.CharField(max_length=16, blank=True, default="")
     result_description = models.TextField(blank=True, default="")
-    # The parsed answer (status, amount, parties, times), for staff to read.
-    answer = models.JSONField(null=True, blank=True)
+    # The parsed answer (status, amount, parties, times), for staff to read;
+    # encrypted at rest: the parties are phone numbers and names.
+    answer = EncryptedJSONField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

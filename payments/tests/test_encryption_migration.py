@@ -1,4 +1,4 @@
-"""Migrations 0016-0017 (and accounts 0002): rows stored in plaintext are
+"""Migrations 0016-0018 (and accounts 0002): rows stored in plaintext are
 encrypted, their indexes filled, and events stay append-only."""
 
 import contextlib
@@ -77,12 +77,17 @@ def _plain_rows(old):
     event = old.get_model("payments", "PaymentEvent").objects.create(
         kind="callback", request_body={"PhoneNumber": PHONE}, raw_body=RAW
     )
+    check = old.get_model("payments", "TransactionStatusCheck").objects.create(
+        transaction_id="TLK3AB12CD",
+        state="answered",
+        answer={"DebitPartyName": f"{PHONE} - JOHN DOE"},
+    )
     User = old.get_model("auth", "User")
     profile = old.get_model("accounts", "ClientProfile").objects.create(
         user=User.objects.create(username="before-encryption"),
         phone_number=PHONE,
     )
-    return payment.pk, hashed.pk, masked.pk, event.pk, profile.pk
+    return payment.pk, hashed.pk, masked.pk, event.pk, profile.pk, check.pk
 
 
 @pytest.mark.django_db(transaction=True)
@@ -90,13 +95,18 @@ def test_rows_stored_in_plaintext_are_encrypted_and_indexed():
     # given
     old = _migrate(BEFORE)
     try:
-        payment, hashed, masked, event, profile = _plain_rows(old)
+        payment, hashed, masked, event, profile, check = _plain_rows(old)
         assert _raw("payments_paymentevent", "raw_body", event) == RAW
         # when
         _migrate(_latest())
         # then: no plaintext number is left in any column
         from accounts.models import ClientProfile
-        from payments.models import MpesaReceipt, Payment, PaymentEvent
+        from payments.models import (
+            MpesaReceipt,
+            Payment,
+            PaymentEvent,
+            TransactionStatusCheck,
+        )
 
         for table, column, pk in [
             ("payments_payment", "phone_number", payment),
@@ -106,6 +116,7 @@ def test_rows_stored_in_plaintext_are_encrypted_and_indexed():
             ("payments_paymentevent", "raw_body", event),
             ("payments_paymentevent", "request_body", event),
             ("accounts_clientprofile", "phone_number", profile),
+            ("payments_transactionstatuscheck", "answer", check),
         ]:
             assert _raw(table, column, pk).startswith("fernet:"), (table, column)
         stored = Payment.objects.get(pk=payment)
@@ -119,6 +130,9 @@ def test_rows_stored_in_plaintext_are_encrypted_and_indexed():
         assert PaymentEvent.objects.get(pk=event).raw_body == RAW
         assert PaymentEvent.objects.get(pk=event).request_body == {"PhoneNumber": PHONE}
         assert ClientProfile.objects.get(pk=profile).phone_number == PHONE
+        assert TransactionStatusCheck.objects.get(pk=check).answer == {
+            "DebitPartyName": f"{PHONE} - JOHN DOE"
+        }
         # and: an ordinary UPDATE of an event is still refused
         edit = "UPDATE payments_paymentevent SET reason = 'edited' WHERE id = %s"
         with pytest.raises(DatabaseError, match="append-only"):
