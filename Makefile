@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint format install migrate clean
+.PHONY: run test lint format install migrate clean localenv
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,10 +17,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-.env: | $(STAMP)
+# Writes .env on a fresh clone; adds keys an older .env lacks (localenv.py).
+localenv: | $(STAMP)
 	$(BIN)/python -m hakiyetu.localenv
 
-migrate: $(STAMP) .env
+migrate: $(STAMP) localenv
 	$(BIN)/python manage.py migrate --noinput
 
 ## make run: migrate, load demo data, start web + worker + beat + simulator
@@ -36,7 +37,7 @@ run: migrate
 # Tests clear the cache between tests: without CACHE_URL they get a private
 # in-memory cache, so they never wipe the file cache a running `make run` uses.
 test: export CACHE_URL ?= locmemcache://
-test: $(STAMP) .env
+test: $(STAMP) localenv
 	$(BIN)/ruff check .
 	$(BIN)/pytest $(PYTEST_ARGS)
 

@@ -11,6 +11,17 @@ def _database_vendor() -> str:
     return "postgresql" if "postgresql" in engine else "sqlite"
 
 
+def pytest_configure(config):
+    """Tests always have field keys, even with a ``.env`` older than them
+    (``make test`` adds them; a bare ``pytest`` may not have)."""
+    from cryptography.fernet import Fernet
+
+    if not settings.FIELD_ENCRYPTION_KEYS:
+        settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    if not settings.FIELD_HASH_KEY:
+        settings.FIELD_HASH_KEY = "test-only-field-hash-key"  # noqa: S105
+
+
 def pytest_collection_modifyitems(config, items):
     on_sqlite = _database_vendor() != "postgresql"
     skip_pg = pytest.mark.skip(

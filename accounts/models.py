@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 
+from core.fields import EncryptedTextField
 from core.models import TimeStampedModel
 
 
@@ -16,8 +17,9 @@ class ClientProfile(TimeStampedModel):
         related_name="client_profile",
     )
     full_name = models.CharField(max_length=150, blank=True)
-    # An MSISDN (2547XXXXXXXX / 2541XXXXXXXX), normalised, or empty.
-    phone_number = models.CharField(max_length=12, blank=True)
+    # An MSISDN (2547XXXXXXXX / 2541XXXXXXXX), normalised, or empty;
+    # encrypted at rest (core.crypto), never searched.
+    phone_number = EncryptedTextField(blank=True)
 
     class Meta:
         ordering = ("user_id",)

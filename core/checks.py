@@ -5,6 +5,9 @@
 - hakiyetu.W001: ``SECURE_PROXY_SSL_HEADER`` is on but ``NUM_PROXIES`` is 0:
   behind the proxy every client shares its address, so the sign-in lockout
   and the throttles would lock everyone out at once.
+- hakiyetu.E003: ``FIELD_ENCRYPTION_KEYS`` or ``FIELD_HASH_KEY`` is unset
+  (phone numbers and Daraja's bodies would not be readable or searchable).
+- hakiyetu.E004: a ``FIELD_ENCRYPTION_KEYS`` entry is not a Fernet key.
 
 The M-Pesa deploy checks (sandbox passkey, simulator URL, callback URL and
 allowlist) are in ``payments.checks``.
@@ -16,6 +19,7 @@ from django.core.checks import Error, Tags, Warning, register
 from django.db import DatabaseError
 
 from bookings.demo_accounts import DEMO_USERS
+from core.crypto import is_fernet_key
 
 
 @register(Tags.security, deploy=True)
@@ -68,6 +72,42 @@ def check_proxy_count(app_configs, **kwargs) -> list[Warning]:
                 hint="Set NUM_PROXIES to the number of proxies in front of "
                 "gunicorn (README, Production layout).",
                 id="hakiyetu.W001",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_field_keys(app_configs, **kwargs) -> list[Error]:
+    """Errors when the keys of personal data at rest are missing or bad."""
+    missing = [
+        name
+        for name in ("FIELD_ENCRYPTION_KEYS", "FIELD_HASH_KEY")
+        if not getattr(settings, name, None)
+    ]
+    if missing:
+        return [
+            Error(
+                f"{' and '.join(missing)} unset: phone numbers and Daraja's "
+                "bodies cannot be encrypted or searched.",
+                hint="Generate them as docs/personal-data.md says; keep them "
+                "secret and backed up apart from the database.",
+                id="hakiyetu.E003",
+            )
+        ]
+    bad = [
+        position
+        for position, key in enumerate(settings.FIELD_ENCRYPTION_KEYS, start=1)
+        if not is_fernet_key(key)
+    ]
+    if bad:
+        return [
+            Error(
+                "FIELD_ENCRYPTION_KEYS entries "
+                f"{', '.join(map(str, bad))} are not Fernet keys.",
+                hint="Each is 32 url-safe base64-encoded bytes "
+                "(Fernet.generate_key()).",
+                id="hakiyetu.E004",
             )
         ]
     return []

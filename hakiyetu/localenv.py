@@ -5,10 +5,12 @@ fresh clone works without any set-up: it generates a secret key, a callback
 secret, a result secret and simulator credentials, points Daraja at the local
 simulator, and gives the initiator the simulator's password and test
 certificate.
-An existing ``.env`` is never touched. Not for production: there, every
-variable comes from the deployment's environment.
+An existing ``.env`` is only given what it lacks of ``added_later_lines``
+(the field encryption keys, for a clone made before them). Not for
+production: there, every variable comes from the deployment's environment.
 """
 
+import base64
 import secrets
 import sys
 from pathlib import Path
@@ -46,7 +48,28 @@ def local_env_lines() -> list[str]:
         f"MPESA_INITIATOR_PASSWORD={SIMULATOR_INITIATOR_PASSWORD}",
         f"MPESA_CERTIFICATE_PATH={SIMULATOR_CERTIFICATE}",
         f"MPESA_RESULT_SECRET={secrets.token_urlsafe(24)}",
+        *added_later_lines(),
     ]
+
+
+def added_later_lines() -> list[str]:
+    """Variables an older local ``.env`` may lack: the Fernet key that
+    encrypts personal data and the key of the phone search index."""
+    fernet_key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    return [
+        f"FIELD_ENCRYPTION_KEYS={fernet_key}",
+        f"FIELD_HASH_KEY={secrets.token_urlsafe(32)}",
+    ]
+
+
+def missing_lines(existing: str) -> list[str]:
+    """The ``added_later_lines`` whose variable ``existing`` does not set."""
+    names = {
+        line.split("=", 1)[0].strip()
+        for line in existing.splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    }
+    return [line for line in added_later_lines() if line.split("=")[0] not in names]
 
 
 def local_urls(
@@ -131,13 +154,24 @@ def is_local(url: str) -> bool:
     return urlsplit(url).hostname in _LOOPBACK
 
 
+def ensure_local_env(target: Path) -> str:
+    """Write ``target`` if missing, else add the keys it lacks; returns
+    what was done, for the terminal ("" when nothing)."""
+    if not target.exists():
+        target.write_text("\n".join(local_env_lines()) + "\n")
+        target.chmod(0o600)
+        return f"wrote {target} with generated local secrets\n"
+    missing = missing_lines(target.read_text())
+    if not missing:
+        return ""
+    with target.open("a") as env_file:
+        env_file.write("\n".join(["", *missing]) + "\n")
+    return f"added {len(missing)} generated keys to {target}\n"
+
+
 def main() -> int:
     target = Path(__file__).resolve().parent.parent / ".env"
-    if target.exists():
-        return 0
-    target.write_text("\n".join(local_env_lines()) + "\n")
-    target.chmod(0o600)
-    sys.stderr.write(f"wrote {target} with generated local secrets\n")
+    sys.stderr.write(ensure_local_env(target))
     return 0
 
 

@@ -467,6 +467,19 @@ ALERT_DARAJA_ERROR_RATE = env.float("ALERT_DARAJA_ERROR_RATE", default=0.2)
 ALERT_DARAJA_WINDOW_MINUTES = env.int("ALERT_DARAJA_WINDOW_MINUTES", default=10)
 ALERT_DARAJA_MIN_REQUESTS = env.int("ALERT_DARAJA_MIN_REQUESTS", default=10)
 
+# --- Personal data (docs/personal-data.md) ------------------------------------
+# Fernet keys, comma-separated: the first encrypts, all decrypt (phone numbers
+# and Daraja's bodies at rest; `manage.py rotate_field_keys` rewrites with the
+# first). No default: `make run`/`make test` write local ones into .env, and
+# `check --deploy` errors without them (hakiyetu.E003, hakiyetu.E004).
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+# The HMAC key of the phone search index. Never rotated (the index would
+# have to be rebuilt); keep it as secret as the encryption keys.
+FIELD_HASH_KEY = env.str("FIELD_HASH_KEY", default="")
+# `manage.py purge_personal_data` without --older-than: purge names and phone
+# numbers of settled records older than this many days. Unset: no default.
+PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=None)
+
 # --- Celery ------------------------------------------------------------------
 
 CELERY_BROKER_URL = _url("CELERY_BROKER_URL", "filesystem://")

@@ -5,6 +5,7 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 SECRET = "Zr8V0m3xq7Lk2Pp9Wb4Tn6Yc1Hd5Jf0Sg3Ae8Ru7Io2"
+FIELD_KEY = "Hh0t3Yk8C1mXwq2y9n9dUj0k8s0VbW4Qm3cF1rZs5aE="
 
 
 def _production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
@@ -25,6 +26,8 @@ def _production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "METRICS_TOKEN": "m" * 40,
         "ALERT_EMAILS": "ops@hakiyetu.co.ke",
+        "FIELD_ENCRYPTION_KEYS": FIELD_KEY,
+        "FIELD_HASH_KEY": "a-production-hmac-key-for-the-phone-index",
         **overrides,
     }
 
@@ -104,3 +107,25 @@ def test_check_deploy_fails_on_a_make_run_env(tmp_path):
     assert result.returncode != 0
     for error_id in ("hakiyetu.E001", "payments.E005", "payments.E006"):
         assert error_id in result.stderr
+
+
+def test_check_deploy_fails_without_the_field_keys(tmp_path):
+    # given: neither in the environment nor (blanked) in .env
+    env = _production_env(tmp_path, FIELD_ENCRYPTION_KEYS="", FIELD_HASH_KEY="")
+    # when
+    result = _check_deploy(env)
+    # then
+    assert result.returncode != 0
+    assert "hakiyetu.E003" in result.stderr
+    assert "FIELD_ENCRYPTION_KEYS and FIELD_HASH_KEY unset" in result.stderr
+
+
+def test_check_deploy_fails_on_a_key_that_is_not_a_fernet_key(tmp_path):
+    # given: the second key is mistyped
+    env = _production_env(tmp_path, FIELD_ENCRYPTION_KEYS=f"{FIELD_KEY},too-short")
+    # when
+    result = _check_deploy(env)
+    # then
+    assert result.returncode != 0
+    assert "hakiyetu.E004" in result.stderr
+    assert "entries 2 are not Fernet keys" in result.stderr

@@ -59,6 +59,8 @@ def test_query_claim_never_outlasts_one_sweep_interval(tmp_path, interval, claim
         ("MPESA_READ_TIMEOUT", "30.0"),
         ("MPESA_UNMATCHED_CALLBACK_WINDOW_SECONDS", "120"),
         ("DEBUG", "False"),
+        ("PERSONAL_DATA_RETENTION_DAYS", "None"),
+        ("FIELD_ENCRYPTION_KEYS", "[]"),
     ],
 )
 def test_an_empty_variable_copied_from_env_example_means_the_default(

@@ -5,10 +5,12 @@ any form ``normalise_phone`` accepts, an account number as the payer typed
 it, or a booking reference (any case, spaces or dashes). A phone number
 matches a payer stored in full, as the SHA-256 of ``2547...`` (v1 C2B
 payloads) and as a masked number (v2 payloads, ``2547 ***** 126``) whose
-visible first and last digits are the number's.
+visible first and last digits are the number's. The payer is encrypted, so
+full and hashed payers are found by ``payer_phone_index`` (the hash computed
+from the number at query time) and masked ones by their visible digits,
+``payer_phone_masked_key`` (core.crypto).
 """
 
-import hashlib
 import re
 
 from django.contrib import admin
@@ -17,6 +19,7 @@ from django.db.models.functions import Replace, Upper
 from django.http import HttpRequest
 
 from bookings.references import booking_reference_normalise
+from core.crypto import masked_key, phone_search_indexes
 from payments.models import MpesaReceiptSighting
 from payments.phone import InvalidPhoneNumber, normalise_phone
 
@@ -42,34 +45,29 @@ def receipt_search_q(term: str) -> Q:
 
 
 def with_search_fields(queryset: QuerySet) -> QuerySet:
-    """The aliases ``receipt_search_q`` filters on: the account number
-    without spaces or dashes, upper case, and the payer without spaces."""
+    """The alias ``receipt_search_q`` filters on: the account number
+    without spaces or dashes, upper case."""
     account = Upper(
         Replace(Replace("account_reference", Value(" ")), Value("-")),
     )
-    return queryset.alias(
-        account_typed_as=account,
-        payer_compact=Replace("payer_phone", Value(" ")),
-    )
+    return queryset.alias(account_typed_as=account)
 
 
 def payer_phone_q(phone: str) -> Q:
     """Receipts paid from ``phone`` (``2547XXXXXXXX``), however stored."""
-    digest = hashlib.sha256(phone.encode()).hexdigest()
-    stored = Q(payer_phone__in=[phone, digest, digest.upper()])
-    masked = Q(payer_phone__contains="*", payer_compact__regex=masked_pattern(phone))
+    stored = Q(payer_phone_index__in=phone_search_indexes(phone))
+    masked = Q(payer_phone_masked_key__in=masked_keys(phone))
     return stored | masked
 
 
-def masked_pattern(phone: str) -> str:
-    """A regular expression for masked forms of ``phone``: some of its
-    first digits (in ``254`` or ``0`` form), asterisks, some of its last."""
-    national = "0" + phone[3:]
-    starts = {phone[:n] for n in range(MIN_VISIBLE_START, len(phone))}
-    starts |= {national[:n] for n in range(MIN_VISIBLE_START - 1, len(national))}
-    ends = {phone[-n:] for n in range(MIN_VISIBLE_END, len(phone) - 3)}
-    # Digits only on both sides: nothing to escape.
-    return rf"^({'|'.join(sorted(starts))})\*+({'|'.join(sorted(ends))})$"
+def masked_keys(phone: str) -> list[str]:
+    """Every masked key of ``phone``: some of its first digits (at least
+    the country code and the first national one), some of its last."""
+    return sorted(
+        masked_key(phone[:start], phone[-end:])
+        for start in range(MIN_VISIBLE_START, len(phone))
+        for end in range(MIN_VISIBLE_END, len(phone) - start + 1)
+    )
 
 
 def _phone_or_none(term: str) -> str | None:

@@ -15,6 +15,7 @@ from django.http import HttpRequest
 
 from bookings.models import Booking
 from bookings.references import booking_reference_normalise
+from core.crypto import phone_index
 from payments.models import Payment
 from payments.phone import InvalidPhoneNumber, normalise_phone
 from payments.reporting import payment_list_stuck
@@ -43,7 +44,9 @@ def payment_search_q(term: str) -> Q:
     )
     phone = _phone_or_none(term)
     if phone:
-        query |= Q(phone_number=phone) | Q(paid_phone_number=phone)
+        # Numbers are encrypted: matched by their index (core.crypto).
+        index = phone_index(phone)
+        query |= Q(phone_index=index) | Q(paid_phone_index=index)
     digits = term.lstrip("#")
     is_number = digits.isascii() and digits.isdigit()
     if is_number and len(digits) <= _MAX_ID_DIGITS:

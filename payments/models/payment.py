@@ -10,6 +10,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.fields import (
+    EncryptedJSONField,
+    EncryptedTextField,
+    IndexedPhonesMixin,
+    PhoneIndexField,
+)
 from core.models import TimeStampedModel
 from core.money import format_kes
 from payments.exceptions import AppendOnlyError
@@ -30,7 +36,7 @@ class PaymentStatus(models.TextChoices):
 PAYMENT_OPEN_STATUSES = (PaymentStatus.INITIATED, PaymentStatus.PENDING)
 
 
-class Payment(TimeStampedModel):
+class Payment(IndexedPhonesMixin, TimeStampedModel):
     """One STK Push attempt to pay a booking."""
 
     Status = PaymentStatus
@@ -81,8 +87,12 @@ class Payment(TimeStampedModel):
         "bookings.Booking", on_delete=models.PROTECT, related_name="payments"
     )
     amount = models.PositiveIntegerField(help_text="Whole KES asked, from the booking.")
-    phone_number = models.CharField(
-        max_length=12, help_text="2547XXXXXXXX", db_index=True
+    # Encrypted at rest (core.crypto); found by phone_index, and a masked
+    # callback number by phone_masked_key (the digits M-Pesa shows).
+    phone_number = EncryptedTextField(help_text="2547XXXXXXXX")
+    phone_index = PhoneIndexField(source="phone_number", kind="phone")
+    phone_masked_key = PhoneIndexField(
+        source="phone_number", kind="display_mask", max_length=16
     )
     initiated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -123,9 +133,8 @@ class Payment(TimeStampedModel):
     paid_amount = models.DecimalField(
         max_digits=12, decimal_places=2, null=True, blank=True
     )
-    paid_phone_number = models.CharField(
-        max_length=32, blank=True, default="", db_index=True
-    )
+    paid_phone_number = EncryptedTextField(blank=True, default="")
+    paid_phone_index = PhoneIndexField(source="paid_phone_number", kind="phone")
 
     accepted_at = models.DateTimeField(null=True, blank=True)
     last_queried_at = models.DateTimeField(null=True, blank=True)
@@ -185,6 +194,11 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise AppendOnlyError("PaymentEvent rows are append-only.")
 
 
+# The columns of PaymentEvent that hold ciphertext: the only ones the
+# encrypting migration and rotate_field_keys may rewrite.
+EVENT_ENCRYPTED_COLUMNS = ("headers", "request_body", "response_body", "raw_body")
+
+
 class PaymentEvent(models.Model):
     """One immutable record: a Daraja exchange, a callback, a status change,
     a query result or a staff action. ``payment`` is empty for a callback
@@ -238,10 +252,12 @@ class PaymentEvent(models.Model):
     )
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
     source_ip = models.GenericIPAddressField(null=True, blank=True)
-    headers = models.JSONField(null=True, blank=True)
-    request_body = models.JSONField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
-    raw_body = models.TextField(blank=True, default="")
+    # Encrypted at rest: Daraja's bodies carry phone numbers (PhoneNumber,
+    # PartyA, MSISDN); raw_body decrypts to exactly what Daraja sent.
+    headers = EncryptedJSONField(null=True, blank=True)
+    request_body = EncryptedJSONField(null=True, blank=True)
+    response_body = EncryptedJSONField(null=True, blank=True)
+    raw_body = EncryptedTextField(blank=True, default="")
     error = models.TextField(blank=True, default="")
     duration_ms = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -11,10 +11,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.fields import EncryptedTextField, IndexedPhonesMixin, PhoneIndexField
 from core.models import TimeStampedModel
 
 
-class MpesaReceipt(TimeStampedModel):
+class MpesaReceipt(IndexedPhonesMixin, TimeStampedModel):
     """One M-Pesa transaction on our shortcode (``receipt_number`` unique)."""
 
     class Direction(models.TextChoices):
@@ -48,11 +49,16 @@ class MpesaReceipt(TimeStampedModel):
     channel = models.CharField(max_length=10, choices=Channel.choices)
     amount = models.PositiveIntegerField(help_text="Whole KES.")
     account_reference = models.CharField(max_length=64, blank=True, default="")
-    payer_phone = models.CharField(
-        max_length=64,
+    payer_phone = EncryptedTextField(
         blank=True,
         default="",
         help_text="As Daraja gave it: full, masked or hashed; shown masked.",
+    )
+    # Full or hashed payers are found by the index, masked ones by the
+    # visible digits (core.crypto).
+    payer_phone_index = PhoneIndexField(source="payer_phone", kind="payer")
+    payer_phone_masked_key = PhoneIndexField(
+        source="payer_phone", kind="visible_mask", max_length=32
     )
     payer_name = models.CharField(max_length=128, blank=True, default="")
     transacted_at = models.DateTimeField(null=True, blank=True)

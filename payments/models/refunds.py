@@ -15,6 +15,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from core.fields import (
+    EncryptedJSONField,
+    EncryptedTextField,
+    IndexedPhonesMixin,
+    PhoneIndexField,
+)
 from core.models import TimeStampedModel
 
 
@@ -48,7 +54,7 @@ _APPROVED_STATUSES = (
 )
 
 
-class Refund(TimeStampedModel):
+class Refund(IndexedPhonesMixin, TimeStampedModel):
     """One request to send money of one receipt back to its payer."""
 
     Status = RefundStatus
@@ -107,12 +113,12 @@ class Refund(TimeStampedModel):
     status = models.CharField(
         max_length=12, choices=Status.choices, default=Status.REQUESTED
     )
-    recipient_phone = models.CharField(
-        max_length=16,
+    recipient_phone = EncryptedTextField(
         blank=True,
         default="",
         help_text="B2C only: the 2547... number the money goes to; shown masked.",
     )
+    recipient_phone_index = PhoneIndexField(source="recipient_phone", kind="phone")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -267,8 +273,9 @@ class TransactionStatusCheck(TimeStampedModel):
     )
     result_code = models.CharField(max_length=16, blank=True, default="")
     result_description = models.TextField(blank=True, default="")
-    # The parsed answer (status, amount, parties, times), for staff to read.
-    answer = models.JSONField(null=True, blank=True)
+    # The parsed answer (status, amount, parties, times), for staff to read;
+    # encrypted at rest: the parties are phone numbers and names.
+    answer = EncryptedJSONField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

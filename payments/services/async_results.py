@@ -162,9 +162,13 @@ def result_match(result: AsyncResult) -> _Match:
 def results_reroute_unmatched(*, since: datetime, limit: int = 500) -> int:
     """Route again the results stored since ``since`` that matched nothing;
     returns how many now matched (each applied once, then noted)."""
-    rematched = PaymentEvent.objects.filter(
+    # Bodies are encrypted: the notes' event ids are read in Python.
+    notes = PaymentEvent.objects.filter(
         kind=Kind.NOTE, operation=REMATCHED_OPERATION, created_at__gte=since
-    ).values_list("request_body__event_id", flat=True)
+    ).values_list("request_body", flat=True)
+    rematched = [
+        body.get("event_id") for body in notes.iterator() if isinstance(body, dict)
+    ]
     kept = (
         PaymentEvent.objects.filter(
             kind__in=(Kind.RESULT, Kind.QUEUE_TIMEOUT),

@@ -22,14 +22,11 @@ from django.db.models import Exists, OuterRef, Q
 from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment, PaymentEvent
 from payments.phone import InvalidPhoneNumber, normalise_phone
 from payments.services.events import event_record_note
+from payments.services.payer_phone import payer_phone_agrees, payer_phone_filter
 from payments.services.reports import SuccessReport
 from payments.services.settlement import payment_record_success
 from payments.services.transitions import payment_adopt_checkout_id
-from payments.services.unmatched import (
-    OUTCOME_UNKNOWN_NOTE,
-    payer_phone_filter,
-    prompt_window,
-)
+from payments.services.unmatched import OUTCOME_UNKNOWN_NOTE, prompt_window
 
 logger = logging.getLogger(__name__)
 Status = Payment.Status
@@ -118,9 +115,13 @@ def _lock_possible_owners(receipt: MpesaReceipt) -> list[Payment]:
         created_at__lte=end,
     )
     phone = payer_phone_filter(receipt.payer_phone)
-    if phone is not None:
-        payments = payments.filter(phone)
-    return list(payments.order_by("pk"))
+    if phone is None:
+        return list(payments.order_by("pk"))
+    return [
+        payment
+        for payment in payments.filter(phone).order_by("pk")
+        if payer_phone_agrees(receipt.payer_phone, payment.phone_number)
+    ]
 
 
 def _learn_checkout_id(payment: Payment, receipt: MpesaReceipt) -> None:

@@ -39,10 +39,7 @@ from payments.daraja.callbacks import StkCallback, parse_stk_callback
 from payments.daraja.exceptions import CallbackParseError
 from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment, PaymentEvent
 from payments.phone import (
-    InvalidPhoneNumber,
     mask_phone,
-    masked_phone_digits,
-    normalise_phone,
 )
 from payments.selectors import payment_receipt_held_elsewhere
 from payments.services.ledger import (
@@ -51,6 +48,7 @@ from payments.services.ledger import (
     receipt_record,
     receipt_sighting,
 )
+from payments.services.payer_phone import payer_phone_agrees, payer_phone_filter
 from payments.services.reports import receipt_is_valid, success_report_from_callback
 from payments.services.scheduling import schedule_settlement_from_booking_receipt
 from payments.services.settlement import payment_record_success
@@ -185,22 +183,6 @@ def prompt_window(paid_at: datetime) -> tuple[datetime, datetime]:
     return paid_at - before, paid_at + EARLY_TOLERANCE
 
 
-def payer_phone_filter(phone: str | None) -> Q | None:
-    """The payments whose number the callback's PhoneNumber may be: the
-    same number once normalised, or the visible digits of a masked one."""
-    if not phone:
-        return None
-    try:
-        return Q(phone_number=normalise_phone(phone))
-    except InvalidPhoneNumber:
-        pass
-    visible = masked_phone_digits(phone)
-    if visible is None:
-        return None  # hashed or unreadable: never matches
-    head, tail = visible
-    return Q(phone_number__startswith=head, phone_number__endswith=tail)
-
-
 def _lock_candidates(callback: StkCallback) -> list[Payment]:
     """Every payment that may own the callback, locked in id order: no
     CheckoutRequestID, same amount and phone, opened in the time window,
@@ -232,7 +214,11 @@ def _lock_candidates(callback: StkCallback) -> list[Payment]:
         .annotate(push_unknown=Exists(notes))
         .order_by("pk")
     )
-    return list(candidates)
+    return [
+        payment
+        for payment in candidates
+        if payer_phone_agrees(callback.phone_number, payment.phone_number)
+    ]
 
 
 def _single_owner(candidates: list[Payment]) -> Payment | None:
@@ -343,5 +329,4 @@ def _unmatched_events_for(payment: Payment) -> list[PaymentEvent]:
 def _agrees(callback: StkCallback, payment: Payment) -> bool:
     """A quick check before locking: the callback's phone may be the
     payment's (``_lock_candidates`` decides under the lock)."""
-    phone = payer_phone_filter(callback.phone_number)
-    return phone is not None and Payment.objects.filter(phone, pk=payment.pk).exists()
+    return payer_phone_agrees(callback.phone_number, payment.phone_number)
