@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "accounts",
     "bookings",
     "payments",
+    "statements",
 ]
 
 MIDDLEWARE = [
