@@ -128,8 +128,8 @@ def _table(data: bytes, filename: str) -> list[list[str]]:
 
 def _header_row_index(table: list[list[str]]) -> int:
     for index, row in enumerate(table):
-        cells = [cell.strip() for cell in row if cell.strip()]
-        if cells and cells[0] == RECEIPT:
+        # It starts with Receipt No. today; column order has changed before.
+        if RECEIPT in (cell.strip() for cell in row):
             return index
     raise StatementFormatError(
         f"not an M-Pesa statement: missing: {RECEIPT} header row"
