@@ -1,5 +1,6 @@
 """The statement parser, on files the tests build (CSV and XLSX)."""
 
+import io
 from datetime import datetime
 
 import pytest
@@ -71,10 +72,14 @@ def test_parse_statement_reads_real_datetime_cells_in_xlsx():
         ["Receipt No.", "Completion Time", "Transaction Status", "Paid In", "Withdrawn"]
     )
     sheet.append(
-        ["TLK1AB2CD3", datetime(2026, 12, 2, 10, 0, 5), "Completed", 3000.0, None]
+        [
+            "TLK1AB2CD3",
+            datetime(2026, 12, 2, 10, 0, 5),  # noqa: DTZ001 (Excel cells are naive)
+            "Completed",
+            3000.0,
+            None,
+        ]
     )
-    import io
-
     out = io.BytesIO()
     workbook.save(out)
     # when
