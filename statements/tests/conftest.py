@@ -3,6 +3,7 @@
 import pytest
 
 from bookings.tests.factories import UserFactory
+from payments.tests.conftest import _callback_settings  # noqa: F401 (autouse)
 from statements.services.importing import statement_import
 from statements.tests import support
 
