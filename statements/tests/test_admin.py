@@ -71,3 +71,29 @@ def test_the_imports_list_offers_the_upload_page_to_finance(client):
     response = client.get(reverse("admin:statements_statementimport_changelist"))
     # then
     assert "Import M-Pesa statement" in response.content.decode()
+
+
+def test_a_lines_page_links_its_receipt(client):
+    # given
+    _login(client, "Finance")
+    _upload(
+        client, support.csv_file([support.paid_in("TLK3ADMIN3", account="HYZZZZZ9")])
+    )
+    line = StatementImport.objects.get().lines.get()
+    # when
+    response = client.get(
+        reverse("admin:statements_statementline_change", args=[line.pk])
+    )
+    # then
+    assert response.status_code == 200
+    receipt_url = reverse("admin:payments_mpesareceipt_change", args=[line.receipt_id])
+    assert receipt_url in response.content.decode()
+
+
+def test_support_does_not_see_the_imports(client):
+    # given
+    _login(client, "Support")
+    # when
+    response = client.get(reverse("admin:statements_statementimport_changelist"))
+    # then
+    assert response.status_code == 403

@@ -8,8 +8,10 @@ from bookings.models import Booking
 from bookings.tests.factories import BookingFactory, UserFactory
 from core.time import NAIROBI
 from payments.models import MpesaReceipt, Payment, Refund
+from payments.tests.conftest import callback_url
 from payments.tests.factories import PaymentFactory
 from payments.tests.ledger_support import allocated_receipt, paybill_receipt
+from payments.tests.payloads import as_bytes, success_callback
 from statements.models import StatementDiscrepancy, StatementLine
 from statements.tests.support import paid_in, withdrawn
 
@@ -268,3 +270,22 @@ def test_ledger_receipt_of_the_period_the_statement_lacks_is_missing(import_rows
     assert record.summary["missing_from_statement"] == 1
     assert record.summary["ledger_in_total"] == 6000
     assert record.summary["difference"] == -3000
+
+
+def test_the_late_callback_after_a_recovery_is_one_more_sighting(import_rows, client):
+    # given: the statement recovered the payment first
+    payment = PaymentFactory()
+    import_rows(paid_in("NLJ7RT61SV", account=payment.booking.reference))
+    body = as_bytes(success_callback(payment.checkout_request_id, receipt="NLJ7RT61SV"))
+    # when
+    response = client.generic(
+        "POST", callback_url(), body, content_type="application/json"
+    )
+    # then
+    assert response.status_code == 200
+    payment.refresh_from_db()
+    assert payment.status == Status.COMPLETED
+    assert payment.events.filter(to_status="completed").count() == 1
+    receipt = MpesaReceipt.objects.get(receipt_number="NLJ7RT61SV")
+    sources = sorted(receipt.sightings.values_list("source", flat=True))
+    assert sources == ["statement", "stk_callback"]
