@@ -24,7 +24,8 @@ from django.utils import timezone
 from statements.models import Outcome, StatementImport, StatementLine
 from statements.parsing import StatementHeader, parse_statement
 from statements.rows import StatementRow
-from statements.services.money_in import SOURCES, LineResult, money_in_apply
+from statements.services.facts import SOURCES, LineResult
+from statements.services.money_in import money_in_apply
 from statements.services.money_out import money_out_apply
 from statements.services.summary import import_summarise
 

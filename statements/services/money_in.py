@@ -11,7 +11,6 @@ Paybill confirmation does), else ``unallocated`` with the reason. No
 payment or booking is locked or moved here except through their owners.
 """
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
@@ -21,10 +20,9 @@ from bookings.models import Booking
 from bookings.selectors import booking_find_by_reference
 from bookings.services import BookingPaymentOutcome, booking_mark_paid
 from core.money import format_kes
-from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment
+from payments.models import MpesaReceipt, Payment
 from payments.services.c2b_allocation import lock_open_payment_of_booking
 from payments.services.ledger import (
-    ReceiptFacts,
     ReceiptTakenMeanwhileError,
     receipt_peek,
     receipt_record,
@@ -38,23 +36,11 @@ from payments.services.transitions import (
 )
 from statements.models import Outcome
 from statements.rows import StatementRow
+from statements.services.facts import LineResult, receipt_facts, row_party
 
 Status = Payment.Status
 Reason = MpesaReceipt.UnallocatedReason
 Allocation = MpesaReceipt.Allocation
-
-
-@dataclass(frozen=True, slots=True)
-class LineResult:
-    """What one line became, and what it links to."""
-
-    outcome: str
-    detail: str = ""
-    unallocated_reason: str = ""
-    receipt_id: int | None = None
-    payment_id: int | None = None
-    booking_id: int | None = None
-    refund_id: int | None = None
 
 
 def money_in_apply(*, row: StatementRow, source: str) -> LineResult:
@@ -135,7 +121,7 @@ def _lost_callback_payments(booking: Booking | None, amount: int) -> list[Paymen
 
 def _recover(row: StatementRow, payment: Payment, source: str) -> LineResult:
     """The payment settles on the row as on its lost callback."""
-    phone, name = _party(row)
+    phone, name = row_party(row)
     report = SuccessReport(
         source=source,
         requires_receipt=True,
@@ -208,15 +194,27 @@ def _confirm_booking(row: StatementRow, booking: Booking, source: str) -> LineRe
     payment, then the booking (``booking_mark_paid``), then the receipt."""
     open_payment = lock_open_payment_of_booking(booking.pk)
     outcome = booking_mark_paid(booking_id=booking.pk)
+    if outcome == BookingPaymentOutcome.ALREADY_PAID:
+        detail = "booking paid meanwhile"
+        return _unallocated(row, source, Reason.DUPLICATE_PAYMENT, booking, detail)
     if outcome != BookingPaymentOutcome.CONFIRMED:
-        reason = (
-            Reason.DUPLICATE_PAYMENT
-            if outcome == BookingPaymentOutcome.ALREADY_PAID
-            else Reason.BOOKING_NOT_PAYABLE
+        # The booking is now refund_due: the receipt names it (its money,
+        # to refund), unallocated, as for a Paybill confirmation.
+        receipt = receipt_record(
+            facts=receipt_facts(row, source),
+            allocation=Allocation.UNALLOCATED,
+            unallocated_reason=Reason.BOOKING_NOT_PAYABLE,
+            booking_id=booking.pk,
         )
-        return _unallocated(row, source, reason, booking, f"booking {outcome}")
+        return LineResult(
+            Outcome.UNALLOCATED,
+            f"booking {booking.reference} could no longer be confirmed: refund due",
+            unallocated_reason=Reason.BOOKING_NOT_PAYABLE,
+            receipt_id=receipt.pk,
+            booking_id=booking.pk,
+        )
     receipt = receipt_record(
-        facts=_facts(row, source),
+        facts=receipt_facts(row, source),
         allocation=Allocation.ALLOCATED,
         booking_id=booking.pk,
     )
@@ -244,7 +242,7 @@ def _unallocated(
     """Recorded in the ledger as money no booking took, with why. A row
     naming a booking keeps it on the line (not on the receipt)."""
     receipt = receipt_record(
-        facts=_facts(row, source),
+        facts=receipt_facts(row, source),
         allocation=Allocation.UNALLOCATED,
         unallocated_reason=reason,
     )
@@ -261,38 +259,3 @@ def _unallocated(
         receipt_id=receipt.pk,
         booking_id=booking.pk if booking else None,
     )
-
-
-def _facts(row: StatementRow, source: str) -> ReceiptFacts:
-    phone, name = _party(row)
-    return ReceiptFacts(
-        receipt_number=row.receipt_number,
-        channel=_channel(row.reason_type),
-        amount=row.paid_in,
-        source=source,
-        account_reference=row.account_number,
-        payer_phone=phone,
-        payer_name=name,
-        transacted_at=row.completion_time,
-    )
-
-
-def _party(row: StatementRow) -> tuple[str, str]:
-    """``2547****108 - NAME`` (already masked by M-Pesa) as phone, name."""
-    phone, _, name = row.other_party_info.partition(" - ")
-    return phone.strip()[:32], name.strip()
-
-
-def _channel(reason_type: str) -> str:
-    # "Pay Utility" (and "... via STK") is an STK payment, "Pay Bill
-    # Online" a Paybill one (daraja.md section 10).
-    text = reason_type.lower()
-    if "utility" in text or "stk" in text:
-        return MpesaReceipt.Channel.STK
-    return MpesaReceipt.Channel.PAYBILL
-
-
-SOURCES = {
-    "statement": MpesaReceiptSighting.Source.STATEMENT,
-    "pull": MpesaReceiptSighting.Source.PULL,
-}

@@ -14,7 +14,7 @@ from payments.models import Refund
 from payments.services.ledger import receipt_peek
 from statements.models import Outcome
 from statements.rows import StatementRow
-from statements.services.money_in import LineResult
+from statements.services.facts import LineResult
 
 _SETTLEMENT_WORDS = ("settlement account", "organization settlement", "transfer to")
 _CHARGE_WORDS = ("charge", "fee", "commission")

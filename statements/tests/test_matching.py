@@ -289,3 +289,23 @@ def test_the_late_callback_after_a_recovery_is_one_more_sighting(import_rows, cl
     receipt = MpesaReceipt.objects.get(receipt_number="NLJ7RT61SV")
     sources = sorted(receipt.sightings.values_list("source", flat=True))
     assert sources == ["statement", "stk_callback"]
+
+
+def test_money_for_an_expired_booking_whose_slot_is_gone_names_it_for_refund(
+    import_rows,
+):
+    # given
+    booking = BookingFactory(expired=True)
+    BookingFactory(confirmed=True, advocate=booking.advocate, start=booking.start)
+    # when
+    import_rows(paid_in("TLK1GONE01", account=booking.reference))
+    # then
+    line = _line("TLK1GONE01")
+    assert (line.outcome, line.unallocated_reason) == (
+        Outcome.UNALLOCATED,
+        "booking_not_payable",
+    )
+    receipt = MpesaReceipt.objects.get(receipt_number="TLK1GONE01")
+    assert (receipt.booking_id, receipt.allocation) == (booking.pk, "unallocated")
+    booking.refresh_from_db()
+    assert booking.payment_status == Booking.PaymentStatus.REFUND_DUE
