@@ -4,15 +4,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('payments', '0015_receipt_sighting_daraja_result'),
+        ("payments", "0015_receipt_sighting_daraja_result"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='payment',
-            name='review_code',
-            field=models.CharField(blank=True, choices=[('amount_missing', 'Paid amount missing'), ('amount_invalid', 'Paid amount unusable'), ('amount_mismatch', 'Paid amount differs'), ('receipt_missing', 'Receipt missing'), ('receipt_invalid', 'Receipt malformed'), ('receipt_duplicate', 'Receipt on another payment'), ('second_receipt', 'Second receipt for one push'), ('failure_after_completion', 'Failure reported after completion'), ('contradicted', 'Callback contradicted by Daraja'), ('booking_already_paid', 'Booking already paid'), ('booking_refund_due', 'Booking cannot be confirmed'), ('outcome_unknown', 'Push outcome unknown'), ('paid_by_paybill_copy', 'Probably its own Paybill copy'), ('statement_amount_mismatch', 'M-Pesa statement shows another amount')], default='', help_text='Why the payment last went to needs_review.', max_length=32),
+            model_name="payment",
+            name="review_code",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("amount_missing", "Paid amount missing"),
+                    ("amount_invalid", "Paid amount unusable"),
+                    ("amount_mismatch", "Paid amount differs"),
+                    ("receipt_missing", "Receipt missing"),
+                    ("receipt_invalid", "Receipt malformed"),
+                    ("receipt_duplicate", "Receipt on another payment"),
+                    ("second_receipt", "Second receipt for one push"),
+                    ("failure_after_completion", "Failure reported after completion"),
+                    ("contradicted", "Callback contradicted by Daraja"),
+                    ("booking_already_paid", "Booking already paid"),
+                    ("booking_refund_due", "Booking cannot be confirmed"),
+                    ("outcome_unknown", "Push outcome unknown"),
+                    ("paid_by_paybill_copy", "Probably its own Paybill copy"),
+                    (
+                        "statement_amount_mismatch",
+                        "M-Pesa statement shows another amount",
+                    ),
+                ],
+                default="",
+                help_text="Why the payment last went to needs_review.",
+                max_length=32,
+            ),
         ),
     ]
