@@ -63,6 +63,10 @@ class Payment(IndexedPhonesMixin, TimeStampedModel):
             "paid_by_paybill_copy",
             "Probably its own Paybill copy",
         )
+        STATEMENT_AMOUNT_MISMATCH = (
+            "statement_amount_mismatch",
+            "M-Pesa statement shows another amount",
+        )
 
     OPEN_STATUSES = PAYMENT_OPEN_STATUSES
 

@@ -179,7 +179,7 @@ def _allocate(
     if amount != booking.amount:
         reason = Reason.UNDERPAID if amount < booking.amount else Reason.OVERPAID
         return C2BAllocation(unallocated, reason)
-    open_payment = _lock_open_payment(booking.pk)
+    open_payment = lock_open_payment_of_booking(booking.pk)
     if awaits and not receipt_awaits_its_payer_locked(
         receipt_number=request.trans_id, amount=amount, booking_id=booking.pk
     ):
@@ -239,9 +239,10 @@ def _settle_copied_payment(
     return C2BAllocation(Allocation.UNALLOCATED, Reason.DUPLICATE_PAYMENT)
 
 
-def _lock_open_payment(booking_id: int) -> int | None:
+def lock_open_payment_of_booking(booking_id: int) -> int | None:
     """Lock the booking's open STK payment, if any, before the booking is
-    touched (a lock that reads before an owner call: the close below).
+    touched (a lock that reads before an owner call: the close below;
+    the statement import pays a booking the same way).
     On PostgreSQL a payment an STK callback settles meanwhile is no longer
     open once its lock is released, and is not returned."""
     return (

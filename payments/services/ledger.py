@@ -444,10 +444,18 @@ def receipt_record_from_report(
 
 def report_sighting_source(report: SuccessReport) -> str:
     """The sighting source of a success report: a C2B confirmation read as
-    the copy of an STK payment's money keeps its own; every other report
-    (callback, query) is the STK callback's."""
-    if report.source == MpesaReceiptSighting.Source.C2B_CONFIRMATION:
-        return MpesaReceiptSighting.Source.C2B_CONFIRMATION
+    the copy of an STK payment's money, and a statement or Pull
+    Transactions line, keep their own; every other report (callback,
+    query) is the STK callback's."""
+    kept = (
+        MpesaReceiptSighting.Source.C2B_CONFIRMATION,
+        # M-Pesa's own record (statement import, Pull Transactions) that
+        # recovered a payment whose callback was lost.
+        MpesaReceiptSighting.Source.STATEMENT,
+        MpesaReceiptSighting.Source.PULL,
+    )
+    if report.source in kept:
+        return report.source
     return MpesaReceiptSighting.Source.STK_CALLBACK
 
 

@@ -1,0 +1,146 @@
+"""The import's summary, and our side of it (rule 6).
+
+Every ledger receipt M-Pesa says happened in the statement's period
+(``transacted_at``) that the statement lacks is ``missing_from_statement``:
+we believe money moved that M-Pesa does not show (a forged callback, or a
+statement cut short). Totals are whole KES; ``difference`` is what the
+statement shows paid in minus what the ledger holds as paid in for the
+same period, measured after the import (so 0 when the two agree).
+"""
+
+from django.db import transaction
+from django.db.models import Sum
+
+from payments.models import MpesaReceipt
+from statements.models import (
+    DISCREPANCY_OUTCOMES,
+    Outcome,
+    StatementDiscrepancy,
+    StatementImport,
+)
+from statements.rows import StatementRow
+
+Kind = StatementDiscrepancy.Kind
+COUNTED = (
+    Outcome.MATCHED,
+    Outcome.RECOVERED,
+    Outcome.ALLOCATED,
+    Outcome.UNALLOCATED,
+    Outcome.AMOUNT_MISMATCH,
+    Outcome.UNEXPLAINED_WITHDRAWAL,
+    Outcome.REFUND,
+    Outcome.CHARGE,
+    Outcome.SETTLEMENT,
+    Outcome.NOT_COMPLETED,
+    Outcome.UNUSABLE,
+    Outcome.PENDING,
+)
+
+
+def import_summarise(
+    *, statement_import: StatementImport, rows: list[StatementRow]
+) -> dict:
+    """Record the missing receipts and store the summary; returns it."""
+    with transaction.atomic():
+        _record_missing(statement_import, rows)
+        summary = _summary(statement_import, rows)
+        statement_import.summary = summary
+        statement_import.save(update_fields=["summary", "updated_at"])
+    return summary
+
+
+def _in_period(statement_import: StatementImport):
+    if statement_import.period_start is None or statement_import.period_end is None:
+        return MpesaReceipt.objects.none()
+    return MpesaReceipt.objects.filter(
+        transacted_at__gte=statement_import.period_start,
+        transacted_at__lte=statement_import.period_end,
+    )
+
+
+def _record_missing(
+    statement_import: StatementImport, rows: list[StatementRow]
+) -> None:
+    shown = {row.receipt_number for row in rows if row.is_completed}
+    for receipt in _in_period(statement_import).exclude(receipt_number__in=shown):
+        StatementDiscrepancy.objects.get_or_create(
+            statement_import=statement_import,
+            kind=Kind.MISSING_FROM_STATEMENT,
+            receipt=receipt,
+            defaults={
+                "payment_id": receipt.payment_id,
+                "booking_id": receipt.booking_id,
+                "amount": receipt.amount,
+                "detail": (
+                    f"{receipt.get_direction_display()} by "
+                    f"{receipt.get_channel_display()}, seen by "
+                    + ", ".join(
+                        sorted(
+                            {s.get_source_display() for s in receipt.sightings.all()}
+                        )
+                    )
+                ),
+            },
+        )
+
+
+def _summary(statement_import: StatementImport, rows: list[StatementRow]) -> dict:
+    lines = statement_import.lines.all()
+    counts = {outcome.value: 0 for outcome in COUNTED}
+    for outcome in lines.values_list("outcome", flat=True):
+        counts[outcome] = counts.get(outcome, 0) + 1
+    completed = [row for row in rows if row.is_completed and not row.amount_problem]
+    paid_in = sum(row.paid_in for row in completed)
+    ledger = _in_period(statement_import)
+    ledger_in = _total(ledger.filter(direction=MpesaReceipt.Direction.IN))
+    ledger_out = _total(ledger.filter(direction=MpesaReceipt.Direction.OUT))
+    missing = statement_import.discrepancies.filter(kind=Kind.MISSING_FROM_STATEMENT)
+    return {
+        "lines": len(rows),
+        "new_lines": lines.count(),
+        "merged": len(rows) - lines.count(),
+        **{key: counts[key] for key in counts if key != Outcome.PENDING},
+        "pending": counts[Outcome.PENDING],
+        "missing_from_statement": missing.count(),
+        "paid_in_total": paid_in,
+        "withdrawn_total": sum(row.withdrawn for row in completed),
+        "ledger_in_total": ledger_in,
+        "ledger_out_total": ledger_out,
+        "difference": paid_in - ledger_in,
+        "discrepancies": _discrepancies(statement_import),
+    }
+
+
+def _total(receipts) -> int:
+    return receipts.aggregate(total=Sum("amount"))["total"] or 0
+
+
+def _discrepancies(statement_import: StatementImport) -> list[dict]:
+    """Each discrepancy with what it links to (ids for the admin's links)."""
+    found = [
+        {
+            "kind": line.outcome,
+            "line_id": line.pk,
+            "receipt": line.receipt_number,
+            "receipt_id": line.receipt_id,
+            "payment_id": line.payment_id,
+            "booking_id": line.booking_id,
+            "amount": line.amount,
+            "detail": line.detail,
+        }
+        for line in statement_import.lines.filter(outcome__in=DISCREPANCY_OUTCOMES)
+    ]
+    for item in statement_import.discrepancies.select_related("receipt"):
+        found.append(
+            {
+                "kind": item.kind,
+                "line_id": None,
+                "receipt": item.receipt.receipt_number,
+                "receipt_id": item.receipt_id,
+                "payment_id": item.payment_id,
+                "booking_id": item.booking_id,
+                "amount": item.amount,
+                "detail": item.detail,
+            }
+        )
+    return found
