@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from core.crypto import decrypt_text, is_encrypted
 from payments.tests.payloads import as_bytes, success_callback
 
 from e2e.stack import BASE_DIR
@@ -111,4 +112,6 @@ def test_a_chunked_callback_reaches_the_database_whole(gunicorn):
         [(raw,)] = db.execute(
             "SELECT raw_body FROM payments_paymentevent WHERE kind = 'callback'"
         ).fetchall()
-    assert raw == body.decode()
+    # encrypted at rest, and byte for byte what was sent once decrypted
+    assert is_encrypted(raw)
+    assert decrypt_text(raw) == body.decode()
