@@ -5,36 +5,86 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('bookings', '0007_advocate_email'),
+        ("bookings", "0007_advocate_email"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Notice',
+            name="Notice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('booking_paid_client', 'Booking paid (client)'), ('booking_paid_advocate', 'New booking (advocate)'), ('payment_failed_client', 'Payment failed (client)'), ('refund_completed_client', 'Refund completed (client)')], max_length=32)),
-                ('channel', models.CharField(choices=[('email', 'E-mail'), ('sms', 'SMS')], max_length=8)),
-                ('recipient', models.CharField(max_length=254)),
-                ('subject', models.CharField(blank=True, default='', max_length=200)),
-                ('body_text', models.TextField()),
-                ('body_html', models.TextField(blank=True, default='')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('sent', 'Sent'), ('failed', 'Failed')], default='queued', max_length=8)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True, default='')),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('dedupe_key', models.CharField(max_length=120, unique=True)),
-                ('booking', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='notices', to='bookings.booking')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("booking_paid_client", "Booking paid (client)"),
+                            ("booking_paid_advocate", "New booking (advocate)"),
+                            ("payment_failed_client", "Payment failed (client)"),
+                            ("refund_completed_client", "Refund completed (client)"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("email", "E-mail"), ("sms", "SMS")], max_length=8
+                    ),
+                ),
+                ("recipient", models.CharField(max_length=254)),
+                ("subject", models.CharField(blank=True, default="", max_length=200)),
+                ("body_text", models.TextField()),
+                ("body_html", models.TextField(blank=True, default="")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=8,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True, default="")),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("dedupe_key", models.CharField(max_length=120, unique=True)),
+                (
+                    "booking",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="notices",
+                        to="bookings.booking",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-created_at', '-id'),
-                'constraints': [models.CheckConstraint(condition=models.Q(('status__in', ['queued', 'sent', 'failed'])), name='notice_status_valid')],
+                "ordering": ("-created_at", "-id"),
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("status__in", ["queued", "sent", "failed"])
+                        ),
+                        name="notice_status_valid",
+                    )
+                ],
             },
         ),
     ]
