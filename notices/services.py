@@ -43,14 +43,15 @@ def notice_queue_booking_paid(*, booking_id: int) -> list[int]:
         return []
     facts = content.booking_context(booking)
     to = content.client_recipients(booking)
-    created = _queue_client(Kind.BOOKING_PAID_CLIENT, to, facts, booking, "booking")
+    key = f"booking:{booking.pk}"
+    created = _queue_client(Kind.BOOKING_PAID_CLIENT, to, facts, booking, key)
     created += _create(
         Kind.BOOKING_PAID_ADVOCATE,
         Channel.EMAIL,
         booking.advocate.email,
         facts,
         booking=booking,
-        key=f"booking:{booking.pk}",
+        key=key,
     )
     return created
 
