@@ -49,7 +49,7 @@ def _file(*, to: str, message: str) -> None:
 
 def _africastalking(*, to: str, message: str) -> None:
     """Africa's Talking SMS; the SDK is imported only here."""
-    import africastalking
+    from africastalking.SMS import SMSService
 
     username = settings.AFRICASTALKING_USERNAME
     api_key = settings.AFRICASTALKING_API_KEY
@@ -58,10 +58,10 @@ def _africastalking(*, to: str, message: str) -> None:
             "SMS_BACKEND=africastalking needs AFRICASTALKING_USERNAME and "
             "AFRICASTALKING_API_KEY."
         )
-    africastalking.initialize(username, api_key)
+    service = SMSService(username, api_key)
     sender = settings.AFRICASTALKING_SENDER_ID or None
     try:
-        answer = africastalking.SMS.send(message, [f"+{to}"], sender)
+        answer = service.send(message, [f"+{to}"], sender)
     except Exception as exc:
         raise SmsSendError(f"Africa's Talking: {type(exc).__name__}") from exc
     recipients = answer.get("SMSMessageData", {}).get("Recipients", [])
