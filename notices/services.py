@@ -105,7 +105,7 @@ def notice_send(*, notice_id: int) -> bool:
         try:
             _deliver(notice)
         except Exception as exc:  # any backend failure: recorded, retried
-            error = redact(f"{type(exc).__name__}: {exc}")[:500]
+            error = _error_text(exc)
             notice.status, notice.last_error = Notice.Status.FAILED, error
         else:
             notice.status, notice.sent_at = Notice.Status.SENT, timezone.now()
@@ -184,6 +184,11 @@ def _deliver(notice: Notice) -> None:
     if notice.body_html:
         message.attach_alternative(notice.body_html, "text/html")
     message.send(fail_silently=False)
+
+
+def _error_text(exc: Exception) -> str:
+    """The error as stored and logged: phones and secrets masked."""
+    return redact(f"{type(exc).__name__}: {exc}")[:500]
 
 
 def _masked(notice: Notice) -> str:

@@ -85,3 +85,11 @@ def test_deploy_check_warns_when_notices_only_reach_a_console(settings, capsys):
     ids = [problem.id for problem in check_notice_channels(None)]
     assert ids == ["notices.W001", "notices.W002"]
     call_command("check")  # not a deploy check: nothing raised
+
+
+def test_a_provider_error_naming_the_api_key_is_stored_masked(africastalking):
+    from notices.services import _error_text
+
+    error = _error_text(RuntimeError("bad key at-test-key for 254712345678"))
+    assert "at-test-key" not in error
+    assert "254712345678" not in error
