@@ -7,10 +7,13 @@ from accounts.models import ClientProfile
 from bookings.models import Booking
 from bookings.tests.factories import AdvocateFactory, BookingFactory, UserFactory
 from notices.models import Notice
+from notices.services import notice_queue_payment_failed
 from notices.tests.conftest import sms_sent
 from payments.models import Payment
+from payments.services.ledger_staff import receipt_allocate_to_booking
 from payments.tests.conftest import c2b_url, callback_url
 from payments.tests.factories import PaymentFactory
+from payments.tests.ledger_support import paybill_receipt
 from payments.tests.payloads import (
     as_bytes,
     c2b_request,
@@ -118,8 +121,6 @@ def test_failed_payment_tells_the_client_how_to_pay_by_paybill_once(
 
 def test_no_failure_notice_when_the_booking_was_paid_meanwhile(mailoutbox):
     # given a failed payment of a booking another payment paid
-    from notices.services import notice_queue_payment_failed
-
     payment = PaymentFactory(failed=True, booking=_booking())
     Booking.objects.filter(pk=payment.booking_id).update(
         status="confirmed", payment_status="paid"
@@ -142,3 +143,27 @@ def test_booking_without_contact_details_sends_nothing_and_still_settles(
     assert mailoutbox == []
     [sms] = sms_sent(sms_outbox)
     assert "To: 254799000111" in sms
+
+
+def test_staff_allocating_paybill_money_confirms_the_booking_by_notice(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    # given unallocated Paybill money and a booking owing it
+    receipt = paybill_receipt()
+    booking = _booking()
+    # when staff allocate it
+    with django_capture_on_commit_callbacks(execute=True):
+        receipt_allocate_to_booking(
+            receipt_id=receipt.pk,
+            booking_reference=booking.reference,
+            actor=UserFactory(staff=True),
+            note="Client called",
+        )
+    # then the client and the advocate hear of it once
+    assert sorted(m.to[0] for m in mailoutbox) == [
+        "amina@example.com",
+        "wanjiru@example.com",
+    ]
+    advocate_mail = next(m for m in mailoutbox if m.to == ["wanjiru@example.com"])
+    assert booking.reference in advocate_mail.subject
+    assert receipt.receipt_number in mailoutbox[0].body + mailoutbox[1].body
