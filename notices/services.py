@@ -125,14 +125,25 @@ def notice_send(*, notice_id: int) -> bool:
     return True
 
 
-def _queue_client(kind, to, facts, booking, key) -> list[int]:
+def _queue_client(
+    kind: str, to: content.Recipients, facts: dict, booking: Booking, key: str
+) -> list[int]:
+    """The client's e-mail and SMS of one event."""
     created = _create(kind, Channel.EMAIL, to.email, facts, booking=booking, key=key)
     return created + _create(
         kind, Channel.SMS, to.phone, facts, booking=booking, key=key
     )
 
 
-def _create(kind, channel, recipient, facts, *, booking, key) -> list[int]:
+def _create(
+    kind: str,
+    channel: str,
+    recipient: str,
+    facts: dict,
+    *,
+    booking: Booking,
+    key: str,
+) -> list[int]:
     """Insert one notice (nothing if its key exists or it has no
     recipient) and queue its sending after commit."""
     if not recipient:
