@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bookings', '0006_booking_cancelled_at'),
+        ("bookings", "0006_booking_cancelled_at"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='advocate',
-            name='email',
-            field=models.EmailField(blank=True, default='', max_length=254),
+            model_name="advocate",
+            name="email",
+            field=models.EmailField(blank=True, default="", max_length=254),
         ),
     ]
