@@ -34,6 +34,8 @@ class Advocate(TimeStampedModel):
         PracticeArea, related_name="advocates", blank=True
     )
     bio = models.TextField(blank=True, default="")
+    # Where the advocate's notices of new bookings go (none when empty).
+    email = models.EmailField(blank=True, default="")
     active = models.BooleanField(default=True)
 
     class Meta:

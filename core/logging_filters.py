@@ -27,6 +27,8 @@ SECRET_SETTINGS = (
     "MPESA_RESULT_SECRET",
     "MPESA_INITIATOR_PASSWORD",
     "MPESA_B2C_INITIATOR_PASSWORD",
+    "EMAIL_HOST_PASSWORD",
+    "AFRICASTALKING_API_KEY",
 )
 # user:password@ in a URL (broker, database or cache URLs in an error).
 _URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@", re.I)

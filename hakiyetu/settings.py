@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "payments",
     "observability",
     "statements",
+    "notices",
 ]
 
 MIDDLEWARE = [
@@ -168,6 +169,37 @@ LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
 # Where a password-reset e-mail's link points (``#reset?uid=..&token=..`` is
 # appended); empty: the checkout page on the host the request came to.
 PASSWORD_RESET_URL = env.str("PASSWORD_RESET_URL", default="")
+
+# --- Notices (e-mail and SMS; docs/notices.md) -------------------------------
+# django-environ's form: consolemail:// (default), filemail:///dir,
+# smtp+tls://user:pass@host:587 in production.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# django-environ drops the leading "/" of filemail:///abs/dir.
+_email_url = env.str("EMAIL_URL", default="")
+EMAIL_FILE_PATH = (
+    "/" + _email["EMAIL_FILE_PATH"].lstrip("/")
+    if _email_url.startswith("filemail:///")
+    else _email["EMAIL_FILE_PATH"] or str(VAR_DIR / "mail")
+)
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="Haki Yetu <no-reply@hakiyetu.local>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# console (default), file (one file per SMS in SMS_FILE_DIR), africastalking.
+SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+SMS_FILE_DIR = env.str("SMS_FILE_DIR", default=str(VAR_DIR / "sms"))
+AFRICASTALKING_USERNAME = env.str("AFRICASTALKING_USERNAME", default="")
+AFRICASTALKING_API_KEY = env.str("AFRICASTALKING_API_KEY", default="")
+AFRICASTALKING_SENDER_ID = env.str("AFRICASTALKING_SENDER_ID", default="")
+NOTICE_SEND_MAX_RETRIES = env.int("NOTICE_SEND_MAX_RETRIES", default=5)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "Africa/Nairobi"
@@ -429,15 +461,6 @@ REFUND_SYSTEM_USERNAME = env.str("REFUND_SYSTEM_USERNAME", default="hakiyetu-sys
 # How often beat requests the refunds bookings owe (refund_automatic.py).
 REFUND_AUTOMATIC_INTERVAL_SECONDS = env.float(
     "REFUND_AUTOMATIC_INTERVAL_SECONDS", default=60.0
-)
-
-# --- E-mail ------------------------------------------------------------------
-
-# smtp+tls://user:password@host:587, or consolemail:// (printed; the default).
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
-vars().update(EMAIL_CONFIG)
-DEFAULT_FROM_EMAIL = env.str(
-    "DEFAULT_FROM_EMAIL", default="Haki Yetu <noreply@hakiyetu.local>"
 )
 
 # --- Metrics and alerts (docs/observability.md) --------------------------------

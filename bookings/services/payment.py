@@ -15,10 +15,12 @@ from bookings.services.transitions import (
     booking_transition,
     expire_stale_holds,
 )
+from core.after_commit import queue_after_commit
 
 logger = logging.getLogger(__name__)
 
 Status = Booking.Status
+PAID_NOTICE_TASK = "notices.tasks.notice_booking_paid_task"
 PaymentStatus = Booking.PaymentStatus
 
 
@@ -110,6 +112,14 @@ def booking_mark_paid(*, booking_id: int) -> BookingPaymentOutcome:
     (cancelled, done, or expired with the slot gone), so its payment
     status becomes refund_due. Never raises for these cases.
     """
+    outcome = _mark_paid(booking_id=booking_id)
+    if outcome == BookingPaymentOutcome.CONFIRMED:
+        # The client's and the advocate's notices, once this commits.
+        queue_after_commit(PAID_NOTICE_TASK, booking_id)
+    return outcome
+
+
+def _mark_paid(*, booking_id: int) -> BookingPaymentOutcome:
     if booking_confirm_if_awaiting_payment(booking_id=booking_id):
         return BookingPaymentOutcome.CONFIRMED
     with transaction.atomic():

@@ -21,6 +21,10 @@ def _production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "MPESA_PASSKEY": "a-production-passkey-from-safaricom",
         "MPESA_CALLBACK_SECRET": SECRET,
         "MPESA_CALLBACK_URL": f"https://api.hakiyetu.co.ke/api/payment/callback/{SECRET}",
+        "EMAIL_URL": "smtp+tls://notices:mail-password@smtp.example.com:587",
+        "SMS_BACKEND": "africastalking",
+        "AFRICASTALKING_USERNAME": "hakiyetu",
+        "AFRICASTALKING_API_KEY": "an-africastalking-api-key",
         "VAR_DIR": str(tmp_path),
         "CACHE_URL": "locmemcache://",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
@@ -49,6 +53,17 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     # then
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_notices_reach_only_a_console(tmp_path):
+    # given production settings with the local defaults for e-mail and SMS
+    env = _production_env(tmp_path, EMAIL_URL="consolemail://", SMS_BACKEND="")
+    # when
+    result = _check_deploy(env)
+    # then
+    assert result.returncode != 0
+    assert "notices.W001" in result.stderr
+    assert "notices.W002" in result.stderr
 
 
 def test_check_deploy_fails_on_the_seed_guides_callback_url(tmp_path):

@@ -15,6 +15,7 @@ from django.db import transaction
 from payments.exceptions import InvalidRefundTransition, RefundNotFound
 from payments.models import PaymentEvent, Refund
 from payments.services.events import event_record
+from payments.services.scheduling import schedule_refund_completed_notice
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,8 @@ def refund_move(
         reason,
         extra={"refund_id": refund.pk, "receipt_id": refund.receipt_id},
     )
+    if to == Refund.Status.COMPLETED:
+        schedule_refund_completed_notice(refund_id=refund.pk)
     return True
 
 

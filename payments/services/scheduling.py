@@ -12,6 +12,8 @@ from celery import current_app
 from django.conf import settings
 from django.db import transaction
 
+from core.after_commit import queue_after_commit
+
 logger = logging.getLogger(__name__)
 
 QUERY_TASK = "payments.tasks.payment_query_task"
@@ -63,3 +65,17 @@ def schedule_refund_submission(*, refund_id: int) -> None:
     """After commit, send an approved refund to M-Pesa (once). Lost with the
     broker: the refunds sweep sends approved refunds it finds waiting."""
     _after_commit(REFUND_SUBMIT_TASK, refund_id, countdown=None)
+
+
+FAILED_NOTICE_TASK = "notices.tasks.notice_payment_failed_task"
+REFUND_NOTICE_TASK = "notices.tasks.notice_refund_completed_task"
+
+
+def schedule_payment_failed_notice(*, payment_id: int) -> None:
+    """After commit, tell the client the payment failed (never raises)."""
+    queue_after_commit(FAILED_NOTICE_TASK, payment_id)
+
+
+def schedule_refund_completed_notice(*, refund_id: int) -> None:
+    """After commit, tell the client the money went back (never raises)."""
+    queue_after_commit(REFUND_NOTICE_TASK, refund_id)

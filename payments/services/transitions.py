@@ -32,7 +32,10 @@ from payments.services.ledger import (
 )
 from payments.services.metrics import count_status_after_commit
 from payments.services.paybill_copy import PAID_BY_PAYBILL, paybill_copy_receipt_id
-from payments.services.scheduling import schedule_payment_query
+from payments.services.scheduling import (
+    schedule_payment_failed_notice,
+    schedule_payment_query,
+)
 
 logger = logging.getLogger(__name__)
 Status = Payment.Status
@@ -114,6 +117,8 @@ def move(
         reason,
         extra=_log_extra(payment),
     )
+    if to == Status.FAILED:
+        schedule_payment_failed_notice(payment_id=payment.pk)
     return True
 
 

@@ -93,7 +93,8 @@ class Command(BaseCommand):
 
     def _seed_advocate(self, name, areas, bio, days, hours, offers) -> None:
         advocate, _ = Advocate.objects.update_or_create(
-            name=name, defaults={"bio": bio, "active": True}
+            name=name,
+            defaults={"bio": bio, "active": True, "email": _demo_email(name)},
         )
         advocate.practice_areas.set(
             [PracticeArea.objects.get_or_create(name=area)[0] for area in areas]
@@ -114,3 +115,9 @@ class Command(BaseCommand):
             for day in days
             for start, end in hours
         )
+
+
+def _demo_email(name: str) -> str:
+    """``wanjiru.kamau@advocates.hakiyetu.local`` for "Wanjiru Kamau"."""
+    local = ".".join(part.strip(".,").lower() for part in name.split())
+    return f"{local}@advocates.hakiyetu.local"
