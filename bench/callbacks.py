@@ -2,6 +2,7 @@
 
     python bench/callbacks.py [--n 2000] [--concurrency 16]
         [--workers 4 --worker-class gthread --threads 4]
+    python bench/callbacks.py --against-floor [--n 1500] [--rounds 3]
 
 Creates N pending payments in its own PostgreSQL database (hky_bench),
 starts gunicorn on loopback, posts each payment's success callback exactly
@@ -10,6 +11,12 @@ callbacks/s, latency percentiles, SQL queries per callback (one callback
 in-process under CaptureQueriesContext) and whether every payment ended
 completed exactly once. Expected on 2 cores: >= 500/s, p99 < 100 ms,
 <= 6 queries per callback.
+
+With ``--against-floor`` (issue 18, point 1) it also runs the floor
+(bench/floor/) under the same gunicorn flags (default ``-w 2 -k gthread
+--threads 4``) and load generator, ``--rounds`` rounds of N callbacks each,
+alternating which side goes first, and prints both and their ratios
+(expected: our CPU per callback <= 1.2x the floor's, callbacks/s >= 0.9x).
 """
 
 import argparse
@@ -21,12 +28,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common, fixtures  # noqa: E402
+from bench import floor_compare as floor  # noqa: E402
 from bench.loadgen import build_request, send_all  # noqa: E402
 
 EXPECTED_RATE = 500
 EXPECTED_P99_MS = 100
 # Issue 8 set <= 6; issue 13 adds the receipt and its sighting to the ledger.
 EXPECTED_QUERIES = 7
+FLOOR_MAX_CPU_RATIO = 1.2
+FLOOR_MIN_RATE_RATIO = 0.9
 
 
 def callback_body(index: int) -> bytes:
@@ -94,15 +104,29 @@ def check_exactly_once(first: int, count: int) -> dict:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=2000, help="measured callbacks")
+    parser.add_argument("--n", type=int, help="measured callbacks (per round)")
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, help="default 4, 2 against the floor")
     parser.add_argument("--worker-class", default="gthread")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--database", default="hky_bench_callbacks")
     parser.add_argument("--show-sql", action="store_true")
-    return parser.parse_args(argv)
+    parser.add_argument("--against-floor", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3, help="with --against-floor")
+    parser.add_argument(
+        "--floor-per-request",
+        action="store_true",
+        help="the floor opens a connection per request (startproject's default)",
+    )
+    args = parser.parse_args(argv)
+    if args.n is None:
+        args.n = 1500 if args.against_floor else 2000
+    if args.workers is None:
+        args.workers = 2 if args.against_floor else 4
+    if not args.against_floor:
+        args.rounds = 1
+    return args
 
 
 def prepare(args: argparse.Namespace) -> dict[str, str]:
@@ -111,7 +135,7 @@ def prepare(args: argparse.Namespace) -> dict[str, str]:
     common.setup_django(env)
     common.migrate()
     common.flush_redis_dbs(9, 10)
-    fixtures.create_pending_payments(1 + args.warmup + args.n)
+    fixtures.create_pending_payments(1 + args.warmup + args.n * args.rounds)
     return env
 
 
@@ -128,9 +152,84 @@ def report_queries(queries: list[str], show_sql: bool) -> int:
     return len(statements)
 
 
+def against_floor(args: argparse.Namespace, env: dict[str, str]) -> int:
+    """Ours and the floor, same flags and load, rounds interleaved."""
+    floor_db = "hky_bench_floor_callbacks"
+    floor_env, _ = floor.floor_prepare(
+        floor_db,
+        payments=args.warmup + args.n * args.rounds,
+        persistent=not args.floor_per_request,
+    )
+    common.print_machine()
+    queries = measure_queries(0)
+    statements = report_queries(queries, args.show_sql)
+
+    def batch(first: int, count: int) -> list[bytes]:
+        return [
+            build_request("POST", callback_path(), body=callback_body(i))
+            for i in range(first, first + count)
+        ]
+
+    from django.db import connection
+
+    connection.close()
+    ours = common.Gunicorn(
+        env, workers=args.workers, worker_class=args.worker_class, threads=args.threads
+    )
+    theirs = floor.floor_server(floor_env, args)
+    tallies = {"ours": floor.Tally("ours"), "floor": floor.Tally("floor")}
+    sides = {"ours": (ours, args.database, 1), "floor": (theirs, floor_db, 0)}
+    with ours, theirs:
+        for server, _, offset in sides.values():
+            send_all(
+                server.port, batch(offset, args.warmup), concurrency=args.concurrency
+            )
+        for round_ in range(args.rounds):
+            order = ["ours", "floor"] if round_ % 2 == 0 else ["floor", "ours"]
+            for name in order:
+                server, database, offset = sides[name]
+                first = offset + args.warmup + round_ * args.n
+                load = batch(first, args.n)
+                meter = (
+                    floor.floor_meter(server, database, args)
+                    if name == "floor"
+                    else common.CpuMeter(server.process.pid, database)
+                )
+                before = meter.sample()
+                result = send_all(server.port, load, concurrency=args.concurrency)
+                web, db = meter.used(before, meter.sample())
+                if result.statuses != {200: args.n} or result.errors:
+                    print(
+                        f"{name} round {round_ + 1}: {result.statuses}, {result.errors}"
+                    )
+                tallies[name].add(requests=args.n, wall=result.wall, web=web, db=db)
+    total = args.n * args.rounds
+    outcome = check_exactly_once(1 + args.warmup, total)
+    floor_outcome = floor.floor_completions(floor_db)
+    print(f"Server: {ours.description} (both); {args.concurrency} connections")
+    print(f"Load: {args.rounds} rounds x {args.n} distinct success callbacks per side")
+    print(f"Floor: {floor.floor_description(args)}")
+    ok = floor.print_comparison(
+        tallies["ours"],
+        tallies["floor"],
+        "callback",
+        max_cpu_ratio=FLOOR_MAX_CPU_RATIO,
+        min_rate_ratio=FLOOR_MIN_RATE_RATIO,
+    )
+    once = outcome["completed_once"] == total
+    floor_once = floor_outcome["status_events"] == args.warmup + total
+    print(
+        f"Ours: {outcome}; every payment completed exactly once: {common.verdict(once)}"
+    )
+    print(f"Floor: {floor_outcome}; exactly once: {common.verdict(floor_once)}")
+    return 0 if ok and once and statements <= EXPECTED_QUERIES else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     env = prepare(args)
+    if args.against_floor:
+        return against_floor(args, env)
     common.print_machine()
     queries = measure_queries(0)
     warm = [

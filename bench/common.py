@@ -132,15 +132,26 @@ def wait_for_port(port: int, *, timeout: float = 30.0) -> None:
 
 
 class Gunicorn:
-    """``gunicorn hakiyetu.wsgi`` on loopback, stopped on exit."""
+    """``gunicorn <app>`` (ours by default, or the floor's) on loopback,
+    stopped on exit."""
 
     def __init__(
-        self, env: dict[str, str], *, workers: int, worker_class: str, threads: int
+        self,
+        env: dict[str, str],
+        *,
+        workers: int,
+        worker_class: str,
+        threads: int,
+        app: str = "hakiyetu.wsgi",
+        cwd: Path = ROOT,
+        log_name: str = "gunicorn.log",
     ) -> None:
         self.port = free_port()
+        self.cwd = cwd
+        self.log_name = log_name
         self.argv = [
             str(VENV_BIN / "gunicorn"),
-            "hakiyetu.wsgi",
+            app,
             f"--workers={workers}",
             f"--worker-class={worker_class}",
             f"--threads={threads}",
@@ -157,9 +168,9 @@ class Gunicorn:
 
     def __enter__(self) -> "Gunicorn":
         OUT_DIR.mkdir(parents=True, exist_ok=True)
-        log = (OUT_DIR / "gunicorn.log").open("ab")
+        log = (OUT_DIR / self.log_name).open("ab")
         self.process = subprocess.Popen(  # noqa: S603 (our own argv)
-            self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=log
+            self.argv, cwd=self.cwd, env=self.env, stdout=log, stderr=log
         )
         wait_for_port(self.port)
         return self
@@ -206,9 +217,17 @@ class CpuMeter:
     cores: ``cores / cpu_per_request``.
     """
 
-    def __init__(self, root_pid: int, database: str) -> None:
+    def __init__(
+        self, root_pid: int, database: str, *, count_exited_backends: bool = False
+    ) -> None:
         self.root_pid = root_pid
         self.database = database
+        # A server that opens a connection per request (CONN_MAX_AGE 0) has
+        # backends that exit between samples: their CPU is only found in the
+        # postmaster's reaped-children time (which counts any exited
+        # backend: keep the machine otherwise quiet).
+        self.count_exited_backends = count_exited_backends
+        self._postmaster: int | None = None
 
     def _pg_pids(self) -> list[int]:
         import psycopg
@@ -223,8 +242,23 @@ class CpuMeter:
     def sample(self) -> dict[int, float]:
         pids = [self.root_pid, *_children(self.root_pid)]
         web = {pid: _cpu_seconds(pid) for pid in pids}
-        db = {-pid: _cpu_seconds(pid) for pid in self._pg_pids()}
+        backends = self._pg_pids()
+        db = {-pid: _cpu_seconds(pid) for pid in backends}
+        if self.count_exited_backends:
+            db[-1] = self._reaped_backend_seconds(backends)
         return {**web, **db}
+
+    def _reaped_backend_seconds(self, backends: list[int]) -> float:
+        if self._postmaster is None:
+            import psycopg
+
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+                stat = Path(f"/proc/{backend}/stat").read_text()
+                self._postmaster = int(stat.rsplit(")", 1)[1].split()[1])
+        fields = Path(f"/proc/{self._postmaster}/stat").read_text()
+        fields = fields.rsplit(")", 1)[1].split()
+        return (int(fields[13]) + int(fields[14])) / _TICK  # cutime + cstime
 
     @staticmethod
     def used(before: dict[int, float], after: dict[int, float]) -> tuple:

@@ -1,12 +1,19 @@
 """Benchmark: the status endpoint under 200 concurrent pollers (item 4).
 
     python bench/status_polling.py [--pollers 200] [--duration 20]
+    python bench/status_polling.py --against-floor [--rounds 3] [--duration 10]
 
 Each poller is a client with its own token and pending payment. wrk (from
 Debian: ``apt-get install wrk``) keeps 200 connections open to gunicorn and
 sends ``GET /api/payment/mpesa/status/<CheckoutRequestID>`` with
 ``Authorization: Token ...``; a Lua script spreads the requests over the
 pollers' (token, payment) pairs. Expected on 2 cores: >= 400 requests/s.
+
+With ``--against-floor`` (issue 18, points 1 and 3) the floor (bench/floor/:
+DRF's TokenAuthentication, one indexed read, the same fields) gets its own
+200 pollers; both run under the same gunicorn flags (default ``-w 2 -k
+gthread --threads 4``) and wrk script, ``--rounds`` rounds alternating which
+side goes first. Expected: our CPU per poll <= 1.2x the floor's.
 """
 
 import argparse
@@ -19,8 +26,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common, fixtures  # noqa: E402
+from bench import floor_compare as floor  # noqa: E402
 
 EXPECTED_RATE = 400
+FLOOR_MAX_CPU_RATIO = 1.2
 LUA = """
 local pairs_ = {%s}
 local n = #pairs_
@@ -66,9 +75,9 @@ def create_pollers(count: int) -> list[tuple[str, str]]:
     ]
 
 
-def write_lua(pairs: list[tuple[str, str]]) -> Path:
+def write_lua(pairs: list[tuple[str, str]], name: str = "status_polling") -> Path:
     items = ",".join(f'{{"{token}","{cid}"}}' for token, cid in pairs)
-    path = common.OUT_DIR / "status_polling.lua"
+    path = common.OUT_DIR / f"{name}.lua"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(LUA % items)
     return path
@@ -108,15 +117,88 @@ def parse_wrk(output: str) -> dict[str, float]:
     return figures
 
 
+def against_floor(args: argparse.Namespace, env: dict[str, str], script: Path) -> int:
+    """Ours and the floor, same flags and wrk script shape, rounds interleaved."""
+    floor_db = "hky_bench_floor_status"
+    floor_env, floor_pairs = floor.floor_prepare(
+        floor_db,
+        payments=args.pollers,
+        pollers=True,
+        persistent=not args.floor_per_request,
+    )
+    floor_script = write_lua(floor_pairs, "status_polling_floor")
+    common.print_machine()
+    from django.db import connection
+
+    connection.close()
+    ours = common.Gunicorn(
+        env, workers=args.workers, worker_class=args.worker_class, threads=args.threads
+    )
+    theirs = floor.floor_server(floor_env, args)
+    sides = {
+        "ours": (ours, args.database, script),
+        "floor": (theirs, floor_db, floor_script),
+    }
+    tallies = {"ours": floor.Tally("ours"), "floor": floor.Tally("floor")}
+    failures = 0
+    with ours, theirs:
+        for server, _, lua in sides.values():
+            run_wrk(server.port, lua, connections=args.pollers, duration=3)  # warm
+        for round_ in range(args.rounds):
+            order = ["ours", "floor"] if round_ % 2 == 0 else ["floor", "ours"]
+            for name in order:
+                server, database, lua = sides[name]
+                meter = (
+                    floor.floor_meter(server, database, args)
+                    if name == "floor"
+                    else common.CpuMeter(server.process.pid, database)
+                )
+                before = meter.sample()
+                output = run_wrk(
+                    server.port, lua, connections=args.pollers, duration=args.duration
+                )
+                web, db = meter.used(before, meter.sample())
+                figures = parse_wrk(output)
+                failures += int(figures["non_2xx"])
+                tallies[name].add(
+                    requests=int(figures["requests"]),
+                    wall=figures["requests"] / figures["rate"],
+                    web=web,
+                    db=db,
+                )
+    print(f"Server: {ours.description} (both)")
+    print(
+        f"Load: {args.rounds} rounds x wrk -t2 -c{args.pollers} -d{args.duration}s "
+        f"per side, {args.pollers} pollers each (own token, own pending payment)"
+    )
+    print(f"Floor: {floor.floor_description(args)}")
+    print(f"Non-2xx responses (both sides): {failures}")
+    ok = floor.print_comparison(
+        tallies["ours"], tallies["floor"], "poll", max_cpu_ratio=FLOOR_MAX_CPU_RATIO
+    )
+    return 0 if ok and failures == 0 else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pollers", type=int, default=200)
-    parser.add_argument("--duration", type=int, default=20, help="seconds")
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--duration", type=int, help="seconds (20; 10 per round)")
+    parser.add_argument("--workers", type=int, help="default 4, 2 against the floor")
     parser.add_argument("--worker-class", default="gthread")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--database", default="hky_bench_status")
+    parser.add_argument("--against-floor", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3, help="with --against-floor")
+    parser.add_argument(
+        "--floor-per-request",
+        action="store_true",
+        help="the floor opens a connection per request (startproject's default)",
+    )
     args = parser.parse_args(argv)
+    if args.duration is None:
+        args.duration = 10 if args.against_floor else 20
+    if args.workers is None:
+        args.workers = 2 if args.against_floor else 4
 
     env = common.bench_env(args.database)
     common.recreate_database(args.database)
@@ -124,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     common.migrate()
     common.flush_redis_dbs(9, 10)
     script = write_lua(create_pollers(args.pollers))
+    if args.against_floor:
+        return against_floor(args, env, script)
     common.print_machine()
     from django.db import connection
 
