@@ -11,7 +11,7 @@ from payments.tests.refund_support import staff_in
 
 
 @pytest.fixture(autouse=True)
-def _clock(time_machine) -> datetime:
+def clock(time_machine) -> datetime:
     """Today is ``TODAY`` (after ``DAY``) at 09:00 in Nairobi."""
     now = nairobi(TODAY, time(9, 0))
     time_machine.move_to(now, tick=False)
@@ -28,4 +28,3 @@ def finance_user():
 def support_user():
     """Staff, but not Finance."""
     return staff_in("Support")
-

@@ -17,7 +17,7 @@ from closing.tests.support import DAY, TODAY, on_day, paybill_receipt, stk_recei
 pytestmark = pytest.mark.django_db
 
 
-def test_day_close_by_finance_stores_who_when_and_the_figures(finance_user, _clock):
+def test_day_close_by_finance_stores_who_when_and_the_figures(finance_user, clock):
     # given
     stk_receipt("TLK3CLOSE1", at=on_day(9))
     # when
@@ -26,7 +26,7 @@ def test_day_close_by_finance_stores_who_when_and_the_figures(finance_user, _clo
     stored = DailyClose.objects.get(day=DAY)
     assert stored.pk == close.pk
     assert stored.closed_by == finance_user
-    assert stored.closed_at == _clock
+    assert stored.closed_at == clock
     assert stored.snapshot["money_in"]["total"] == {"count": 1, "amount": 3000}
 
 

@@ -58,7 +58,9 @@ def test_day_figures_split_money_in_per_channel_with_a_total():
 def test_day_figures_count_refunds_out_from_the_ledger():
     # given
     paid = stk_receipt("TLK1PAID01", at=on_day(8))
-    refund_sent(paid, at=on_day(15), status=Refund.Status.COMPLETED, number="TLK1REV001")
+    refund_sent(
+        paid, at=on_day(15), status=Refund.Status.COMPLETED, number="TLK1REV001"
+    )
     # when
     figures = day_figures(DAY)
     # then
@@ -135,7 +137,9 @@ def test_day_figures_show_ledger_money_the_statement_lacks_as_a_difference():
 def test_day_figures_compare_refunds_out_with_the_statement():
     # given: a refund the ledger holds, none on the statement
     paid = stk_receipt("TLK1RFPAID", at=on_day(8))
-    refund_sent(paid, at=on_day(15), status=Refund.Status.COMPLETED, number="TLK1RFOUT1")
+    refund_sent(
+        paid, at=on_day(15), status=Refund.Status.COMPLETED, number="TLK1RFOUT1"
+    )
     import_statement(
         statement_files.paid_in("TLK1RFPAID", time=statement_time(on_day(8)))
     )
