@@ -8,7 +8,8 @@
 - ``fees``: the statement's charge rows of that day;
 - ``statement``: what M-Pesa's record (imported statements and Pull
   Transactions) shows for the day, or None when nothing imported touches
-  it; ``covered`` says whether the imports' periods span the whole day;
+  it; ``covered`` says whether the imports' periods span the whole day,
+  ``not_counted`` counts its rows not completed or with unusable amounts;
 - ``differences``: ledger minus statement (None unless ``covered``);
 - ``open_items``: what staff must still settle (``open_items.py``).
 
@@ -102,7 +103,7 @@ def _statement(start: datetime, end: datetime) -> dict | None:
         "import_ids": [record.pk for record in imports],
         "paid_in": _line_total(completed.filter(direction="in"), "paid_in"),
         "withdrawn": _line_total(completed.filter(direction="out"), "withdrawn"),
-        "not_completed": lines.exclude(pk__in=completed.values("pk")).count(),
+        "not_counted": lines.exclude(pk__in=completed.values("pk")).count(),
     }
     for kind, outcomes in WITHDRAWN_KINDS.items():
         rows = completed.filter(direction="out", outcome__in=outcomes)

@@ -74,7 +74,9 @@ def test_daily_close_refuses_to_close_for_a_user_outside_finance(support_user):
     assert DailyClose.objects.exists() is False
 
 
-@pytest.mark.parametrize("text", ["2026-13-01", "yesterday", "20261120", ""])
+@pytest.mark.parametrize(
+    "text", ["2026-13-01", "yesterday", "20261120", "2026-W47-5", ""]
+)
 def test_daily_close_refuses_a_bad_date(text):
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         _run("--date", text)

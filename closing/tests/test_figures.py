@@ -170,3 +170,19 @@ def test_day_figures_are_whole_kes_integers():
     money = day_figures(DAY)["money_in"]["total"]
     # then
     assert type(money["amount"]) is int
+
+
+def test_day_figures_do_not_count_rows_that_did_not_complete():
+    # given
+    stk_receipt("TLK1DONE01", at=on_day(9))
+    import_statement(
+        statement_files.paid_in("TLK1DONE01", time=statement_time(on_day(9))),
+        statement_files.paid_in(
+            "TLK1FAIL01", status="Failed", time=statement_time(on_day(10))
+        ),
+    )
+    # when
+    statement = day_figures(DAY)["statement"]
+    # then
+    assert statement["paid_in"] == {"count": 1, "amount": 3000}
+    assert statement["not_counted"] == 1

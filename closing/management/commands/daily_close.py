@@ -8,6 +8,7 @@ a refused close are ``CommandError`` (exit status 1, nothing written).
 
 import argparse
 import json
+import re
 from datetime import date
 
 from django.contrib.auth import get_user_model
@@ -17,6 +18,8 @@ from closing.exceptions import DayCloseError
 from closing.services.closing import day_close, day_state
 from closing.services.open_items import OPEN_ITEM_KINDS
 from payments.reporting import nairobi_today
+
+_DAY_FORMAT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class Command(BaseCommand):
@@ -54,11 +57,12 @@ class Command(BaseCommand):
 
 
 def _day(text: str) -> date:
+    # fromisoformat alone also takes 20261120 and week dates (2026-W47-5).
     try:
-        day = date.fromisoformat(text)
+        day = date.fromisoformat(text) if _DAY_FORMAT.fullmatch(text) else None
     except ValueError:
-        raise CommandError(f"--date {text!r} is not a date (YYYY-MM-DD)") from None
-    if len(text) != len("YYYY-MM-DD"):
+        day = None
+    if day is None:
         raise CommandError(f"--date {text!r} is not a date (YYYY-MM-DD)")
     if day > nairobi_today():
         raise CommandError(f"--date {text} is in the future")
