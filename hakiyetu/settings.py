@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "observability",
     "statements",
     "notices",
+    "closing",
 ]
 
 MIDDLEWARE = [
