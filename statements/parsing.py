@@ -18,7 +18,10 @@ from datetime import datetime
 from statements.header import StatementFormatError, StatementHeader, header_parse
 from statements.rows import StatementRow
 from statements.values import (
+    MAX_BALANCE,
+    MAX_ROW_AMOUNT,
     ValueFormatError,
+    amount_in_range,
     parse_amount,
     parse_time,
     whole_shillings,
@@ -162,15 +165,17 @@ def _amounts(raw: dict[str, str]) -> tuple[int, int, str]:
     return results[0], results[1], ""
 
 
-def _column_amount(raw: dict[str, str], name: str):
+def _column_amount(raw: dict[str, str], name: str, limit: int = MAX_ROW_AMOUNT):
     try:
-        return parse_amount(raw.get(name, ""))
+        amount = parse_amount(raw.get(name, ""))
     except ValueFormatError as exc:
         raise ValueFormatError(f"{name}: {exc}") from exc
+    amount_in_range(amount, name=name, limit=limit)
+    return amount
 
 
 def _balance(raw: dict[str, str]) -> int | None:
-    amount = _column_amount(raw, "Balance")
+    amount = _column_amount(raw, "Balance", MAX_BALANCE)
     if amount is None:
         return None
     return int(amount.to_integral_value())
