@@ -74,6 +74,19 @@ def parse_statement(data: bytes, filename: str = "") -> ParsedStatement:
 
 
 def _table(data: bytes, filename: str) -> list[list[str]]:
+    table = _cells(data, filename)
+    for number, cells in enumerate(table, start=1):
+        for column, cell in enumerate(cells, start=1):
+            if "\x00" in cell:
+                # The database stores no NUL in text (PostgreSQL refuses it).
+                raise StatementFormatError(
+                    f"line {number}, cell {column} contains a NUL character: "
+                    "not an M-Pesa statement export"
+                )
+    return table
+
+
+def _cells(data: bytes, filename: str) -> list[list[str]]:
     if not data:
         raise StatementFormatError("the file is empty")
     if data[:2] == b"PK" or filename.lower().endswith((".xlsx", ".xlsm")):

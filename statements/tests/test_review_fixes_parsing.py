@@ -80,6 +80,18 @@ BAD_FILES = {
         support.csv_file([support.paid_in("TLK9YEAR01", time="01-01-0001 00:00:00")]),
         "Completion Time",
     ),
+    # PostgreSQL stores no NUL in text or JSON (a DataError 500 there).
+    "nul_in_a_row": (
+        support.csv_file([{**support.paid_in("TLK9NUL001"), "Details": "a\x00b"}]),
+        "NUL",
+    ),
+    "nul_in_the_header": (
+        support.csv_file(
+            [support.paid_in("TLK9NUL002")],
+            block=_block_with("Account Holder:", "Haki\x00Yetu"),
+        ),
+        "NUL",
+    ),
     "truncated_xlsx": (_truncated_xlsx(), "XLSX"),
 }
 
