@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from statements.values import (
+    MAX_BALANCE,
     ValueFormatError,
+    amount_in_range,
     parse_amount,
     parse_time,
     whole_shillings,
@@ -117,10 +119,12 @@ def _period(text: str) -> tuple[datetime | None, datetime | None]:
 
 def _header_amount(values: dict[str, str], name: str) -> int | None:
     text = values.get(name, "")
+    label = name.replace("_", " ")
     try:
         amount = parse_amount(text)
+        amount_in_range(amount, name=label, limit=MAX_BALANCE)
     except ValueFormatError as exc:
-        raise StatementFormatError(f"{name.replace('_', ' ')}: {exc}") from exc
+        raise StatementFormatError(f"{label}: {exc}") from exc
     if amount is None:
         return None
     whole = whole_shillings(amount)

@@ -18,7 +18,10 @@ from datetime import datetime
 from statements.header import StatementFormatError, StatementHeader, header_parse
 from statements.rows import StatementRow
 from statements.values import (
+    MAX_BALANCE,
+    MAX_ROW_AMOUNT,
     ValueFormatError,
+    amount_in_range,
     parse_amount,
     parse_time,
     whole_shillings,
@@ -71,6 +74,19 @@ def parse_statement(data: bytes, filename: str = "") -> ParsedStatement:
 
 
 def _table(data: bytes, filename: str) -> list[list[str]]:
+    table = _cells(data, filename)
+    for number, cells in enumerate(table, start=1):
+        for column, cell in enumerate(cells, start=1):
+            if "\x00" in cell:
+                # The database stores no NUL in text (PostgreSQL refuses it).
+                raise StatementFormatError(
+                    f"line {number}, cell {column} contains a NUL character: "
+                    "not an M-Pesa statement export"
+                )
+    return table
+
+
+def _cells(data: bytes, filename: str) -> list[list[str]]:
     if not data:
         raise StatementFormatError("the file is empty")
     if data[:2] == b"PK" or filename.lower().endswith((".xlsx", ".xlsm")):
@@ -162,15 +178,17 @@ def _amounts(raw: dict[str, str]) -> tuple[int, int, str]:
     return results[0], results[1], ""
 
 
-def _column_amount(raw: dict[str, str], name: str):
+def _column_amount(raw: dict[str, str], name: str, limit: int = MAX_ROW_AMOUNT):
     try:
-        return parse_amount(raw.get(name, ""))
+        amount = parse_amount(raw.get(name, ""))
     except ValueFormatError as exc:
         raise ValueFormatError(f"{name}: {exc}") from exc
+    amount_in_range(amount, name=name, limit=limit)
+    return amount
 
 
 def _balance(raw: dict[str, str]) -> int | None:
-    amount = _column_amount(raw, "Balance")
+    amount = _column_amount(raw, "Balance", MAX_BALANCE)
     if amount is None:
         return None
     return int(amount.to_integral_value())

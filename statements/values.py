@@ -7,6 +7,16 @@ from decimal import Decimal, InvalidOperation
 from core.time import NAIROBI
 
 _CURRENCY = re.compile(r"^(kes|ksh|kshs)\.?\s*", re.IGNORECASE)
+# Digits, an optional sign and fraction: no exponent ("1e999999999" would
+# make Decimal build a number with a billion digits), nothing absurdly long.
+_NUMBER = re.compile(r"-?\d{1,30}(\.\d{0,30})?")
+# The largest amount a row (Paid In, Withdrawn) and a balance or header
+# total may hold: far above M-Pesa's limits, below what the columns store.
+MAX_ROW_AMOUNT = 1_000_000_000
+MAX_BALANCE = 10**15
+# M-Pesa began in 2007; a year far outside this is a wrong cell (and the
+# first and last years would overflow on conversion to UTC).
+FIRST_YEAR, LAST_YEAR = 2000, 2999
 _DMY = ("%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M")
 
 
@@ -24,13 +34,26 @@ def parse_amount(text: str) -> Decimal | None:
     negative = value.startswith("(") and value.endswith(")")
     if negative:
         value = "-" + value[1:-1]
+    if not _NUMBER.fullmatch(value):
+        raise ValueFormatError(f"{_shown(text)} is not an amount")
     try:
-        amount = Decimal(value)
+        return Decimal(value)
     except InvalidOperation:
-        raise ValueFormatError(f"{text!r} is not an amount") from None
-    if not amount.is_finite():
-        raise ValueFormatError(f"{text!r} is not an amount")
-    return amount
+        raise ValueFormatError(f"{_shown(text)} is not an amount") from None
+
+
+def amount_in_range(amount: Decimal | None, *, name: str, limit: int) -> None:
+    """Raises ``ValueFormatError`` naming the column when ``amount`` is
+    beyond ``limit`` KES either way (the row or the column is wrong)."""
+    if amount is not None and abs(amount) > limit:
+        raise ValueFormatError(
+            f"{name} {amount:,} is out of range (at most {limit:,} KES)"
+        )
+
+
+def _shown(text: str) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= 40 else f"{shown[:37]}...'"
 
 
 def whole_shillings(amount: Decimal | None) -> int | None:
@@ -49,6 +72,15 @@ def parse_time(text: str) -> datetime | None:
     value = text.strip()
     if not value:
         return None
+    moment = _parse_moment(value, text)
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ValueFormatError(
+            f"{_shown(text)} is not a time between {FIRST_YEAR} and {LAST_YEAR}"
+        )
+    return moment
+
+
+def _parse_moment(value: str, text: str) -> datetime:
     for layout in _DMY:
         try:
             return datetime.strptime(value, layout).replace(tzinfo=NAIROBI)
@@ -58,7 +90,7 @@ def parse_time(text: str) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise ValueFormatError(
-            f"{text!r} is not a time (dd-mm-yyyy HH:MM:SS or ISO)"
+            f"{_shown(text)} is not a time (dd-mm-yyyy HH:MM:SS or ISO)"
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=NAIROBI)

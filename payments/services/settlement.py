@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Subquery
 
 from bookings.services import BookingPaymentOutcome, booking_mark_paid
-from payments.models import MpesaReceipt, Payment
+from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment
 from payments.result_codes import failure_reason
 from payments.selectors import payment_receipt_held_elsewhere
 from payments.services.events import event_record_note
@@ -138,7 +138,7 @@ def _settle_success(
     report's receipt, when the caller looked it up with the lock (None:
     look it up here).
     """
-    if _heard_success_before(payment):
+    if _heard_success_before(payment, report):
         _settle_repeat_success(payment, report)
         return
     try:
@@ -159,16 +159,38 @@ def _settle_success(
         _settle_on_lost_receipt(payment, report, lost)
 
 
-def _heard_success_before(payment: Payment) -> bool:
+# Reviews of a success whose report carried no usable receipt (or that
+# Daraja contradicted), so the booking was never paid: M-Pesa's own record
+# of the receipt is the first success that adds up.
+_RECEIPT_LESS_REVIEWS = (
+    ReviewCode.RECEIPT_MISSING,
+    ReviewCode.RECEIPT_INVALID,
+    ReviewCode.CONTRADICTED,
+)
+_OWN_RECORD_SOURCES = (
+    MpesaReceiptSighting.Source.STATEMENT,
+    MpesaReceiptSighting.Source.PULL,
+)
+
+
+def _heard_success_before(payment: Payment, report: SuccessReport) -> bool:
     """Completed, or in review for a report. A payment in review only
     because its push's outcome was unknown (``outcome_unknown``, no receipt)
-    has heard nothing yet: this report is its first."""
+    has heard nothing yet: this report is its first. So has one in review
+    for a receipt-less success that never completed, when ``report`` is
+    M-Pesa's own record (statement, Pull) with the receipt."""
     if payment.status == Status.COMPLETED:
         return True
-    if payment.status != Status.NEEDS_REVIEW:
+    if payment.status != Status.NEEDS_REVIEW or payment.mpesa_receipt_number:
+        return payment.status == Status.NEEDS_REVIEW
+    if payment.review_code == ReviewCode.OUTCOME_UNKNOWN:
         return False
-    unknown = payment.review_code == ReviewCode.OUTCOME_UNKNOWN
-    return not unknown or bool(payment.mpesa_receipt_number)
+    recoverable = (
+        payment.review_code in _RECEIPT_LESS_REVIEWS
+        and report.source in _OWN_RECORD_SOURCES
+        and not payment.events.filter(to_status=Status.COMPLETED).exists()
+    )
+    return not recoverable
 
 
 def _settle_first_success(
@@ -278,7 +300,7 @@ def _settle_on_lost_receipt(
     settled on it: nothing is paid, the receipt stays where it is (one
     more sighting), and staff see why in the review."""
     problem = _lost_receipt_problem(lost)
-    if _heard_success_before(payment):
+    if _heard_success_before(payment, report):
         _review_if_completed(payment, problem)
     else:
         _to_review(payment, problem, **_success_fields(report, keep_receipt=False))

@@ -281,6 +281,31 @@ def payment_send_to_review(
     return PaymentChange(payment, before)
 
 
+def payment_review_paid_after_failure(
+    *, payment_id: int, receipt: str, reason: str
+) -> PaymentChange:
+    """M-Pesa's own record (statement, Pull) shows ``receipt`` paid for a
+    payment that failed for certain (cancelled, insufficient funds, wrong
+    PIN): ``needs_review`` (``contradicted``), carrying the receipt for
+    staff to complete or refund; its booking is not paid here. Only from
+    ``failed`` without a receipt: a payment settled meanwhile is left as
+    it is (``changed`` is False)."""
+    with transaction.atomic():
+        payment = lock_payment(payment_id=payment_id)
+        before = payment.status
+        if payment.status == Status.FAILED and not payment.mpesa_receipt_number:
+            held = Payment.objects.filter(mpesa_receipt_number=receipt).exists()
+            fields = {} if held else {"mpesa_receipt_number": receipt}
+            move(
+                payment,
+                to=Status.NEEDS_REVIEW,
+                reason=reason,
+                review_code=ReviewCode.CONTRADICTED,
+                **fields,
+            )
+    return PaymentChange(payment, before)
+
+
 def payment_resolve(
     *,
     payment_id: int,

@@ -1,10 +1,12 @@
-"""What a statement line becomes (``LineResult``) and the ledger facts of
-its row."""
+"""What a statement line becomes (``LineResult``), the ledger facts of
+its row, and ``line_unallocated`` (money recorded that no booking took)."""
 
 from dataclasses import dataclass
 
+from bookings.models import Booking
 from payments.models import MpesaReceipt, MpesaReceiptSighting
-from payments.services.ledger import ReceiptFacts
+from payments.services.ledger import ReceiptFacts, receipt_record
+from statements.models import Outcome
 from statements.rows import StatementRow
 
 
@@ -41,6 +43,11 @@ def row_party(row: StatementRow) -> tuple[str, str]:
     return phone.strip()[:32], name.strip()
 
 
+def is_stk_row(row: StatementRow) -> bool:
+    """Whether the row is an STK payment (by its Reason Type)."""
+    return _channel(row.reason_type) == MpesaReceipt.Channel.STK
+
+
 def _channel(reason_type: str) -> str:
     # "Pay Utility" (and "... via STK") is an STK payment, "Pay Bill
     # Online" a Paybill one (daraja.md section 10).
@@ -48,6 +55,35 @@ def _channel(reason_type: str) -> str:
     if "utility" in text or "stk" in text:
         return MpesaReceipt.Channel.STK
     return MpesaReceipt.Channel.PAYBILL
+
+
+def line_unallocated(
+    row: StatementRow,
+    source: str,
+    reason: str,
+    booking: Booking | None,
+    detail: str,
+) -> LineResult:
+    """Recorded in the ledger as money no booking took, with why. A row
+    naming a booking keeps it on the line (not on the receipt)."""
+    receipt = receipt_record(
+        facts=receipt_facts(row, source),
+        allocation=MpesaReceipt.Allocation.UNALLOCATED,
+        unallocated_reason=reason,
+    )
+    if (
+        receipt.allocation != MpesaReceipt.Allocation.UNALLOCATED
+        or receipt.unallocated_reason != reason
+    ):
+        # Recorded meanwhile by another report: this was one more sighting.
+        return LineResult(Outcome.MATCHED, "recorded meanwhile", receipt_id=receipt.pk)
+    return LineResult(
+        Outcome.UNALLOCATED,
+        detail or MpesaReceipt.UnallocatedReason(reason).label,
+        unallocated_reason=reason,
+        receipt_id=receipt.pk,
+        booking_id=booking.pk if booking else None,
+    )
 
 
 SOURCES = {

@@ -2,14 +2,17 @@
 and ``rows_import`` (any ``StatementRow``s: the file's, or Pull
 Transactions' later).
 
-The file is parsed and checked whole before anything is written. Then, in
-one transaction, the import and every new row (kept raw, ``pending``);
-rows an earlier import holds (same receipt, direction and reason type)
-merge into it. Then each pending line is applied in its own transaction
-holding the line's row, through the payments owners (their locks keep a
-callback arriving meanwhile from counting the money twice), and the
-summary is stored. The same file again changes nothing; an import cut
-short resumes its pending lines when run again.
+The file is parsed and checked whole before anything is written (one
+receipt twice in the rows with different values is refused:
+``StatementFormatError``). Then, in one transaction, the import and every
+new row (kept raw, ``pending``); rows an earlier import holds (same
+receipt, direction and reason type) merge into it. Then each pending
+line, this import's and those of an earlier import cut short that it
+merged into, is applied in its own transaction holding the line's row,
+through the payments owners (their locks keep a callback arriving
+meanwhile from counting the money twice), and the summary is stored. The
+same file again changes nothing; an import cut short resumes its pending
+lines when run again.
 """
 
 import hashlib
@@ -22,7 +25,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from statements.models import Outcome, StatementImport, StatementLine
-from statements.parsing import StatementHeader, parse_statement
+from statements.parsing import (
+    StatementFormatError,
+    StatementHeader,
+    parse_statement,
+)
 from statements.rows import StatementRow
 from statements.services.facts import SOURCES, LineResult
 from statements.services.money_in import money_in_apply
@@ -77,11 +84,10 @@ def rows_import(
     bookings paid, payments settled or sent to review, all through their
     owners."""
     rows = list(rows)
+    _refuse_conflicting_duplicates(rows)
     header = header or _header_from_rows(rows)
     record, created = _store(rows, source, sha256, user, header, filename)
-    for line_id in record.lines.filter(outcome=Outcome.PENDING).values_list(
-        "pk", flat=True
-    ):
+    for line_id in _pending_line_ids(record, rows):
         line_apply(line_id=line_id, source=source)
     import_summarise(statement_import=record, rows=rows)
     if record.finished_at is None:
@@ -89,6 +95,56 @@ def rows_import(
         record.save(update_fields=["finished_at", "updated_at"])
     logger.info("statement import %s: %s", record.pk, record.summary)
     return ImportResult(record, created)
+
+
+def _line_key(row: StatementRow) -> tuple[str, str, str]:
+    """A line's identity across imports (``statement_line_once``)."""
+    return (row.receipt_number, row.direction, row.reason_type[:128])
+
+
+def _refuse_conflicting_duplicates(rows: list[StatementRow]) -> None:
+    """One receipt twice (same direction and reason type) must say the
+    same both times; otherwise which one M-Pesa meant is unknown, and
+    picking one would hide money. Raises ``StatementFormatError``."""
+    first: dict[tuple[str, str, str], tuple[int, StatementRow]] = {}
+    for number, row in enumerate(rows, start=1):
+        seen = first.setdefault(_line_key(row), (number, row))
+        if seen[0] != number and _facts(seen[1]) != _facts(row):
+            raise StatementFormatError(
+                f"receipt {row.receipt_number} is on rows {seen[0]} and "
+                f"{number} with different values (paid in "
+                f"{seen[1].paid_in} and {row.paid_in}, withdrawn "
+                f"{seen[1].withdrawn} and {row.withdrawn}): not imported"
+            )
+
+
+def _facts(row: StatementRow) -> tuple:
+    return (
+        row.paid_in,
+        row.withdrawn,
+        row.amount_problem,
+        row.transaction_status.strip().lower(),
+        row.account_number.strip().upper(),
+        row.completion_time,
+    )
+
+
+def _pending_line_ids(record: StatementImport, rows: list[StatementRow]) -> list:
+    """This import's pending lines, and those of an earlier import (cut
+    short) that rows of this one merged into: each applied once, under
+    its row lock (``line_apply``)."""
+    keys = {_line_key(row) for row in rows}
+    merged = StatementLine.objects.filter(
+        outcome=Outcome.PENDING,
+        receipt_number__in={key[0] for key in keys},
+    ).exclude(statement_import=record)
+    ids = [
+        line.pk
+        for line in merged.only("receipt_number", "direction", "reason_type")
+        if (line.receipt_number, line.direction, line.reason_type) in keys
+    ]
+    own = record.lines.filter(outcome=Outcome.PENDING).values_list("pk", flat=True)
+    return sorted({*own, *ids})
 
 
 def _store(rows, source, sha256, user, header, filename):
@@ -121,7 +177,7 @@ def _store_lines(record: StatementImport, rows: list[StatementRow]) -> None:
     seen: set[tuple[str, str, str]] = set()
     lines = []
     for number, row in enumerate(rows, start=1):
-        key = (row.receipt_number, row.direction, row.reason_type[:128])
+        key = _line_key(row)
         if key in seen:
             continue
         seen.add(key)

@@ -36,11 +36,28 @@ from payments.services.transitions import (
 )
 from statements.models import Outcome
 from statements.rows import StatementRow
-from statements.services.facts import LineResult, receipt_facts, row_party
+from statements.services.facts import (
+    LineResult,
+    line_unallocated,
+    receipt_facts,
+    row_party,
+)
+from statements.services.failed_paid import (
+    failure_contradicted,
+    payments_failed_for_certain,
+)
 
 Status = Payment.Status
 Reason = MpesaReceipt.UnallocatedReason
 Allocation = MpesaReceipt.Allocation
+# Reviews of a success with no usable receipt: the settlement takes M-Pesa's
+# row as that payment's first success (``settlement._heard_success_before``).
+_RECEIPT_LESS = (
+    Payment.ReviewCode.OUTCOME_UNKNOWN,
+    Payment.ReviewCode.RECEIPT_MISSING,
+    Payment.ReviewCode.RECEIPT_INVALID,
+    Payment.ReviewCode.CONTRADICTED,
+)
 
 
 def money_in_apply(*, row: StatementRow, source: str) -> LineResult:
@@ -57,12 +74,16 @@ def money_in_apply(*, row: StatementRow, source: str) -> LineResult:
         detail = (
             f"{len(candidates)} payments of booking {booking.reference} could own it"
         )
-        return _unallocated(row, source, Reason.UNKNOWN_PAYMENT, booking, detail)
+        return line_unallocated(row, source, Reason.UNKNOWN_PAYMENT, booking, detail)
+    failed = payments_failed_for_certain(booking, row)
+    if failed:
+        return failure_contradicted(row, failed, booking, source)
     return _pay_booking(row, booking, source)
 
 
 def _known(row: StatementRow, receipt: MpesaReceipt, source: str) -> LineResult:
-    receipt_sighting(receipt_number=row.receipt_number, source=source)
+    """One more sighting; the payment to review first when the amounts
+    differ (lock order: payment, then receipt)."""
     payment_id = receipt.payment_id or (
         Payment.objects.filter(mpesa_receipt_number=row.receipt_number)
         .values_list("pk", flat=True)
@@ -74,6 +95,7 @@ def _known(row: StatementRow, receipt: MpesaReceipt, source: str) -> LineResult:
         "booking_id": receipt.booking_id,
     }
     if receipt.amount == row.paid_in and receipt.direction == "in":
+        receipt_sighting(receipt_number=row.receipt_number, source=source)
         return LineResult(Outcome.MATCHED, **links)
     detail = (
         f"the statement shows {format_kes(row.paid_in)} paid in for receipt "
@@ -87,6 +109,7 @@ def _known(row: StatementRow, receipt: MpesaReceipt, source: str) -> LineResult:
             reason=detail,
             only_if_open=False,
         )
+    receipt_sighting(receipt_number=row.receipt_number, source=source)
     return LineResult(Outcome.AMOUNT_MISMATCH, detail, **links)
 
 
@@ -99,19 +122,16 @@ def _booking(row: StatementRow) -> Booking | None:
 def _lost_callback_payments(booking: Booking | None, amount: int) -> list[Payment]:
     """The STK payments of ``booking`` for ``amount`` that may have taken
     this money without our hearing: pending, expired, failed for no answer
-    (1037), in review of unknown outcome, or completed by a query without
-    a receipt. A plain read; the settlement locks and decides."""
+    (1037), in review of unknown outcome or of a success without a usable
+    receipt, or completed by a query without a receipt. A plain read; the
+    settlement locks and decides."""
     if booking is None:
         return []
     no_receipt = Q(mpesa_receipt_number__isnull=True)
     lost = (
         Q(status__in=[Status.PENDING, Status.EXPIRED])
         | Q(status=Status.FAILED, result_code="1037")
-        | Q(
-            no_receipt,
-            status=Status.NEEDS_REVIEW,
-            review_code=Payment.ReviewCode.OUTCOME_UNKNOWN,
-        )
+        | Q(no_receipt, status=Status.NEEDS_REVIEW, review_code__in=_RECEIPT_LESS)
         | Q(no_receipt, status=Status.COMPLETED)
     )
     return list(
@@ -138,7 +158,7 @@ def _recover(row: StatementRow, payment: Payment, source: str) -> LineResult:
     if receipt is None:
         # The settlement refused the report: the money is never lost.
         detail = f"payment {payment.pk} did not take it ({change.payment.status})"
-        return _unallocated(
+        return line_unallocated(
             row, source, Reason.UNKNOWN_PAYMENT, payment.booking, detail
         )
     links = {
@@ -166,17 +186,17 @@ def _recover(row: StatementRow, payment: Payment, source: str) -> LineResult:
 def _pay_booking(row: StatementRow, booking: Booking | None, source: str) -> LineResult:
     """The booking the account number names, if it awaits this amount."""
     if booking is None:
-        return _unallocated(row, source, Reason.UNKNOWN_ACCOUNT, None, "")
+        return line_unallocated(row, source, Reason.UNKNOWN_ACCOUNT, None, "")
     if booking.payment_status == Booking.PaymentStatus.PAID:
-        return _unallocated(row, source, Reason.DUPLICATE_PAYMENT, booking, "")
+        return line_unallocated(row, source, Reason.DUPLICATE_PAYMENT, booking, "")
     payable = booking.payment_status == Booking.PaymentStatus.UNPAID and (
         booking.status in (Booking.Status.PENDING_PAYMENT, Booking.Status.EXPIRED)
     )
     if not payable:
-        return _unallocated(row, source, Reason.BOOKING_NOT_PAYABLE, booking, "")
+        return line_unallocated(row, source, Reason.BOOKING_NOT_PAYABLE, booking, "")
     if row.paid_in != booking.amount:
         reason = Reason.UNDERPAID if row.paid_in < booking.amount else Reason.OVERPAID
-        return _unallocated(row, source, reason, booking, "")
+        return line_unallocated(row, source, reason, booking, "")
     try:
         with transaction.atomic():
             return _confirm_booking(row, booking, source)
@@ -196,7 +216,7 @@ def _confirm_booking(row: StatementRow, booking: Booking, source: str) -> LineRe
     outcome = booking_mark_paid(booking_id=booking.pk)
     if outcome == BookingPaymentOutcome.ALREADY_PAID:
         detail = "booking paid meanwhile"
-        return _unallocated(row, source, Reason.DUPLICATE_PAYMENT, booking, detail)
+        return line_unallocated(row, source, Reason.DUPLICATE_PAYMENT, booking, detail)
     if outcome != BookingPaymentOutcome.CONFIRMED:
         # The booking is now refund_due: the receipt names it (its money,
         # to refund), unallocated, as for a Paybill confirmation.
@@ -229,33 +249,4 @@ def _confirm_booking(row: StatementRow, booking: Booking, source: str) -> LineRe
         f"booking {booking.reference} confirmed and paid",
         receipt_id=receipt.pk,
         booking_id=booking.pk,
-    )
-
-
-def _unallocated(
-    row: StatementRow,
-    source: str,
-    reason: str,
-    booking: Booking | None,
-    detail: str,
-) -> LineResult:
-    """Recorded in the ledger as money no booking took, with why. A row
-    naming a booking keeps it on the line (not on the receipt)."""
-    receipt = receipt_record(
-        facts=receipt_facts(row, source),
-        allocation=Allocation.UNALLOCATED,
-        unallocated_reason=reason,
-    )
-    if (
-        receipt.allocation != Allocation.UNALLOCATED
-        or receipt.unallocated_reason != reason
-    ):
-        # Recorded meanwhile by another report: this was one more sighting.
-        return LineResult(Outcome.MATCHED, "recorded meanwhile", receipt_id=receipt.pk)
-    return LineResult(
-        Outcome.UNALLOCATED,
-        detail or Reason(reason).label,
-        unallocated_reason=reason,
-        receipt_id=receipt.pk,
-        booking_id=booking.pk if booking else None,
     )

@@ -135,9 +135,15 @@ def test_unknown_receipt_completes_a_query_completed_payment_with_its_receipt(
 
 def test_a_payment_cancelled_on_the_phone_is_not_a_candidate(import_rows):
     # given: 1032 means no money moved: the booking's own money is Paybill
+    # (an STK row contradicting the failure goes to review instead:
+    # test_review_fixes_money_in)
     payment = PaymentFactory(failed=True)
     # when
-    import_rows(paid_in("TLK1CANC01", account=payment.booking.reference))
+    import_rows(
+        paid_in(
+            "TLK1CANC01", account=payment.booking.reference, reason="Pay Bill Online"
+        )
+    )
     # then
     assert _line("TLK1CANC01").outcome == Outcome.ALLOCATED
     payment.refresh_from_db()
