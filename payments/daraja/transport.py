@@ -7,6 +7,7 @@ is handed to ``on_exchange`` (and so before anyone stores it).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -37,11 +38,23 @@ _session: requests.Session | None = None
 _session_lock = threading.Lock()
 
 
+def _forget_session_after_fork() -> None:
+    """A forked child starts without its parent's session: two processes
+    writing to one kept-alive socket read each other's answers (or none)."""
+    global _session, _session_lock
+    _session = None
+    _session_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_session_after_fork)
+
+
 def shared_session() -> requests.Session:
     """Return the process-wide pooled session, created on first use.
 
-    Created lazily so that forked workers (Celery prefork, gunicorn) do not
-    inherit sockets opened before the fork.
+    Created lazily, and forgotten in a forked child (``register_at_fork``),
+    so that no child (Celery prefork, gunicorn, ``query_pending
+    --processes``) shares a socket its parent opened before the fork.
     """
     global _session
     with _session_lock:
