@@ -1,6 +1,7 @@
 """Benchmark: ``manage.py query_pending`` against a slow Daraja (item 3).
 
     python bench/query_pending.py [--n 1000] [--full] [--concurrency 1 4 16]
+        [--processes P]
 
 Starts the local Daraja simulator (its own process), pushes N payments per
 concurrency level through it (the real DarajaClient; their callbacks go
@@ -10,11 +11,14 @@ each concurrency. Reports wall time against the ideal N x 0.1 s /
 concurrency (expected within 25%) and SQL statements per payment (from a
 separate run of 50 payments at concurrency 1 under CaptureQueriesContext).
 ``--full`` uses N = 10,000 (about 20 minutes at concurrency 1).
+``--processes`` is passed to ``query_pending`` (default: one per core, at
+most the concurrency; ``--processes 1`` is the single-process run).
 """
 
 import argparse
 import io
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -58,7 +62,7 @@ def pushed_payments(count: int) -> list[int]:
     return [p.pk for p in created]
 
 
-def run_command(concurrency: int) -> dict:
+def run_command(concurrency: int, processes: int = 1) -> dict:
     from django.core.management import call_command
 
     out = io.StringIO()
@@ -66,6 +70,7 @@ def run_command(concurrency: int) -> dict:
         "query_pending",
         "--older-than=0",
         f"--concurrency={concurrency}",
+        f"--processes={processes}",
         "--rate=100000",
         "--json",
         stdout=out,
@@ -111,8 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--full", action="store_true", help="N = 10,000")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--processes", type=int, help="default: cores, <= concurrency")
     parser.add_argument("--database", default="hky_bench_query")
     args = parser.parse_args(argv)
+    cores = len(os.sched_getaffinity(0))
     n = 10_000 if args.full else args.n
 
     sim_port = common.free_port()
@@ -141,20 +148,22 @@ def main(argv: list[str] | None = None) -> int:
 
             since = timezone.now()
             start = time.perf_counter()
-            summary = run_command(concurrency)
+            processes = args.processes or min(cores, concurrency)
+            summary = run_command(concurrency, processes)
             wall = time.perf_counter() - start
             ideal = n * DAR_DELAY / concurrency
             within = wall <= ideal * (1 + TOLERANCE)
             ok = ok and within and summary["examined"] == n
             daraja = daraja_seconds(since) / concurrency
-            rows.append((concurrency, wall, ideal, daraja, summary))
+            rows.append((concurrency, processes, wall, ideal, daraja, summary))
     finally:
         simulator.terminate()
         simulator.wait(timeout=10)
     print(f"query_pending over {n} pending payments, Daraja answering in 100 ms")
-    for concurrency, wall, ideal, daraja, summary in rows:
+    for concurrency, processes, wall, ideal, daraja, summary in rows:
         print(
-            f"  concurrency {concurrency:>2}: {wall:7.1f} s, ideal {ideal:6.1f} s "
+            f"  concurrency {concurrency:>2} ({processes} process"
+            f"{'es' if processes > 1 else ''}): {wall:7.1f} s, ideal {ideal:6.1f} s "
             f"({wall / ideal - 1:+.0%}) -> within 25%: "
             f"{common.verdict(wall <= ideal * (1 + TOLERANCE))}; "
             f"time inside Daraja calls / concurrency {daraja:.1f} s; "

@@ -111,7 +111,27 @@ def payment_reconcile_pending(
     """
     client = client or daraja_client.daraja()  # fail on bad settings before claiming
     ids = payment_claim_pending(older_than=older_than, limit=limit, dry_run=dry_run)
-    limiter = RateLimiter(rate_per_second or settings.MPESA_QUERY_RATE_PER_SECOND)
+    return payment_query_claimed(
+        ids,
+        concurrency=concurrency,
+        dry_run=dry_run,
+        client=client,
+        rate_per_second=rate_per_second or settings.MPESA_QUERY_RATE_PER_SECOND,
+        on_outcome=on_outcome,
+    )
+
+
+def payment_query_claimed(
+    ids: list[int],
+    *,
+    concurrency: int,
+    dry_run: bool,
+    client: DarajaClient,
+    rate_per_second: float,
+    on_outcome: Callable[[QueryOutcome], None] | None = None,
+) -> ReconciliationSummary:
+    """Query each of ``ids`` (already claimed) on ``concurrency`` threads."""
+    limiter = RateLimiter(rate_per_second)
     summary = ReconciliationSummary()
     lock = threading.Lock()
 

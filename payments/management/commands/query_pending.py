@@ -12,6 +12,11 @@ approved refunds sent, overdue ones marked unknown and asked about with
 Transaction Status, kept results matched again) and prints its counts
 (``refunds`` in ``--json``; skipped with ``--dry-run``).
 
+``--processes N`` splits the claimed payments over N forked processes
+(``--concurrency`` threads in all): one process's threads share one
+interpreter lock, which is what limits it at high concurrency
+(``payments/services/batch_processes.py``).
+
 Exit status 0 when it ran, even if Daraja failed for some payments (they
 are reported and stay open); non-zero when it could not run at all.
 """
@@ -29,6 +34,7 @@ from django.db import DatabaseError
 
 from payments.daraja.types import config_from_settings
 from payments.services.batch import ReconciliationSummary, payment_reconcile_pending
+from payments.services.batch_processes import payment_reconcile_pending_in_processes
 from payments.services.reconciliation import QueryAnswer, QueryOutcome
 from payments.services.refund_sweep import refunds_reconcile
 
@@ -114,6 +120,13 @@ class Command(BaseCommand):
             help="queries in flight at once (default 4)",
         )
         parser.add_argument(
+            "--processes",
+            type=_count(1),
+            default=1,
+            help="processes sharing the queries (default 1; --concurrency is "
+            "the total number of threads)",
+        )
+        parser.add_argument(
             "--limit",
             type=_count(1),
             default=None,
@@ -172,15 +185,22 @@ class Command(BaseCommand):
             raise CommandError(f"Database error: {exc}") from exc
 
     def _run(self, options: dict, progress: Progress | None) -> ReconciliationSummary:
+        common = {
+            "older_than": options["older_than"],
+            "limit": options["limit"],
+            "concurrency": options["concurrency"],
+            "dry_run": options["dry_run"],
+            "on_outcome": progress,
+        }
         try:
-            return payment_reconcile_pending(
-                older_than=options["older_than"],
-                limit=options["limit"],
-                concurrency=options["concurrency"],
-                dry_run=options["dry_run"],
-                rate_per_second=options["rate"],
-                on_outcome=progress,
-            )
+            if options["processes"] > 1:
+                return payment_reconcile_pending_in_processes(
+                    processes=options["processes"],
+                    rate_per_second=options["rate"]
+                    or settings.MPESA_QUERY_RATE_PER_SECOND,
+                    **common,
+                )
+            return payment_reconcile_pending(rate_per_second=options["rate"], **common)
         except ImproperlyConfigured as exc:
             raise CommandError(f"Cannot query Daraja: {exc}") from exc
         except DatabaseError as exc:
