@@ -21,12 +21,15 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "hakiyetu:wakeups"
+# Pub/sub channels ignore Redis's database numbers: the URL's number is in
+# the channel's name, so deployments sharing a server keep theirs apart.
+CHANNEL_PREFIX = "hakiyetu:wakeups:"
 # With Redis a re-check is only a safety net for a lost message.
 RECHECK_WITH_REDIS_SECONDS = 5.0
 RECHECK_EMBEDDED_SECONDS = 1.0
@@ -89,7 +92,7 @@ class _RedisListener(threading.Thread):
             try:
                 client = redis.Redis.from_url(self.url, socket_connect_timeout=2)
                 pubsub = client.pubsub(ignore_subscribe_messages=False)
-                pubsub.subscribe(CHANNEL)
+                pubsub.subscribe(_channel(self.url))
                 for message in pubsub.listen():
                     self._handle(message)
             except Exception:  # outage: waiters re-check meanwhile
@@ -111,6 +114,11 @@ _start_lock = threading.Lock()
 
 def _redis_url() -> str:
     return getattr(settings, "WAKEUP_REDIS_URL", "")
+
+
+def _channel(url: str) -> str:
+    database = urlsplit(url).path.strip("/") or "0"
+    return CHANNEL_PREFIX + database
 
 
 def _ensure_listener() -> _RedisListener | None:
@@ -153,7 +161,7 @@ def wakeup_send(topic: str) -> None:
                 url, socket_connect_timeout=1, socket_timeout=1
             )
             _publisher.url = url
-        _publisher.publish(CHANNEL, topic)
+        _publisher.publish(_channel(url), topic)
     except Exception:  # never fail the work that committed
         logger.warning("wake-up for %s not published", topic, exc_info=True)
 
