@@ -90,9 +90,11 @@ class OutputPaymentSerializer(serializers.Serializer):
 
 class InputStatusWaitSerializer(serializers.Serializer):
     wait = serializers.IntegerField(
+        required=False,
         min_value=1,
         max_value=MAX_WAIT_SECONDS,
-        help_text="Seconds to wait for a final status before answering.",
+        help_text="Answer as soon as the payment is final, else with its "
+        "current state after this many seconds.",
     )
 
 

@@ -111,15 +111,7 @@ class PaymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     status_waits_here = True
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "wait",
-                int,
-                required=False,
-                description="1-30: answer as soon as the payment is final, "
-                "else with its current state after this many seconds.",
-            )
-        ],
+        parameters=[InputStatusWaitSerializer],
         responses={
             200: OutputPaymentSerializer,
             400: error_response("wait is not a whole number from 1 to 30"),
