@@ -34,6 +34,9 @@ CHANNEL_PREFIX = "hakiyetu:wakeups:"
 RECHECK_WITH_REDIS_SECONDS = 5.0
 RECHECK_EMBEDDED_SECONDS = 1.0
 RECONNECT_SECONDS = 1.0
+# After a failed publish, skip publishing for this long: a Redis outage
+# must not add a connect time-out to every callback.
+PUBLISH_PAUSE_SECONDS = 5.0
 
 T = TypeVar("T")
 
@@ -109,6 +112,7 @@ class _RedisListener(threading.Thread):
 
 _listener: _RedisListener | None = None
 _publisher = None
+_publish_paused_until = 0.0
 _start_lock = threading.Lock()
 
 
@@ -128,7 +132,8 @@ def _ensure_listener() -> _RedisListener | None:
     if not url:
         return None
     with _start_lock:
-        if _listener is None or _listener.url != url:
+        # Not alive: a process forked from one that had started it.
+        if _listener is None or _listener.url != url or not _listener.is_alive():
             _listener = _RedisListener(url)
             _listener.start()
     return _listener
@@ -150,9 +155,9 @@ def wakeup_send(topic: str) -> None:
     """
     _wake_local(topic)
     url = _redis_url()
-    if not url:
+    global _publisher, _publish_paused_until
+    if not url or time.monotonic() < _publish_paused_until:
         return
-    global _publisher
     try:
         if _publisher is None or _publisher.url != url:
             import redis
@@ -163,6 +168,7 @@ def wakeup_send(topic: str) -> None:
             _publisher.url = url
         _publisher.publish(_channel(url), topic)
     except Exception:  # never fail the work that committed
+        _publish_paused_until = time.monotonic() + PUBLISH_PAUSE_SECONDS
         logger.warning("wake-up for %s not published", topic, exc_info=True)
 
 
