@@ -24,6 +24,7 @@ import random
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -161,6 +162,8 @@ def report(args, run: dict, cpu_seconds: float) -> bool:
     from_ack = [max(0.0, answers[i][0] - callbacks[i][1]) for i in callbacks]
     states = [state for _, _, state in answers.values()]
     completed = states.count("completed")
+    others = Counter((status, state) for _, status, state in answers.values())
+    others.pop((200, "completed"), None)
     acknowledged = sum(1 for *_, status in callbacks.values() if status == 200)
     p50 = common.percentile(from_stored, 0.5)
     p99 = common.percentile(from_stored, 0.99)
@@ -169,6 +172,8 @@ def report(args, run: dict, cpu_seconds: float) -> bool:
         f"Clients: {len(answers)} waiting (?wait={args.wait}), {completed} "
         f"answered completed; callbacks acknowledged 200: {acknowledged}"
     )
+    if others:
+        print(f"  other answers (HTTP status, payment status): {dict(others)}")
     print("Callback stored (its raw event's created_at) -> its client's answer:")
     print(f"  {_latency(from_stored)}")
     print(f"  from the callback's send (upper bound): {_latency(from_sent)}")
@@ -213,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.db import connection
 
     connection.close()
-    full_env = {**os.environ, **env}
+    full_env = {**os.environ, **env, "CONN_MAX_AGE": "0"}  # as the unit sets
     asgi = Uvicorn(full_env, workers=args.asgi_workers)
     wsgi = common.Gunicorn(
         env, workers=args.wsgi_workers, worker_class="gthread", threads=4

@@ -1,30 +1,20 @@
 """ASGI entry point: the service that answers ``?wait=`` status requests
 (``uvicorn hakiyetu.asgi:application``, deploy/systemd/hakiyetu-asgi.service).
 
-It serves every URL, but routes through ``hakiyetu.asgi_urls``, where the
-status endpoint is an async view; gunicorn (WSGI) keeps serving the rest.
+Django's handler, wrapped in ``StatusWaitMiddleware``: a status request that
+waits is held on the event loop between its short looks through Django;
+every other request is Django's as usual. Run it with ``CONN_MAX_AGE=0``
+(Django's advice under ASGI): each look's connection is closed at its end.
 """
 
 import os
 
-import django
-from django.core.handlers.asgi import ASGIHandler, ASGIRequest
+from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hakiyetu.settings")
-django.setup(set_prefix=False)
 
-ASGI_URLCONF = "hakiyetu.asgi_urls"
+django_application = get_asgi_application()
 
+from payments.api.status_wait import StatusWaitMiddleware  # noqa: E402 (after setup)
 
-class WaitingASGIRequest(ASGIRequest):
-    """A request resolved against the ASGI URLs (Django reads
-    ``request.urlconf`` before it resolves the path)."""
-
-    urlconf = ASGI_URLCONF
-
-
-class WaitingASGIHandler(ASGIHandler):
-    request_class = WaitingASGIRequest
-
-
-application = WaitingASGIHandler()
+application = StatusWaitMiddleware(django_application)

@@ -106,10 +106,6 @@ class PaymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             response["Idempotent-Replayed"] = "true"
         return response
 
-    # False in the ASGI service's view, which runs this action once per look
-    # and waits between looks without a thread (payments/api/status_wait.py).
-    status_waits_here = True
-
     @extend_schema(
         parameters=[InputStatusWaitSerializer],
         responses={
@@ -120,8 +116,10 @@ class PaymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     def status(self, request, checkout_request_id: str):
         """The payment for a CheckoutRequestID, as the database knows it."""
+        # Under ASGI, StatusWaitMiddleware waits and sends each look here
+        # without ``wait`` (payments/api/status_wait.py); this holds a thread.
         wait_seconds = status_wait_seconds(request.query_params)
-        if wait_seconds and self.status_waits_here:
+        if wait_seconds:
             payment = payment_status_wait(
                 checkout_request_id=checkout_request_id,
                 user=request.user,

@@ -1,55 +1,83 @@
-"""The ASGI service's status view (``hakiyetu.asgi``): the same answers as
-the WSGI action, waiting on the event loop. Its looks run in their own
-threads, so these tests commit (``transaction=True``)."""
+"""The ASGI service (``hakiyetu.asgi.application``): the same answers as
+the WSGI action, the wait on the event loop between looks through Django.
+Django runs each look's view in a thread of its own, so these tests commit
+(``transaction=True``)."""
 
 import asyncio
+import json
 import time
 
 import pytest
-from django.test import AsyncClient, override_settings
-from django.urls import resolve
 from rest_framework.authtoken.models import Token
 
 from bookings.tests.factories import UserFactory
-from hakiyetu.asgi import ASGI_URLCONF, WaitingASGIRequest
-from payments.api.status_wait import payment_status_view
+from hakiyetu.asgi import application
 from payments.tests.factories import PaymentFactory
 from payments.tests.status_wait_support import (  # noqa: F401 (a fixture)
     LateCallback,
     only_the_signal_wakes,
 )
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("_asgi_urls"),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def _asgi_urls():
-    with override_settings(ROOT_URLCONF=ASGI_URLCONF):
-        yield
+class Answer:
+    def __init__(self, messages: list[dict]) -> None:
+        start = next(m for m in messages if m["type"] == "http.response.start")
+        self.status_code = start["status"]
+        self.body = b"".join(m.get("body", b"") for m in messages[1:])
+
+    def json(self) -> dict:
+        return json.loads(self.body)
+
+
+def _scope(path: str, query: bytes, headers: list) -> dict:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), *headers],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+
+
+async def _call(path: str, query: bytes, headers: list) -> Answer:
+    scope = _scope(path, query, headers)
+    sent: list[dict] = []
+    requested = False
+
+    async def receive() -> dict:
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await asyncio.Event().wait()  # the client stays until answered
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    await application(scope, receive, send)
+    return Answer(sent)
 
 
 def get(checkout_request_id: str, *, token: str | None, wait: str | None = None):
-    """One GET through Django's ASGI handler, in a fresh event loop."""
-    query = {} if wait is None else {"wait": wait}
-    headers = {"Authorization": f"Token {token}"} if token else {}
-    url = f"/api/payment/mpesa/status/{checkout_request_id}"
-    return asyncio.run(AsyncClient().get(url, query, headers=headers))
+    """One GET through the ASGI application, in a fresh event loop."""
+    query = b"" if wait is None else f"wait={wait}".encode()
+    headers = [(b"authorization", f"Token {token}".encode())] if token else []
+    path = f"/api/payment/mpesa/status/{checkout_request_id}"
+    return asyncio.run(_call(path, query, headers))
 
 
 def token_of(user) -> str:
     return Token.objects.create(user=user).key
-
-
-def test_the_asgi_service_serves_status_with_the_async_view():
-    # given
-    path = "/api/payment/mpesa/status/ws_CO_1"
-    # when
-    match = resolve(path, urlconf=WaitingASGIRequest.urlconf)
-    # then
-    assert match.func is payment_status_view
 
 
 @pytest.mark.usefixtures("only_the_signal_wakes")
@@ -89,7 +117,7 @@ def test_asgi_answers_the_same_with_and_without_wait():
     waited = get(payment.checkout_request_id, token=token, wait="5")
     # then
     assert at_once.status_code == waited.status_code == 200
-    assert at_once.json() == waited.json()
+    assert at_once.body == waited.body
     assert at_once.json()["mpesa_receipt_number"] == payment.mpesa_receipt_number
 
 
@@ -133,3 +161,34 @@ def test_asgi_wait_on_an_unknown_checkout_id_is_a_json_404():
     # then
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_client_that_leaves_stops_the_wait():
+    # given: a pending payment, a client that disconnects after 0.2 s
+    payment = PaymentFactory()
+    token = token_of(payment.booking.client)
+    scope = _scope(
+        f"/api/payment/mpesa/status/{payment.checkout_request_id}",
+        b"wait=30",
+        [(b"authorization", f"Token {token}".encode())],
+    )
+    sent = []
+    calls = 0
+
+    async def receive() -> dict:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await asyncio.sleep(0.2)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    started = time.monotonic()
+    # when
+    asyncio.run(application(scope, receive, send))
+    # then: nothing sent to the gone client, well before the 30 s
+    assert sent == []
+    assert time.monotonic() - started < 20
