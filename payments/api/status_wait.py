@@ -63,7 +63,7 @@ class Look:
             return True  # not the action's JSON: nothing to wait for
 
 
-def _waited_request(scope: Scope) -> tuple[str, int] | None:
+def waited_request(scope: Scope) -> tuple[str, int] | None:
     """(CheckoutRequestID, seconds) of a status request with a valid
     ``wait``; None for anything else."""
     if scope["type"] != "http" or scope["method"] != "GET":
@@ -78,7 +78,7 @@ def _waited_request(scope: Scope) -> tuple[str, int] | None:
     return (match[1], seconds) if seconds else None
 
 
-def _without_wait(query_string: bytes) -> bytes:
+def without_wait(query_string: bytes) -> bytes:
     pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
     return urlencode([(k, v) for k, v in pairs if k != "wait"]).encode("latin-1")
 
@@ -116,12 +116,12 @@ class StatusWaitMiddleware:
         self._looks = asyncio.Semaphore(LOOKS_AT_ONCE)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        waited = _waited_request(scope)
+        waited = waited_request(scope)
         if waited is None:
             await self.app(scope, receive, send)
             return
         checkout_request_id, seconds = waited
-        look_scope = {**scope, "query_string": _without_wait(scope["query_string"])}
+        look_scope = {**scope, "query_string": without_wait(scope["query_string"])}
 
         async def check() -> tuple[bool, Look]:
             async with self._looks:

@@ -12,6 +12,7 @@ from rest_framework.authtoken.models import Token
 
 from bookings.tests.factories import UserFactory
 from hakiyetu.asgi import application
+from payments.api.status_wait import waited_request, without_wait
 from payments.tests.factories import PaymentFactory
 from payments.tests.status_wait_support import (  # noqa: F401 (a fixture)
     LateCallback,
@@ -108,7 +109,7 @@ def test_asgi_wait_runs_out_with_the_current_state():
     assert response.json()["is_final"] is False
 
 
-def test_asgi_answers_the_same_with_and_without_wait():
+def test_asgi_answers_the_same_with_andwithout_wait():
     # given
     payment = PaymentFactory(completed=True)
     token = token_of(payment.booking.client)
@@ -192,3 +193,33 @@ def test_a_client_that_leaves_stops_the_wait():
     # then: nothing sent to the gone client, well before the 30 s
     assert sent == []
     assert time.monotonic() - started < 20
+
+
+def test_a_look_keeps_every_query_argument_but_wait():
+    # given
+    query = b"format=json&wait=10&x=%20y&empty="
+    # when
+    kept = without_wait(query)
+    # then
+    assert kept == b"format=json&x=+y&empty="
+
+
+def test_only_gets_of_the_status_path_with_a_valid_wait_are_held():
+    # given
+    status = "/api/payment/mpesa/status/ws_CO_1"
+    cases = {
+        ("GET", status, b"wait=5"): ("ws_CO_1", 5),
+        ("GET", status, b""): None,
+        ("GET", status, b"wait=0"): None,  # Django answers the 400
+        ("POST", status, b"wait=5"): None,
+        ("GET", "/api/payments/", b"wait=5"): None,
+    }
+    # when
+    held = {
+        (method, path, query): waited_request(
+            {"type": "http", "method": method, "path": path, "query_string": query}
+        )
+        for method, path, query in cases
+    }
+    # then
+    assert held == cases
