@@ -1,4 +1,11 @@
-"""ASGI entry point."""
+"""ASGI entry point: the service that answers ``?wait=`` status requests
+(``uvicorn hakiyetu.asgi:application``, deploy/systemd/hakiyetu-asgi.service).
+
+Django's handler, wrapped in ``StatusWaitMiddleware``: a status request that
+waits is held on the event loop between its short looks through Django;
+every other request is Django's as usual. Run it with ``CONN_MAX_AGE=0``
+(Django's advice under ASGI): each look's connection is closed at its end.
+"""
 
 import os
 
@@ -6,4 +13,8 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hakiyetu.settings")
 
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+from payments.api.status_wait import StatusWaitMiddleware  # noqa: E402 (after setup)
+
+application = StatusWaitMiddleware(django_application)

@@ -519,6 +519,17 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
+# The status endpoint's ?wait= is woken through Redis pub/sub across
+# processes (core/wakeups.py): this URL, else the cache's or the broker's
+# when Redis; empty: each waiter re-checks the database every second.
+WAKEUP_REDIS_URL = env.str("WAKEUP_REDIS_URL", default="") or next(
+    (
+        url
+        for url in (CACHES["default"].get("LOCATION", ""), CELERY_BROKER_URL)
+        if isinstance(url, str) and url.startswith(("redis://", "rediss://"))
+    ),
+    "",
+)
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 CELERY_TIMEZONE = TIME_ZONE

@@ -3,6 +3,7 @@
 import datetime
 import os
 import runpy
+import shlex
 import shutil
 import socket
 import subprocess
@@ -158,6 +159,7 @@ def test_nginx_site_is_valid_and_limits_callback_bodies(tmp_path):
     )
     site = (DEPLOY / "nginx" / "hakiyetu.conf").read_text()
     assert "client_max_body_size 64k;" in site
+    assert "proxy_pass http://$hakiyetu_status_upstream;" in site  # ?wait= to ASGI
     live = "/etc/letsencrypt/live/pay.example.co.ke"
     site = site.replace(f"{live}/fullchain.pem", str(tmp_path / "cert.pem"))
     site = site.replace(f"{live}/privkey.pem", str(tmp_path / "key.pem"))
@@ -182,3 +184,54 @@ def test_nginx_site_is_valid_and_limits_callback_bodies(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def _unit_command(unit: str) -> list[str]:
+    [line] = [
+        line
+        for line in (DEPLOY / "systemd" / unit).read_text().splitlines()
+        if line.startswith("ExecStart=")
+    ]
+    return shlex.split(line.removeprefix("ExecStart="))
+
+
+def test_the_asgi_unit_starts_uvicorn_with_its_flags(tmp_path):
+    # given: the unit's own command, on a port of this test, not its socket
+    command = _unit_command("hakiyetu-asgi.service")
+    assert command[0].endswith("/uvicorn")
+    assert "hakiyetu.asgi:application" in command
+    port = _free_port()
+    uds = command.index("--uds")
+    command[uds : uds + 2] = ["--host", "127.0.0.1", "--port", str(port)]
+    command[command.index("--workers") + 1] = "1"
+    env = {
+        **os.environ,
+        "VAR_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "CACHE_URL": "locmemcache://",
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    server = subprocess.Popen(  # noqa: S603 - the unit's argv
+        [sys.executable, "-m", "uvicorn", *command[1:]],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    # when
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail("uvicorn did not start")
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    # then
+    assert answer.status_code == 200

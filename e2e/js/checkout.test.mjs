@@ -10,13 +10,16 @@ import {
   normalisePhone,
 } from "../../core/static/hakiyetu/checkout.js";
 
-function fakeServer(routes) {
+function fakeServer(routes, options = {}) {
   const calls = [];
   let clock = 0;
   const fetch = async (url, init) => {
     calls.push({ url, method: init.method, headers: init.headers });
     const route = routes.find((r) => url.includes(r.path) && r.method === (init.method || "GET"));
-    const answer = typeof route.answer === "function" ? route.answer(calls) : route.answer;
+    const advance = (ms) => {
+      clock += ms; // the server took this long (a ?wait= that ran out)
+    };
+    const answer = typeof route.answer === "function" ? route.answer(calls, { url, advance }) : route.answer;
     if (answer instanceof Error) throw answer;
     return {
       status: answer.status,
@@ -31,6 +34,7 @@ function fakeServer(routes) {
     },
     now: () => clock,
     headers: { Authorization: "Token t" },
+    ...options,
   });
   return { client, calls, elapsed: () => clock };
 }
@@ -92,6 +96,85 @@ test("polls with backoff from 2 s to 5 s and gives up after the time limit", asy
   assert.equal(result.kind, "timeout");
   assert.equal(elapsed(), 180000);
   assert.ok(calls.length > 35 && calls.length < 45, `${calls.length} polls`);
+});
+
+test("asks the status to wait, and resolves as soon as it answers final", async () => {
+  const { client, calls, elapsed } = fakeServer([
+    { path: "stk-push", method: "POST", answer: pushed },
+    { path: "/status/ws_CO_1?wait=25", method: "GET", answer: status({ status: "completed", mpesa_receipt_number: "R1" }) },
+  ]);
+  const result = await client.processPayment({ phone_number: "254708374149", booking_id: 1 });
+  assert.equal(result.success, true);
+  assert.equal(calls.length, 2);
+  assert.ok(calls[1].url.endsWith("/api/payment/mpesa/status/ws_CO_1?wait=25"));
+  assert.equal(elapsed(), 0, "no sleep before or after the wait");
+});
+
+test("a wait that runs out is asked again, not polled", async () => {
+  const waited = (body) => (calls, { advance }) => {
+    advance(25000);
+    return body;
+  };
+  let round = 0;
+  const { client, calls } = fakeServer([
+    { path: "stk-push", method: "POST", answer: pushed },
+    {
+      path: "/status/ws_CO_1",
+      method: "GET",
+      answer: (c, context) => {
+        round += 1;
+        return waited(round < 3 ? pending : status({ status: "failed", failure_kind: "cancelled" }))(c, context);
+      },
+    },
+  ]);
+  const result = await client.processPayment({ phone_number: "254711000000", booking_id: 1 });
+  assert.equal(result.kind, "cancelled");
+  const gets = calls.filter((c) => c.method === "GET").map((c) => c.url);
+  assert.equal(gets.length, 3);
+  assert.ok(gets.every((url) => url.endsWith("?wait=25")), gets.join(" "));
+});
+
+test("a failed wait falls back to polling with backoff", async () => {
+  const { client, calls, elapsed } = fakeServer([
+    { path: "stk-push", method: "POST", answer: pushed },
+    {
+      path: "/status/ws_CO_1",
+      method: "GET",
+      answer: ({ length }, { url }) => {
+        if (url.includes("?wait=")) return new TypeError("connection reset");
+        return length < 4 ? pending : status({ status: "completed", mpesa_receipt_number: "R2" });
+      },
+    },
+  ]);
+  const result = await client.processPayment({ phone_number: "254708374149", booking_id: 1 });
+  assert.equal(result.success, true);
+  const gets = calls.filter((c) => c.method === "GET").map((c) => c.url);
+  assert.equal(gets.filter((url) => url.includes("?wait=")).length, 1, "waited once");
+  assert.equal(gets.length, 3, "then polled twice");
+  assert.equal(elapsed(), 2000 + 2500, "with the polling backoff");
+});
+
+test("a wait refused (404) ends as an error without polling", async () => {
+  const { client, calls } = fakeServer([
+    { path: "stk-push", method: "POST", answer: pushed },
+    { path: "/status/", method: "GET", answer: { status: 404, body: { error: { code: "not_found" } } } },
+  ]);
+  const result = await client.processPayment({ phone_number: "254708374149", booking_id: 1 });
+  assert.equal(result.kind, "error");
+  assert.equal(calls.length, 2);
+});
+
+test("waitSeconds: 0 polls only", async () => {
+  const { client, calls } = fakeServer(
+    [
+      { path: "stk-push", method: "POST", answer: pushed },
+      { path: "/status/", method: "GET", answer: (c) => (c.length < 3 ? pending : status({ status: "completed" })) },
+    ],
+    { waitSeconds: 0 },
+  );
+  const result = await client.processPayment({ phone_number: "254708374149", booking_id: 1 });
+  assert.equal(result.success, true);
+  assert.ok(calls.every((c) => !c.url.includes("?wait=")));
 });
 
 test("409 payment_in_progress resumes polling that CheckoutRequestID", async () => {

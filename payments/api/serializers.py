@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from payments.models import Payment
 from payments.result_codes import failure_kind
+from payments.services.status_wait import MAX_WAIT_SECONDS
 
 FINAL_STATUSES = ("completed", "failed", "expired", "needs_review")
 
@@ -85,6 +86,16 @@ class OutputPaymentSerializer(serializers.Serializer):
 
     def get_is_final(self, payment: Payment) -> bool:
         return payment.status in FINAL_STATUSES
+
+
+class InputStatusWaitSerializer(serializers.Serializer):
+    wait = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_WAIT_SECONDS,
+        help_text="Answer as soon as the payment is final, else with its "
+        "current state after this many seconds.",
+    )
 
 
 class InputPaymentFilterSerializer(serializers.Serializer):

@@ -6,6 +6,7 @@ Views are thin: validate input, call one service or selector, serialize.
 
 import logging
 
+from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -23,6 +24,7 @@ from payments.api.callback_security import (
 )
 from payments.api.serializers import (
     InputPaymentFilterSerializer,
+    InputStatusWaitSerializer,
     InputStkPushSerializer,
     OutputCallbackAckSerializer,
     OutputPaymentSerializer,
@@ -34,6 +36,7 @@ from payments.services.c2b import c2b_confirmation_intake, c2b_validation_intake
 from payments.services.callbacks import payment_callback_intake
 from payments.services.initiation import payment_initiate
 from payments.services.status import payment_status_for_user
+from payments.services.status_wait import payment_status_wait
 
 logger = logging.getLogger(__name__)
 
@@ -103,12 +106,29 @@ class PaymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             response["Idempotent-Replayed"] = "true"
         return response
 
-    @extend_schema(responses={200: OutputPaymentSerializer, 404: NOT_FOUND})
+    @extend_schema(
+        parameters=[InputStatusWaitSerializer],
+        responses={
+            200: OutputPaymentSerializer,
+            400: error_response("wait is not a whole number from 1 to 30"),
+            404: NOT_FOUND,
+        },
+    )
     def status(self, request, checkout_request_id: str):
         """The payment for a CheckoutRequestID, as the database knows it."""
-        payment = payment_status_for_user(
-            checkout_request_id=checkout_request_id, user=request.user
-        )
+        # Under ASGI, StatusWaitMiddleware waits and sends each look here
+        # without ``wait`` (payments/api/status_wait.py); this holds a thread.
+        wait_seconds = status_wait_seconds(request.query_params)
+        if wait_seconds:
+            payment = payment_status_wait(
+                checkout_request_id=checkout_request_id,
+                user=request.user,
+                wait_seconds=wait_seconds,
+            )
+        else:
+            payment = payment_status_for_user(
+                checkout_request_id=checkout_request_id, user=request.user
+            )
         return Response(OutputPaymentSerializer(payment).data)
 
     @extend_schema(responses={200: OutputPaymentSerializer, 404: NOT_FOUND})
@@ -201,6 +221,16 @@ class C2BViewSet(viewsets.ViewSet):
             raw_body=body, source_ip=source_ip, headers=request.headers
         )
         return Response(CALLBACK_ACK)
+
+
+def status_wait_seconds(query: QueryDict) -> int | None:
+    """``?wait=`` in seconds, None without it; a ``ValidationError`` (400)
+    for anything but a whole number from 1 to 30."""
+    if "wait" not in query:
+        return None
+    data = InputStatusWaitSerializer(data={"wait": query["wait"]})
+    data.is_valid(raise_exception=True)
+    return data.validated_data["wait"]
 
 
 def _admit(request, *, secret_ok: bool) -> str | None:

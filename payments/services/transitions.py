@@ -36,6 +36,7 @@ from payments.services.scheduling import (
     schedule_payment_failed_notice,
     schedule_payment_query,
 )
+from payments.services.status_wait import status_wakeup_after_commit
 
 logger = logging.getLogger(__name__)
 Status = Payment.Status
@@ -83,7 +84,8 @@ def move(
 
     Returns False (and changes nothing) when it is already at ``to``;
     raises ``InvalidPaymentTransition`` when the table forbids the move.
-    Side effects: UPDATE of the payment, one status-change event.
+    Side effects: UPDATE of the payment, one status-change event; to a
+    final status, a wake-up of its ``?wait=`` requests after commit.
     """
     if payment.status == to:
         logger.info("payment %s already %s", payment.pk, to, extra=_log_extra(payment))
@@ -119,6 +121,8 @@ def move(
     )
     if to == Status.FAILED:
         schedule_payment_failed_notice(payment_id=payment.pk)
+    if to not in Payment.OPEN_STATUSES:
+        status_wakeup_after_commit(payment)
     return True
 
 

@@ -1,9 +1,11 @@
 /**
  * Reference M-Pesa payment client of Haki Yetu (plain ES module, no build).
  *
- * processPayment({phone_number, booking_id}) sends an STK Push, then polls
- * the status endpoint with backoff until the payment is final or a time
- * limit passes, and resolves (never rejects) with
+ * processPayment({phone_number, booking_id}) sends an STK Push, then asks
+ * the status endpoint to answer as soon as the payment is final (?wait=25,
+ * again and again), falling back to polling with backoff if a wait fails or
+ * times out, until the payment is final or a time limit passes, and
+ * resolves (never rejects) with
  *
  *   {success, data, message, kind, retryable, retryAfter}
  *
@@ -72,15 +74,23 @@ const DEFAULTS = Object.freeze({
   maxDelayMs: 5000,
   backoff: 1.25,
   timeLimitMs: 180000,
+  waitSeconds: 25,
   onStatus: () => {},
 });
+
+// A wait answered in less than this share of its seconds, still open: the
+// server (or a proxy) does not wait, so poll with backoff instead.
+const WAIT_HONOURED_SHARE = 0.5;
+// How long past its seconds a wait may take before it is given up.
+const WAIT_GRACE_MS = 10000;
 
 /**
  * A client bound to a base URL and auth headers.
  *
  * @param {object} options baseUrl, headers (object or function returning
  *   one), credentials, fetch, sleep(ms), now(), firstDelayMs, maxDelayMs,
- *   backoff, timeLimitMs, onStatus(payment) called after every poll.
+ *   backoff, timeLimitMs, waitSeconds (0: poll only), onStatus(payment)
+ *   called after every status answer.
  * @returns {{processPayment: Function, pollPayment: Function}}
  */
 export function createPaymentClient(options = {}) {
@@ -89,7 +99,7 @@ export function createPaymentClient(options = {}) {
   const sleep = config.sleep || ((ms) => new Promise((r) => setTimeout(r, ms)));
   const now = config.now || (() => Date.now());
 
-  async function request(method, path, body, extraHeaders = {}) {
+  async function request(method, path, body, extraHeaders = {}, signal = undefined) {
     const headers = {
       Accept: "application/json",
       ...(typeof config.headers === "function" ? config.headers() : config.headers),
@@ -101,6 +111,7 @@ export function createPaymentClient(options = {}) {
       headers,
       credentials: config.credentials,
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
     });
     let json = null;
     try {
@@ -126,7 +137,49 @@ export function createPaymentClient(options = {}) {
   }
 
   /**
-   * Poll a payment until it is final or the time limit passes.
+   * One GET ?wait=seconds: the answer, or null when it failed or took too
+   * long (then the caller polls instead).
+   */
+  async function waitRequest(path, seconds) {
+    const abort = typeof AbortController === "function" ? new AbortController() : null;
+    const timer = abort ? setTimeout(() => abort.abort(), seconds * 1000 + WAIT_GRACE_MS) : null;
+    try {
+      return await request("GET", `${path}?wait=${seconds}`, undefined, {}, abort ? abort.signal : undefined);
+    } catch {
+      return null; // offline, aborted, or a proxy that cut the connection
+    } finally {
+      if (timer !== null) clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Wait for the payment to be final, ?wait= after ?wait=, while the
+   * server honours it; resolves {done, result, last}. Not done: poll.
+   */
+  async function waitForFinal(path, startedAt, last) {
+    for (;;) {
+      const seconds = Math.min(
+        config.waitSeconds,
+        Math.floor((config.timeLimitMs - (now() - startedAt)) / 1000),
+      );
+      if (seconds < 1) return { done: false, last };
+      const began = now();
+      const answer = await waitRequest(path, seconds);
+      if (answer && answer.status === 200 && answer.json) {
+        last = answer.json;
+        config.onStatus(last);
+        if (last.is_final) return { done: true, result: finalResult(last), last };
+        if (now() - began >= seconds * 1000 * WAIT_HONOURED_SHARE) continue;
+      } else if (answer && [401, 403, 404].includes(answer.status)) {
+        const kind = answer.status === 404 ? "error" : "auth";
+        return { done: true, result: errorResult(kind, answer.json, last), last };
+      }
+      return { done: false, last }; // failed, timed out, or not waited: poll
+    }
+  }
+
+  /**
+   * Wait for (or poll) a payment until it is final or the time limit passes.
    * @param {{checkoutRequestId?: string, paymentId?: number}} target
    */
   async function pollPayment(target, { startedAt = now() } = {}) {
@@ -135,6 +188,11 @@ export function createPaymentClient(options = {}) {
       : `${PAYMENT_PATH}${encodeURIComponent(target.paymentId)}/`;
     let delay = config.firstDelayMs;
     let last = null;
+    if (target.checkoutRequestId && config.waitSeconds > 0) {
+      const waited = await waitForFinal(path, startedAt, last);
+      if (waited.done) return waited.result;
+      last = waited.last;
+    }
     while (now() - startedAt < config.timeLimitMs) {
       await sleep(Math.min(delay, Math.max(0, config.timeLimitMs - (now() - startedAt))));
       delay = Math.min(config.maxDelayMs, delay * config.backoff);
