@@ -14,6 +14,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from core.logging_config import logging_config
+from statements.schedule import pull_beat_entries
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -569,6 +570,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bookings.tasks.booking_expire_holds_task",
         "schedule": 60.0,
     },
+    # "pull-transactions", only when MPESA_PULL_ENABLED=1.
+    **pull_beat_entries(
+        enabled=MPESA_PULL_ENABLED, interval_minutes=MPESA_PULL_INTERVAL_MINUTES
+    ),
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

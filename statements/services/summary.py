@@ -6,10 +6,21 @@ we believe money moved that M-Pesa does not show (a forged callback, or a
 statement cut short). Totals are whole KES; ``difference`` is what the
 statement shows paid in minus what the ledger holds as paid in for the
 same period, measured after the import (so 0 when the two agree).
+
+A pull (source ``pull``) shows only money paid in by C2B, and whether it
+shows STK payments is uncertain (../shared/daraja.md §6): it expects only
+paid-in Paybill and Till receipts of its window, settled for
+``PULL_SETTLE`` before the window's end (a payment of the last minutes may
+reach us before Daraja's Pull has it), and its ledger totals are those
+receipts plus every receipt it showed. So a pull never reports an STK
+receipt, a refund or a payment of the last minutes as missing, and
+``difference`` stays 0 when the two agree.
 """
 
+from datetime import timedelta
+
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from payments.models import MpesaReceipt
 from statements.models import (
@@ -21,6 +32,8 @@ from statements.models import (
 from statements.rows import StatementRow
 
 Kind = StatementDiscrepancy.Kind
+PULL_CHANNELS = (MpesaReceipt.Channel.PAYBILL, MpesaReceipt.Channel.TILL)
+PULL_SETTLE = timedelta(minutes=5)
 COUNTED = (
     Outcome.MATCHED,
     Outcome.RECOVERED,
@@ -58,11 +71,39 @@ def _in_period(statement_import: StatementImport):
     )
 
 
+def _is_pull(statement_import: StatementImport) -> bool:
+    return statement_import.source == StatementImport.Source.PULL
+
+
+def _expected(statement_import: StatementImport):
+    """The ledger receipts the record should show (rule 6's scope)."""
+    receipts = _in_period(statement_import)
+    if not _is_pull(statement_import):
+        return receipts
+    return receipts.filter(
+        direction=MpesaReceipt.Direction.IN,
+        channel__in=PULL_CHANNELS,
+        transacted_at__lte=statement_import.period_end - PULL_SETTLE,
+    )
+
+
+def _ledger(statement_import: StatementImport, shown: set[str]):
+    """The ledger receipts the totals compare with the record's."""
+    if not _is_pull(statement_import):
+        return _in_period(statement_import)
+    expected = _expected(statement_import).values("pk")
+    return MpesaReceipt.objects.filter(Q(pk__in=expected) | Q(receipt_number__in=shown))
+
+
+def _shown(rows: list[StatementRow]) -> set[str]:
+    return {row.receipt_number for row in rows if row.is_completed}
+
+
 def _record_missing(
     statement_import: StatementImport, rows: list[StatementRow]
 ) -> None:
-    shown = {row.receipt_number for row in rows if row.is_completed}
-    for receipt in _in_period(statement_import).exclude(receipt_number__in=shown):
+    shown = _shown(rows)
+    for receipt in _expected(statement_import).exclude(receipt_number__in=shown):
         StatementDiscrepancy.objects.get_or_create(
             statement_import=statement_import,
             kind=Kind.MISSING_FROM_STATEMENT,
@@ -91,7 +132,7 @@ def _summary(statement_import: StatementImport, rows: list[StatementRow]) -> dic
         counts[outcome] = counts.get(outcome, 0) + 1
     completed = [row for row in rows if row.is_completed and not row.amount_problem]
     paid_in = sum(row.paid_in for row in completed)
-    ledger = _in_period(statement_import)
+    ledger = _ledger(statement_import, _shown(rows))
     ledger_in = _total(ledger.filter(direction=MpesaReceipt.Direction.IN))
     ledger_out = _total(ledger.filter(direction=MpesaReceipt.Direction.OUT))
     missing = statement_import.discrepancies.filter(kind=Kind.MISSING_FROM_STATEMENT)
