@@ -68,7 +68,9 @@ def pull_register() -> PullRegistration:
 
 def pull_fetch(*, start: datetime, end: datetime) -> list[PullTransaction]:
     """Every transaction Daraja reports on ``MPESA_C2B_SHORT_CODE`` between
-    ``start`` and ``end`` (aware), each receipt once, oldest page first.
+    ``start`` and ``end`` (aware), each receipt once, oldest page first
+    (one receipt with two different rows is returned twice: which one
+    M-Pesa meant is not ours to pick).
 
     Pages through ``OffSetValue`` until an empty page or one shorter than
     the first; stops (with a warning) on a page seen before or after
@@ -82,7 +84,7 @@ def pull_fetch(*, start: datetime, end: datetime) -> list[PullTransaction]:
         return []
     client = daraja_client.daraja()
     recorder = exchange_recorder(None)
-    found: dict[str, PullTransaction] = {}
+    found: dict[str, list[PullTransaction]] = {}  # receipt: its distinct rows
     seen_pages: set[tuple[str, ...]] = set()
     first_size = None
     offset = 0
@@ -98,14 +100,18 @@ def pull_fetch(*, start: datetime, end: datetime) -> list[PullTransaction]:
             break
         _note_unreadable(page)
         for row in page.rows:
-            found.setdefault(row.transaction_id, row)
+            # An exact repeat (pages overlapping) is one transaction; the same
+            # id with other values stays twice, for the import to refuse.
+            same_receipt = found.setdefault(row.transaction_id, [])
+            if row not in same_receipt:
+                same_receipt.append(row)
         first_size = first_size or page.size
         if page.size < first_size:
             break
         offset += page.size
     else:
         logger.warning("Pull Transactions: stopped after %s pages", MAX_PULL_PAGES)
-    return list(found.values())
+    return [row for rows in found.values() for row in rows]
 
 
 def _is_repeat(page: PullPage, seen: set[tuple[str, ...]]) -> bool:

@@ -35,15 +35,19 @@ NOMINATED = "254722000108"
 PULL_CALLBACK = "https://hakiyetu.example/api/payment/pull/cb"
 
 
-def _row(receipt: str) -> PullTransaction:
+def _row(receipt: str, amount: int = 3000) -> PullTransaction:
+    """One Pull row; the same receipt and amount give an identical row, as
+    Daraja repeats it on overlapping pages."""
     return PullTransaction(
         transaction_id=receipt,
-        trx_date=timezone.now().astimezone(NAIROBI),
+        trx_date=(timezone.now() - timedelta(hours=1))
+        .replace(minute=0, second=0, microsecond=0)
+        .astimezone(NAIROBI),
         msisdn="254722000108",
         transaction_type="c2b-pay-bill-debit",
         bill_reference="HY-B00042",
-        amount=3000,
-        amount_text="3000.00",
+        amount=amount,
+        amount_text=f"{amount}.00",
         organization_name="Haki Yetu",
         raw={"transactionId": receipt},
     )
@@ -60,7 +64,10 @@ class PagingClient:
         self.calls.append(kwargs)
         receipts = self.pages.pop(0) if self.pages else []
         return PullPage(
-            rows=tuple(_row(receipt) for receipt in receipts),
+            rows=tuple(
+                _row(*receipt) if isinstance(receipt, tuple) else _row(receipt)
+                for receipt in receipts
+            ),
             unreadable=(),
             offset=kwargs["offset"],
             response_code="1000" if receipts else "1001",
@@ -134,6 +141,22 @@ def test_pull_fetch_counts_a_receipt_on_two_pages_once(pull_settings, monkeypatc
     _fake(monkeypatch, [["A1", "A2"], ["A2", "A3"]])
     rows = pull_fetch(**_window())
     assert [row.transaction_id for row in rows] == ["A1", "A2", "A3"]
+
+
+def test_pull_fetch_keeps_both_rows_of_a_receipt_reported_with_two_amounts(
+    pull_settings, monkeypatch
+):
+    # given: page 2 repeats A2 with another amount
+    _fake(monkeypatch, [["A1", "A2"], [("A2", 300), "A3"]])
+    # when
+    rows = pull_fetch(**_window())
+    # then: both A2 rows come back, for the import to refuse (not pick one)
+    assert [(row.transaction_id, row.amount) for row in rows] == [
+        ("A1", 3000),
+        ("A2", 3000),
+        ("A2", 300),
+        ("A3", 3000),
+    ]
 
 
 def test_pull_fetch_asks_only_for_the_last_48_hours(pull_settings, monkeypatch):

@@ -25,6 +25,7 @@ from payments.services.pull import PULL_WINDOW, PullNotConfigured, pull_fetch
 from payments.services.system_user import refund_system_user
 from statements.header import StatementHeader
 from statements.models import StatementImport
+from statements.parsing import StatementFormatError
 from statements.rows import StatementRow
 from statements.services.importing import ImportResult, rows_import
 
@@ -57,7 +58,8 @@ def pull_transactions_import(
     ``rows_import``: ledger receipts and sightings, bookings paid and
     payments settled or sent to review through their owners, one
     ``StatementImport`` (an earlier one when the window and rows are the
-    same). Raises ``PullImportError`` (bad ``hours``), ``PullNotConfigured``
+    same). Raises ``PullImportError`` (bad ``hours``, or one receipt with
+    two different rows), ``PullNotConfigured``
     (no ``MPESA_C2B_SHORT_CODE``), ``ImproperlyConfigured`` and the client's
     ``DarajaError``s; nothing but the stored exchanges is written then.
     """
@@ -70,14 +72,17 @@ def pull_transactions_import(
     done = StatementImport.objects.filter(sha256=digest, finished_at__isnull=False)
     if done.exists():
         return ImportResult(done.get(), created=False)
-    result = rows_import(
-        rows=rows,
-        source=StatementImport.Source.PULL,
-        sha256=digest,
-        user=user or refund_system_user(),
-        header=_header(start, end, pulled),
-        filename=f"pull {_label(start)} to {_label(end)}",
-    )
+    try:
+        result = rows_import(
+            rows=rows,
+            source=StatementImport.Source.PULL,
+            sha256=digest,
+            user=user or refund_system_user(),
+            header=_header(start, end, pulled),
+            filename=f"pull {_label(start)} to {_label(end)}",
+        )
+    except StatementFormatError as exc:  # nothing written
+        raise PullImportError(f"Pull Transactions answer not imported: {exc}") from exc
     if unreadable:
         logger.warning(
             "Pull Transactions: %s rows without a usable receipt left out "

@@ -244,3 +244,18 @@ def test_pull_through_the_simulator_recovers_a_lost_callback(simulator):
     )
     assert (summary["recovered"], summary["difference"]) == (1, 0)
     assert summary["missing_from_statement"] == 0
+
+
+def test_command_refuses_a_pull_naming_one_receipt_with_two_amounts(daraja_pull):
+    # given: Daraja's pull lists one receipt twice, with different amounts
+    booking = BookingFactory(amount=3000)
+    daraja_pull(
+        pulled("TLK3DUP001", "3000.00", account=booking.reference),
+        pulled("TLK3DUP001", "300.00", account=booking.reference),
+    )
+    # when / then: a clear error, nothing imported, the booking not paid
+    with pytest.raises(CommandError, match="TLK3DUP001"):
+        _pull()
+    assert not StatementImport.objects.exists()
+    booking.refresh_from_db()
+    assert booking.payment_status != "paid"
