@@ -11,3 +11,14 @@ class UsernameTaken(DomainError):
 
     def __init__(self, field: str = "username") -> None:
         super().__init__(field=field)
+
+
+class EmailTaken(DomainError):
+    """Another account took the e-mail address between the check and the
+    write (two sign-ups at once)."""
+
+    code = "invalid"
+    default_message = "An account with that e-mail address exists."
+
+    def __init__(self) -> None:
+        super().__init__(field="email")

@@ -15,7 +15,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from rest_framework.authtoken.models import Token
 
-from accounts.exceptions import UsernameTaken
+from accounts.exceptions import EmailTaken, UsernameTaken
 from accounts.models import ClientProfile
 
 logger = logging.getLogger(__name__)
@@ -44,6 +44,8 @@ def account_register(
 
     Raises:
         UsernameTaken: a concurrent sign-up inserted the same username.
+        EmailTaken: a concurrent sign-up (or profile change) took the
+            e-mail address; nothing is written.
     """
     try:
         with transaction.atomic():
@@ -54,9 +56,16 @@ def account_register(
         raise UsernameTaken(
             field="username" if username != email else "email"
         ) from None
-    ClientProfile.objects.create(
-        user=user, full_name=full_name, phone_number=phone_number
-    )
+    try:
+        with transaction.atomic():
+            ClientProfile.objects.create(
+                user=user,
+                full_name=full_name,
+                phone_number=phone_number,
+                email_key=email_key(email),
+            )
+    except IntegrityError:
+        raise EmailTaken from None
     token = Token.objects.create(user=user)
     logger.info("client account %s registered", user.pk)
     return user, token
@@ -80,6 +89,10 @@ def profile_update(
 
     Saving the user drops its cached token entries (a fresh e-mail is read
     on the next request).
+
+    Raises:
+        EmailTaken: another account took the address meanwhile; nothing
+            is written.
     """
     # The user first, then its profile (the parent row before the child).
     account = get_user_model().objects.select_for_update().get(pk=user.pk)
@@ -94,10 +107,21 @@ def profile_update(
     if changed:
         profile.save(update_fields=[*changed, "updated_at"])
     if email is not None and email != account.email:
+        profile.email_key = email_key(email)
+        try:
+            with transaction.atomic():
+                profile.save(update_fields=["email_key", "updated_at"])
+        except IntegrityError:
+            raise EmailTaken from None
         account.email = email
         account.save(update_fields=["email"])
         user.email = email
     return profile
+
+
+def email_key(email: str) -> str:
+    """The form of an address that decides whether it is taken."""
+    return email.strip().lower()
 
 
 def token_revoke(*, token: Token) -> None:
