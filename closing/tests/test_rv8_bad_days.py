@@ -2,6 +2,7 @@
 Nairobi midnight do not exist (year 1) is a 500, not a 404."""
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -32,3 +33,9 @@ def test_closing_the_first_day_of_year_one_is_no_500(client, finance_user):
     response = client.post(url)
     # then
     assert response.status_code in (302, 404)
+
+
+def test_the_command_refuses_the_first_day_of_year_one_clearly():
+    # when / then: a CommandError, not an OverflowError traceback
+    with pytest.raises(CommandError, match="0001-01-01"):
+        call_command("daily_close", "--date", "0001-01-01")
