@@ -26,6 +26,7 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 SUMMARY_KEYS = (
     "lines",
     "merged",
+    "repeated",
     "matched",
     "recovered",
     "allocated",

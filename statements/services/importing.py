@@ -85,11 +85,12 @@ def rows_import(
     owners."""
     rows = list(rows)
     _refuse_conflicting_duplicates(rows)
-    header = header or _header_from_rows(rows)
-    record, created = _store(rows, source, sha256, user, header, filename)
-    for line_id in _pending_line_ids(record, rows):
+    distinct = _without_repeats(rows)
+    header = header or _header_from_rows(distinct)
+    record, created = _store(distinct, source, sha256, user, header, filename)
+    for line_id in _pending_line_ids(record, distinct):
         line_apply(line_id=line_id, source=source)
-    import_summarise(statement_import=record, rows=rows)
+    import_summarise(statement_import=record, rows=distinct, file_rows=len(rows))
     if record.finished_at is None:
         record.finished_at = timezone.now()
         record.save(update_fields=["finished_at", "updated_at"])
@@ -116,6 +117,20 @@ def _refuse_conflicting_duplicates(rows: list[StatementRow]) -> None:
                 f"{seen[1].paid_in} and {row.paid_in}, withdrawn "
                 f"{seen[1].withdrawn} and {row.withdrawn}): not imported"
             )
+
+
+def _without_repeats(rows: list[StatementRow]) -> list[StatementRow]:
+    """The rows, each line key once (the first): the portal repeats a row
+    exactly across a page break, and a repeat is one receipt, counted
+    once. Conflicting repeats were refused before."""
+    seen: set[tuple[str, str, str]] = set()
+    distinct = []
+    for row in rows:
+        key = _line_key(row)
+        if key not in seen:
+            seen.add(key)
+            distinct.append(row)
+    return distinct
 
 
 def _facts(row: StatementRow) -> tuple:
@@ -174,14 +189,7 @@ def _store(rows, source, sha256, user, header, filename):
 
 
 def _store_lines(record: StatementImport, rows: list[StatementRow]) -> None:
-    seen: set[tuple[str, str, str]] = set()
-    lines = []
-    for number, row in enumerate(rows, start=1):
-        key = _line_key(row)
-        if key in seen:
-            continue
-        seen.add(key)
-        lines.append(_line(record, number, row))
+    lines = [_line(record, number, row) for number, row in enumerate(rows, start=1)]
     # Rows an earlier import holds merge into it (the unique key).
     StatementLine.objects.bulk_create(lines, ignore_conflicts=True)
 
