@@ -151,6 +151,9 @@ def _summary(
         **{key: counts[key] for key in counts if key != Outcome.PENDING},
         "pending": counts[Outcome.PENDING],
         "missing_from_statement": missing.count(),
+        "conflicting_row": statement_import.discrepancies.filter(
+            kind=Kind.CONFLICTING_ROW
+        ).count(),
         "paid_in_total": paid_in,
         "withdrawn_total": sum(row.withdrawn for row in completed),
         "ledger_in_total": ledger_in,
@@ -179,12 +182,12 @@ def _discrepancies(statement_import: StatementImport) -> list[dict]:
         }
         for line in statement_import.lines.filter(outcome__in=DISCREPANCY_OUTCOMES)
     ]
-    for item in statement_import.discrepancies.select_related("receipt"):
+    for item in statement_import.discrepancies.select_related("receipt", "line"):
         found.append(
             {
                 "kind": item.kind,
-                "line_id": None,
-                "receipt": item.receipt.receipt_number,
+                "line_id": item.line_id,
+                "receipt": item.receipt_number,
                 "receipt_id": item.receipt_id,
                 "payment_id": item.payment_id,
                 "booking_id": item.booking_id,
