@@ -30,7 +30,7 @@ from closing.exceptions import DayCloseError
 from closing.models import DailyClose
 from closing.receipts_csv import receipts_csv_rows
 from closing.services.closing import CLOSE_PERMISSION, day_close, day_state
-from closing.services.days import day_is_over
+from closing.services.days import FIRST_DAY, day_is_over
 from closing.services.trends import TREND_DAYS, day_trend
 from payments.admin.display import ReadOnlyMixin
 from payments.reporting import money_in_per_day, nairobi_today
@@ -121,7 +121,7 @@ class DailyCloseAdmin(ReadOnlyMixin, admin.ModelAdmin):
             and not state.is_closed
             and request.user.has_perm(CLOSE_PERMISSION),
             "chart": trend_svg(day_trend(last_day=asked)),
-            "previous_day": asked - timedelta(days=1),
+            "previous_day": asked - timedelta(days=1) if asked > FIRST_DAY else None,
             "next_day": asked + timedelta(days=1) if over else None,
         }
         return TemplateResponse(request, "admin/closing/day.html", context)
@@ -169,13 +169,16 @@ class DailyCloseAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 def _day(text: str) -> date:
-    """The URL's day; 404 for a date that does not exist or has not come."""
+    """The URL's day; 404 for a date that does not exist, has not come or
+    is before ``FIRST_DAY``."""
     try:
         day = date.fromisoformat(text)
     except ValueError:
         raise Http404(f"{text} is not a date (YYYY-MM-DD).") from None
     if day > nairobi_today():
         raise Http404(f"{text} is in the future.")
+    if day < FIRST_DAY:
+        raise Http404(f"{text} is before {FIRST_DAY.isoformat()}.")
     return day
 
 

@@ -29,7 +29,8 @@ CSV_HEADER = (
     "payer_name",
 )
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_STARTS = ("=", "+", "-", "@")
+_CONTROL_STARTS = ("\t", "\r")
 
 
 def receipts_csv_rows(day: date) -> Iterator[list[str]]:
@@ -55,9 +56,13 @@ def receipts_csv_rows(day: date) -> Iterator[list[str]]:
 
 
 def csv_safe(value: object) -> str:
-    """The cell's text, prefixed with ``'`` if it would start a formula."""
+    """The cell's text, prefixed with ``'`` if it would start a formula,
+    also after leading whitespace (a spreadsheet may trim it)."""
     text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    risky = text.startswith(_CONTROL_STARTS) or text.lstrip().startswith(
+        _FORMULA_STARTS
+    )
+    return "'" + text if risky else text
 
 
 def _payer_shown(value: str) -> str:

@@ -3,8 +3,10 @@
 
 Django's handler, wrapped in ``StatusWaitMiddleware``: a status request that
 waits is held on the event loop between its short looks through Django;
-every other request is Django's as usual. Run it with ``CONN_MAX_AGE=0``
-(Django's advice under ASGI): each look's connection is closed at its end.
+every other request is Django's as usual. ``CONN_MAX_AGE`` is forced to 0
+here, before the settings are read (Django's advice under ASGI: a kept
+connection would stay with the thread that opened it), whatever the
+environment says: each look's connection is closed at its end.
 """
 
 import os
@@ -12,6 +14,7 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hakiyetu.settings")
+os.environ["CONN_MAX_AGE"] = "0"
 
 django_application = get_asgi_application()
 

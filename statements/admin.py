@@ -26,12 +26,14 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 SUMMARY_KEYS = (
     "lines",
     "merged",
+    "repeated",
     "matched",
     "recovered",
     "allocated",
     "unallocated",
     "amount_mismatch",
     "missing_from_statement",
+    "conflicting_row",
     "unexplained_withdrawal",
     "refund",
     "charge",
@@ -204,12 +206,21 @@ class StatementLineAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class StatementDiscrepancyAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "kind",
-        "receipt",
+        "receipt_number",
         "amount",
         "payment",
         "booking",
         "statement_import",
     )
     list_filter = ("kind",)
-    readonly_fields = ("statement_import", "kind", "receipt", "payment", "booking")
-    exclude = ()
+    readonly_fields = (
+        "statement_import",
+        "kind",
+        "receipt",
+        "line",
+        "payment",
+        "booking",
+    )
+    # A conflicting row's raw is kept for the record; the detail says what
+    # differs, and the row may name the payer unmasked (Pull's msisdn).
+    exclude = ("raw",)

@@ -5,9 +5,10 @@ fetch, with its period, its header and the summary. ``StatementLine``: one
 row kept raw, what it was matched to, and its ``outcome``; a receipt is one
 line across imports (unique receipt, direction and reason type), so
 overlapping statements merge. ``StatementDiscrepancy``: what our ledger
-holds that the statement lacks (``missing_from_statement``). Only
-``statements.services`` writes these models; money moves only through
-the payments owners.
+holds that the statement lacks (``missing_from_statement``), and a row
+showing an imported line's receipt with other values (``conflicting_row``).
+Only ``statements.services`` writes these models; money moves only
+through the payments owners.
 """
 
 from django.conf import settings
@@ -161,6 +162,10 @@ class StatementDiscrepancy(TimeStampedModel):
 
     class Kind(models.TextChoices):
         MISSING_FROM_STATEMENT = "missing_from_statement", "Missing from statement"
+        CONFLICTING_ROW = (
+            "conflicting_row",
+            "Shows an imported receipt with other values",
+        )
 
     statement_import = models.ForeignKey(
         StatementImport, on_delete=models.PROTECT, related_name="discrepancies"
@@ -169,8 +174,21 @@ class StatementDiscrepancy(TimeStampedModel):
         max_length=32, choices=Kind.choices, default=Kind.MISSING_FROM_STATEMENT
     )
     receipt = models.ForeignKey(
-        "payments.MpesaReceipt", on_delete=models.PROTECT, related_name="+"
+        "payments.MpesaReceipt",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
     )
+    # conflicting_row: the earlier import's line, and this file's row raw.
+    line = models.ForeignKey(
+        StatementLine,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    raw = models.JSONField(default=dict, blank=True)
     payment = models.ForeignKey(
         "payments.Payment",
         on_delete=models.PROTECT,
@@ -194,9 +212,21 @@ class StatementDiscrepancy(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["statement_import", "kind", "receipt"],
+                condition=models.Q(kind="missing_from_statement"),
                 name="statement_discrepancy_once",
+            ),
+            models.UniqueConstraint(
+                fields=["statement_import", "line"],
+                condition=models.Q(kind="conflicting_row"),
+                name="statement_conflict_once",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: receipt {self.receipt_id}"
+        return f"{self.get_kind_display()}: {self.receipt_number}"
+
+    @property
+    def receipt_number(self) -> str:
+        if self.line_id is not None:
+            return self.line.receipt_number
+        return self.receipt.receipt_number if self.receipt_id else ""

@@ -8,6 +8,11 @@ from django.db.models.functions import Coalesce
 from payments.models import MpesaReceipt
 from payments.reporting import nairobi_midnight, nairobi_today
 
+# The first day the daily close knows: long before any M-Pesa money of
+# ours, and far from the calendar's edge (year 1's Nairobi midnight is not
+# a UTC time Python can hold). Earlier days are refused where they come in.
+FIRST_DAY = date(2000, 1, 1)
+
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """Midnight in Nairobi at the start of ``day`` and of the next day."""

@@ -10,6 +10,8 @@
   Transactions) shows for the day, or None when nothing imported touches
   it; ``covered`` says whether the imports' periods span the whole day,
   ``not_counted`` counts its rows not completed or with unusable amounts;
+  a receipt both pulled and on a statement counts once, as the
+  statement's line;
 - ``differences``: ledger minus statement (None unless ``covered``);
 - ``open_items``: what staff must still settle (``open_items.py``).
 
@@ -20,7 +22,7 @@ time. Day boundaries are midnight in Nairobi.
 
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from closing.services.days import day_bounds, receipts_between
 from closing.services.open_items import day_open_items
@@ -91,8 +93,10 @@ def _statement(start: datetime, end: datetime) -> dict | None:
             finished_at__isnull=False, period_start__lt=end, period_end__gte=start
         ).order_by("period_start", "pk")
     )
-    lines = StatementLine.objects.filter(
-        completion_time__gte=start, completion_time__lt=end
+    lines = _once_per_receipt(
+        StatementLine.objects.filter(
+            completion_time__gte=start, completion_time__lt=end
+        )
     )
     if not imports and not lines.exists():
         return None
@@ -109,6 +113,23 @@ def _statement(start: datetime, end: datetime) -> dict | None:
         rows = completed.filter(direction="out", outcome__in=outcomes)
         found[kind] = _line_total(rows, "withdrawn")
     return found
+
+
+def _once_per_receipt(lines: QuerySet[StatementLine]) -> QuerySet[StatementLine]:
+    """The lines without a Pull line whose receipt (and direction) a
+    statement also shows: the two are one receipt, on two lines because
+    their Reason Types differ, and the statement's line is M-Pesa's own
+    record. Lines of one source never repeat a receipt with one reason
+    type (``statement_line_once``); a charge carrying its transaction's
+    receipt number is its own money and stays."""
+    on_statement = StatementLine.objects.filter(
+        receipt_number=OuterRef("receipt_number"),
+        direction=OuterRef("direction"),
+        statement_import__source=StatementImport.Source.STATEMENT,
+    )
+    return lines.exclude(
+        Q(statement_import__source=StatementImport.Source.PULL) & Exists(on_statement)
+    )
 
 
 def _line_total(lines: QuerySet[StatementLine], column: str) -> dict:

@@ -59,8 +59,15 @@ def test_csv_safe_prefixes_formula_starts(text):
     assert csv_safe(text) == "'" + text
 
 
-def test_csv_safe_keeps_plain_text():
-    assert csv_safe("HY7K2M9P") == "HY7K2M9P"
+@pytest.mark.parametrize("text", [" =1+1", "  +254", "\n-5", "\u00a0@SUM(A1)"])
+def test_csv_safe_prefixes_formula_starts_after_whitespace(text):
+    # a spreadsheet may trim the blanks and run what follows
+    assert csv_safe(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["HY7K2M9P", " HY7K2M9P", "JOHN - DOE"])
+def test_csv_safe_keeps_plain_text(text):
+    assert csv_safe(text) == text
 
 
 def test_the_admin_csv_download_is_the_days_receipts(client, finance_user):

@@ -39,3 +39,25 @@ def test_the_command_refuses_the_first_day_of_year_one_clearly():
     # when / then: a CommandError, not an OverflowError traceback
     with pytest.raises(CommandError, match="0001-01-01"):
         call_command("daily_close", "--date", "0001-01-01")
+
+
+def test_the_first_day_has_no_previous_day_link(client, finance_user):
+    # given
+    client.force_login(finance_user)
+    # when
+    response = client.get(reverse("admin:closing_day", kwargs={"day": "2000-01-01"}))
+    # then: the page shows, and links no earlier day
+    assert response.status_code == 200
+    assert response.context["previous_day"] is None
+    assert b"/day/1999-12-31/" not in response.content
+
+
+def test_the_day_before_the_first_is_refused(client, finance_user):
+    # given
+    client.force_login(finance_user)
+    # when
+    response = client.get(reverse("admin:closing_day", kwargs={"day": "1999-12-31"}))
+    # then
+    assert response.status_code == 404
+    with pytest.raises(CommandError, match="before 2000-01-01"):
+        call_command("daily_close", "--date", "1999-12-31")

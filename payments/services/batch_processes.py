@@ -82,11 +82,15 @@ def _gather(readers, summary: ReconciliationSummary, on_outcome) -> set[int]:
     while open_readers:
         for reader in wait(list(open_readers)):
             try:
-                payment_id, before, after, answer, detail = reader.recv()
-            except EOFError:  # the child finished, or died
+                message = reader.recv()
+            except Exception:
+                # EOF: the child finished or died; or it died mid-message
+                # (half a pickle). Either way its unreported payments become
+                # errors (the caller's ``_lost``).
                 open_readers.pop(reader).join()
                 reader.close()
                 continue
+            payment_id, before, after, answer, detail = message
             outcome = QueryOutcome(
                 payment_id, before, after, QueryAnswer(answer), detail
             )

@@ -4,13 +4,15 @@ Transactions' later).
 
 The file is parsed and checked whole before anything is written (one
 receipt twice in the rows with different values is refused:
-``StatementFormatError``). Then, in one transaction, the import and every
-new row (kept raw, ``pending``); rows an earlier import holds (same
-receipt, direction and reason type) merge into it. Then each pending
-line, this import's and those of an earlier import cut short that it
-merged into, is applied in its own transaction holding the line's row,
-through the payments owners (their locks keep a callback arriving
-meanwhile from counting the money twice), and the summary is stored. The
+``StatementFormatError``; an exact repeat is one row). Then, in one
+transaction, the import and every new row (kept raw, ``pending``); rows
+an earlier import holds (same receipt, direction and reason type) merge
+into it. Then each pending line, this import's and those of an earlier
+import cut short that it merged into, is applied in its own transaction
+holding the line's row, through the payments owners (their locks keep a
+callback arriving meanwhile from counting the money twice); a merged row
+that says something else than its line is recorded as a
+``conflicting_row`` discrepancy (``conflicts``); the summary is stored. The
 same file again changes nothing; an import cut short resumes its pending
 lines when run again.
 """
@@ -31,6 +33,7 @@ from statements.parsing import (
     parse_statement,
 )
 from statements.rows import StatementRow
+from statements.services.conflicts import conflicts_record, line_key, row_facts
 from statements.services.facts import SOURCES, LineResult
 from statements.services.money_in import money_in_apply
 from statements.services.money_out import money_out_apply
@@ -85,21 +88,18 @@ def rows_import(
     owners."""
     rows = list(rows)
     _refuse_conflicting_duplicates(rows)
-    header = header or _header_from_rows(rows)
-    record, created = _store(rows, source, sha256, user, header, filename)
-    for line_id in _pending_line_ids(record, rows):
+    distinct = _without_repeats(rows)
+    header = header or _header_from_rows(distinct)
+    record, created = _store(distinct, source, sha256, user, header, filename)
+    for line_id in _pending_line_ids(record, distinct):
         line_apply(line_id=line_id, source=source)
-    import_summarise(statement_import=record, rows=rows)
+    conflicts_record(statement_import=record, rows=distinct)
+    import_summarise(statement_import=record, rows=distinct, file_rows=len(rows))
     if record.finished_at is None:
         record.finished_at = timezone.now()
         record.save(update_fields=["finished_at", "updated_at"])
     logger.info("statement import %s: %s", record.pk, record.summary)
     return ImportResult(record, created)
-
-
-def _line_key(row: StatementRow) -> tuple[str, str, str]:
-    """A line's identity across imports (``statement_line_once``)."""
-    return (row.receipt_number, row.direction, row.reason_type[:128])
 
 
 def _refuse_conflicting_duplicates(rows: list[StatementRow]) -> None:
@@ -108,8 +108,8 @@ def _refuse_conflicting_duplicates(rows: list[StatementRow]) -> None:
     picking one would hide money. Raises ``StatementFormatError``."""
     first: dict[tuple[str, str, str], tuple[int, StatementRow]] = {}
     for number, row in enumerate(rows, start=1):
-        seen = first.setdefault(_line_key(row), (number, row))
-        if seen[0] != number and _facts(seen[1]) != _facts(row):
+        seen = first.setdefault(line_key(row), (number, row))
+        if seen[0] != number and row_facts(seen[1]) != row_facts(row):
             raise StatementFormatError(
                 f"receipt {row.receipt_number} is on rows {seen[0]} and "
                 f"{number} with different values (paid in "
@@ -118,22 +118,25 @@ def _refuse_conflicting_duplicates(rows: list[StatementRow]) -> None:
             )
 
 
-def _facts(row: StatementRow) -> tuple:
-    return (
-        row.paid_in,
-        row.withdrawn,
-        row.amount_problem,
-        row.transaction_status.strip().lower(),
-        row.account_number.strip().upper(),
-        row.completion_time,
-    )
+def _without_repeats(rows: list[StatementRow]) -> list[StatementRow]:
+    """The rows, each line key once (the first): the portal repeats a row
+    exactly across a page break, and a repeat is one receipt, counted
+    once. Conflicting repeats were refused before."""
+    seen: set[tuple[str, str, str]] = set()
+    distinct = []
+    for row in rows:
+        key = line_key(row)
+        if key not in seen:
+            seen.add(key)
+            distinct.append(row)
+    return distinct
 
 
 def _pending_line_ids(record: StatementImport, rows: list[StatementRow]) -> list:
     """This import's pending lines, and those of an earlier import (cut
     short) that rows of this one merged into: each applied once, under
     its row lock (``line_apply``)."""
-    keys = {_line_key(row) for row in rows}
+    keys = {line_key(row) for row in rows}
     merged = StatementLine.objects.filter(
         outcome=Outcome.PENDING,
         receipt_number__in={key[0] for key in keys},
@@ -174,14 +177,7 @@ def _store(rows, source, sha256, user, header, filename):
 
 
 def _store_lines(record: StatementImport, rows: list[StatementRow]) -> None:
-    seen: set[tuple[str, str, str]] = set()
-    lines = []
-    for number, row in enumerate(rows, start=1):
-        key = _line_key(row)
-        if key in seen:
-            continue
-        seen.add(key)
-        lines.append(_line(record, number, row))
+    lines = [_line(record, number, row) for number, row in enumerate(rows, start=1)]
     # Rows an earlier import holds merge into it (the unique key).
     StatementLine.objects.bulk_create(lines, ignore_conflicts=True)
 

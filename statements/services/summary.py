@@ -51,12 +51,17 @@ COUNTED = (
 
 
 def import_summarise(
-    *, statement_import: StatementImport, rows: list[StatementRow]
+    *,
+    statement_import: StatementImport,
+    rows: list[StatementRow],
+    file_rows: int | None = None,
 ) -> dict:
-    """Record the missing receipts and store the summary; returns it."""
+    """Record the missing receipts and store the summary; returns it.
+    ``rows`` are the import's distinct rows (a repeat once); ``file_rows``
+    how many the file had, repeats included (default: ``len(rows)``)."""
     with transaction.atomic():
         _record_missing(statement_import, rows)
-        summary = _summary(statement_import, rows)
+        summary = _summary(statement_import, rows, file_rows or len(rows))
         statement_import.summary = summary
         statement_import.save(update_fields=["summary", "updated_at"])
     return summary
@@ -125,7 +130,9 @@ def _record_missing(
         )
 
 
-def _summary(statement_import: StatementImport, rows: list[StatementRow]) -> dict:
+def _summary(
+    statement_import: StatementImport, rows: list[StatementRow], file_rows: int
+) -> dict:
     lines = statement_import.lines.all()
     counts = {outcome.value: 0 for outcome in COUNTED}
     for outcome in lines.values_list("outcome", flat=True):
@@ -137,12 +144,16 @@ def _summary(statement_import: StatementImport, rows: list[StatementRow]) -> dic
     ledger_out = _total(ledger.filter(direction=MpesaReceipt.Direction.OUT))
     missing = statement_import.discrepancies.filter(kind=Kind.MISSING_FROM_STATEMENT)
     return {
-        "lines": len(rows),
+        "lines": file_rows,
         "new_lines": lines.count(),
-        "merged": len(rows) - lines.count(),
+        "repeated": file_rows - len(rows),
+        "merged": file_rows - lines.count(),
         **{key: counts[key] for key in counts if key != Outcome.PENDING},
         "pending": counts[Outcome.PENDING],
         "missing_from_statement": missing.count(),
+        "conflicting_row": statement_import.discrepancies.filter(
+            kind=Kind.CONFLICTING_ROW
+        ).count(),
         "paid_in_total": paid_in,
         "withdrawn_total": sum(row.withdrawn for row in completed),
         "ledger_in_total": ledger_in,
@@ -171,12 +182,12 @@ def _discrepancies(statement_import: StatementImport) -> list[dict]:
         }
         for line in statement_import.lines.filter(outcome__in=DISCREPANCY_OUTCOMES)
     ]
-    for item in statement_import.discrepancies.select_related("receipt"):
+    for item in statement_import.discrepancies.select_related("receipt", "line"):
         found.append(
             {
                 "kind": item.kind,
-                "line_id": None,
-                "receipt": item.receipt.receipt_number,
+                "line_id": item.line_id,
+                "receipt": item.receipt_number,
                 "receipt_id": item.receipt_id,
                 "payment_id": item.payment_id,
                 "booking_id": item.booking_id,

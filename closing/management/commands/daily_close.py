@@ -2,8 +2,9 @@
 print one Nairobi day's figures (``--json``: one JSON object), and with
 ``--close`` close the day as ``--user`` (who needs ``closing.close_day``).
 
-A date that is not ``YYYY-MM-DD``, or is in the future, an unknown user and
-a refused close are ``CommandError`` (exit status 1, nothing written).
+A date that is not ``YYYY-MM-DD``, is in the future or before ``FIRST_DAY``
+(2000-01-01), an unknown user and a refused close are ``CommandError``
+(exit status 1, nothing written).
 """
 
 import argparse
@@ -16,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from closing.exceptions import DayCloseError
 from closing.services.closing import day_close, day_state
+from closing.services.days import FIRST_DAY
 from closing.services.open_items import OPEN_ITEM_KINDS
 from payments.reporting import nairobi_today
 
@@ -66,6 +68,8 @@ def _day(text: str) -> date:
         raise CommandError(f"--date {text!r} is not a date (YYYY-MM-DD)")
     if day > nairobi_today():
         raise CommandError(f"--date {text} is in the future")
+    if day < FIRST_DAY:
+        raise CommandError(f"--date {text} is before {FIRST_DAY.isoformat()}")
     return day
 
 
