@@ -13,7 +13,8 @@ import time
 import pytest
 import requests
 
-from e2e.stack import BASE_DIR, Stack, _child_env, _wait_until, free_port
+from e2e.stack import BASE_DIR, Stack, _wait_until, free_port
+from e2e.stack_env import child_env
 from e2e.test_checkout_api_flow import SUCCESS_PHONE, _book, _push, _wait_final
 
 pytestmark = pytest.mark.e2e
@@ -35,7 +36,7 @@ def run_local(tmp_path):
     stale.var_dir.mkdir()
     stale.log_dir.mkdir()
     try:
-        stale.env = _child_env(stale, redis_db=RUN_LOCAL_REDIS_DB)
+        stale.env = child_env(stale, redis_db=RUN_LOCAL_REDIS_DB)
         stale.manage("migrate", "--noinput", log="migrate")
         stale.manage("seed_demo", log="seed_demo")
         web_port, sim_port = free_port(), free_port()

@@ -69,7 +69,7 @@ def test_every_line_of_a_request_carries_its_id(client):
         )
     # then
     assert response[HEADER] == "edge-7f3a.1"
-    names = ("payments.api.views", "django.request")
+    names = ("payments.api.callback_security", "django.request")
     logged = [line for line in lines if line.get("name") in names]
     assert [line["name"] for line in logged] == list(names)
     assert {line["request_id"] for line in logged} == {"edge-7f3a.1"}

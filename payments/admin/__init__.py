@@ -10,8 +10,9 @@ M-Pesa", and adds the payments and refunds inlines to the bookings admin.
 """
 
 from bookings.admin import BookingAdmin
+from payments.admin.booking_payments import BookingPaymentInline
 from payments.admin.events import PaymentEventAdmin, PaymentEventInline
-from payments.admin.payment import BookingPaymentInline, PaymentAdmin
+from payments.admin.payment import PaymentAdmin
 from payments.admin.receipts import MpesaReceiptAdmin, UnallocatedReceiptAdmin
 from payments.admin.refund_display import BookingRefundInline
 from payments.admin.refunds import RefundAdmin

@@ -1,9 +1,6 @@
 """Payments in the admin: the changelist and payment page (read-only, with
-actions), and the payments inline on the booking page.
-
-The inline is attached to ``bookings.admin.BookingAdmin`` from the payments
-side (see ``payments/admin/__init__.py``) so bookings never depends on
-payments.
+actions). The payments inline on the booking page is in
+``payments/admin/booking_payments.py``.
 """
 
 from django.contrib import admin
@@ -258,48 +255,3 @@ class PaymentAdmin(display.ReadOnlyMixin, admin.ModelAdmin):
     @admin.display(description="idempotent response")
     def idempotent_response_pretty(self, payment: Payment) -> SafeString | str:
         return display.pretty_json(payment.idempotent_response)
-
-
-class BookingPaymentInline(display.ReadOnlyMixin, admin.TabularInline):
-    """A booking's payments, shown read-only on the booking page."""
-
-    model = Payment
-    fk_name = "booking"
-    extra = 0
-    can_delete = False
-    ordering = ("-created_at", "-id")
-    fields = (
-        "link",
-        "created_at",
-        "amount_column",
-        "status_column",
-        "phone",
-        "result_code",
-        "failure_reason",
-        "mpesa_receipt_number",
-    )
-    readonly_fields = (*fields, "phone_full")
-    verbose_name_plural = "Payments"
-
-    def get_fields(self, request: HttpRequest, obj=None) -> list[str]:
-        return display.fields_for(request, self.fields, {"phone": "phone_full"})
-
-    @admin.display(description="payment")
-    def link(self, payment: Payment) -> SafeString:
-        return display.payment_link(payment.pk)
-
-    @admin.display(description="amount")
-    def amount_column(self, payment: Payment) -> str:
-        return format_kes(payment.amount)
-
-    @admin.display(description="status")
-    def status_column(self, payment: Payment) -> SafeString:
-        return display.status_badge(payment.status)
-
-    @admin.display(description="phone")
-    def phone(self, payment: Payment) -> str:
-        return display.masked_phone(payment.phone_number)
-
-    @admin.display(description="phone")
-    def phone_full(self, payment: Payment) -> str:
-        return display.full_phone(payment.phone_number)

@@ -1,15 +1,27 @@
-"""Checks on who may post an STK callback or a C2B request (Daraja's
-requests are unsigned)."""
+"""Checks on who may post an STK callback, a C2B request or a result
+(Daraja's requests are unsigned), and the bounded read of their bodies.
+
+``admit_callback`` applies the path's secret and the IP allowlist (404 or
+403), ``read_limited_body`` reads at most ``MAX_CALLBACK_BYTES`` (chunked
+bodies included) and ``too_large_response`` is the 413 answer; the
+callback, C2B and result views call them before any intake.
+"""
 
 import hmac
 import ipaddress
 import logging
 
 from django.conf import settings
+from rest_framework import status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
 
 from core.client_ip import client_ip
+from core.errors import error_body
 
 logger = logging.getLogger(__name__)
+
+MAX_CALLBACK_BYTES = 64 * 1024
 
 
 def callback_secret_matches(candidate: str) -> bool:
@@ -63,3 +75,53 @@ def callback_ip_allowed(ip: str | None) -> bool:
         except ValueError:
             logger.error("MPESA_CALLBACK_ALLOWED_IPS has an invalid entry: %r", entry)
     return False
+
+
+def admit_callback(request, *, secret_ok: bool) -> str | None:
+    """The caller's IP once the path's secret and the allowlist admit it;
+    raises ``NotFound`` (wrong secret) or ``PermissionDenied``."""
+    if not secret_ok:
+        logger.warning(
+            "callback with a wrong secret from %s", request.META.get("REMOTE_ADDR")
+        )
+        raise NotFound()
+    source_ip = callback_source_ip(request)
+    if not callback_ip_allowed(source_ip):
+        logger.warning("callback from %s refused: not in the allowlist", source_ip)
+        raise PermissionDenied("This address may not post callbacks.")
+    return source_ip
+
+
+def read_limited_body(request) -> bytes | None:
+    """The raw body, or None when it is larger than ``MAX_CALLBACK_BYTES``.
+
+    A chunked request has no Content-Length, so Django's stream reads it
+    as empty; the WSGI server (gunicorn) has de-chunked it into
+    ``wsgi.input``, which is then read directly, bounded the same way.
+    """
+    declared = request.META.get("CONTENT_LENGTH") or ""
+    if declared.isdigit() and int(declared) > MAX_CALLBACK_BYTES:
+        return None
+    stream = request._request
+    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if chunked and not declared:
+        stream = request.META["wsgi.input"]
+    body = _read_up_to(stream, MAX_CALLBACK_BYTES + 1)
+    return None if len(body) > MAX_CALLBACK_BYTES else body
+
+
+def _read_up_to(stream, limit: int) -> bytes:
+    """Read until ``limit`` bytes or the end (a read may return fewer)."""
+    parts, size = [], 0
+    while size < limit:
+        part = stream.read(limit - size)
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
+
+
+def too_large_response() -> Response:
+    body = error_body("too_large", "The body is over 64 KiB.")
+    return Response(body, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)

@@ -10,9 +10,14 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from core.api_errors import NOT_FOUND, error_response
-from payments.api.callback_security import result_secret_matches
+from payments.api.callback_security import (
+    admit_callback,
+    read_limited_body,
+    result_secret_matches,
+    too_large_response,
+)
 from payments.api.serializers import OutputCallbackAckSerializer
-from payments.api.views import CALLBACK_ACK, _admit, _read_limited_body, _too_large
+from payments.api.views import CALLBACK_ACK
 from payments.services.async_results import result_intake
 
 RESULT_RESPONSES = {
@@ -44,10 +49,10 @@ class ResultViewSet(viewsets.ViewSet):
 
 
 def _take(request, secret: str, *, timeout: bool) -> Response:
-    source_ip = _admit(request, secret_ok=result_secret_matches(secret))
-    body = _read_limited_body(request)
+    source_ip = admit_callback(request, secret_ok=result_secret_matches(secret))
+    body = read_limited_body(request)
     if body is None:
-        return _too_large()
+        return too_large_response()
     result_intake(
         raw_body=body, source_ip=source_ip, headers=request.headers, timeout=timeout
     )

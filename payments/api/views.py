@@ -4,23 +4,20 @@ and C2B (Paybill) requests.
 Views are thin: validate input, call one service or selector, serialize.
 """
 
-import logging
-
 from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from core.api_errors import INVALID_PAGE, NOT_FOUND, error_response
-from core.errors import error_body
 from payments.api.callback_security import (
+    admit_callback,
     c2b_secret_matches,
-    callback_ip_allowed,
     callback_secret_matches,
-    callback_source_ip,
+    read_limited_body,
+    too_large_response,
 )
 from payments.api.serializers import (
     InputPaymentFilterSerializer,
@@ -38,9 +35,6 @@ from payments.services.initiation import payment_initiate
 from payments.services.status import payment_status_for_user
 from payments.services.status_wait import payment_status_wait
 
-logger = logging.getLogger(__name__)
-
-MAX_CALLBACK_BYTES = 64 * 1024
 CALLBACK_ACK = {"ResultCode": 0, "ResultDesc": "Accepted"}
 
 
@@ -156,10 +150,10 @@ class CallbackViewSet(viewsets.ViewSet):
     )
     def create(self, request, secret: str):
         """Store the callback raw, apply it, and acknowledge it."""
-        source_ip = _admit(request, secret_ok=callback_secret_matches(secret))
-        body = _read_limited_body(request)
+        source_ip = admit_callback(request, secret_ok=callback_secret_matches(secret))
+        body = read_limited_body(request)
         if body is None:
-            return _too_large()
+            return too_large_response()
         payment_callback_intake(
             raw_body=body, source_ip=source_ip, headers=request.headers
         )
@@ -194,10 +188,10 @@ class C2BViewSet(viewsets.ViewSet):
     )
     def validation(self, request, secret: str):
         """Store a validation request raw and answer it."""
-        source_ip = _admit(request, secret_ok=c2b_secret_matches(secret))
-        body = _read_limited_body(request)
+        source_ip = admit_callback(request, secret_ok=c2b_secret_matches(secret))
+        body = read_limited_body(request)
         if body is None:
-            return _too_large()
+            return too_large_response()
         answer = c2b_validation_intake(
             raw_body=body, source_ip=source_ip, headers=request.headers
         )
@@ -213,10 +207,10 @@ class C2BViewSet(viewsets.ViewSet):
     )
     def confirmation(self, request, secret: str):
         """Store a confirmation raw, record its money, and acknowledge it."""
-        source_ip = _admit(request, secret_ok=c2b_secret_matches(secret))
-        body = _read_limited_body(request)
+        source_ip = admit_callback(request, secret_ok=c2b_secret_matches(secret))
+        body = read_limited_body(request)
         if body is None:
-            return _too_large()
+            return too_large_response()
         c2b_confirmation_intake(
             raw_body=body, source_ip=source_ip, headers=request.headers
         )
@@ -231,53 +225,3 @@ def status_wait_seconds(query: QueryDict) -> int | None:
     data = InputStatusWaitSerializer(data={"wait": query["wait"]})
     data.is_valid(raise_exception=True)
     return data.validated_data["wait"]
-
-
-def _admit(request, *, secret_ok: bool) -> str | None:
-    """The caller's IP once the path's secret and the allowlist admit it;
-    raises ``NotFound`` (wrong secret) or ``PermissionDenied``."""
-    if not secret_ok:
-        logger.warning(
-            "callback with a wrong secret from %s", request.META.get("REMOTE_ADDR")
-        )
-        raise NotFound()
-    source_ip = callback_source_ip(request)
-    if not callback_ip_allowed(source_ip):
-        logger.warning("callback from %s refused: not in the allowlist", source_ip)
-        raise PermissionDenied("This address may not post callbacks.")
-    return source_ip
-
-
-def _read_limited_body(request) -> bytes | None:
-    """The raw body, or None when it is larger than ``MAX_CALLBACK_BYTES``.
-
-    A chunked request has no Content-Length, so Django's stream reads it
-    as empty; the WSGI server (gunicorn) has de-chunked it into
-    ``wsgi.input``, which is then read directly, bounded the same way.
-    """
-    declared = request.META.get("CONTENT_LENGTH") or ""
-    if declared.isdigit() and int(declared) > MAX_CALLBACK_BYTES:
-        return None
-    stream = request._request
-    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
-    if chunked and not declared:
-        stream = request.META["wsgi.input"]
-    body = _read_up_to(stream, MAX_CALLBACK_BYTES + 1)
-    return None if len(body) > MAX_CALLBACK_BYTES else body
-
-
-def _read_up_to(stream, limit: int) -> bytes:
-    """Read until ``limit`` bytes or the end (a read may return fewer)."""
-    parts, size = [], 0
-    while size < limit:
-        part = stream.read(limit - size)
-        if not part:
-            break
-        parts.append(part)
-        size += len(part)
-    return b"".join(parts)
-
-
-def _too_large() -> Response:
-    body = error_body("too_large", "The body is over 64 KiB.")
-    return Response(body, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)

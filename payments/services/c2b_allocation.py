@@ -23,11 +23,14 @@ from django.db import transaction
 from bookings.models import Booking
 from bookings.selectors import booking_find_by_reference
 from bookings.services import BookingPaymentOutcome, booking_mark_paid
-from core.money import format_kes
 from payments.daraja.c2b import C2BRequest
-from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment, PaymentEvent
+from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment
 from payments.services.c2b_copy import c2b_copy_report, c2b_receipt_pending_payment
-from payments.services.events import event_record
+from payments.services.c2b_notes import (
+    c2b_note_amount_differs,
+    c2b_note_not_recorded,
+    c2b_note_receipt_lost,
+)
 from payments.services.ledger import (
     ReceiptFacts,
     ReceiptTakenMeanwhileError,
@@ -76,7 +79,8 @@ def c2b_apply_confirmation(*, request: C2BRequest, event_id: int) -> C2BAllocati
     """
     amount = request.whole_amount
     if amount is None or not 1 <= amount < _STORABLE:
-        return _not_recorded(request, event_id)
+        c2b_note_not_recorded(request, event_id)
+        return C2BAllocation(recorded=False)
     with transaction.atomic():
         # A receipt the ledger holds is one more sighting, unless it is an
         # STK success no payment took: then this copy may pay its booking.
@@ -88,7 +92,7 @@ def c2b_apply_confirmation(*, request: C2BRequest, event_id: int) -> C2BAllocati
             receipt_number=request.trans_id, source=SOURCE, event_id=event_id
         ):
             logger.info("C2B %s already in the ledger: a sighting", request.trans_id)
-            _warn_if_amount_differs(request, amount, event_id)
+            c2b_note_amount_differs(request, amount, event_id)
             return C2BAllocation(repeated=True)
         booking = booking_find_by_reference(typed=request.bill_ref_number)
         try:
@@ -99,7 +103,8 @@ def c2b_apply_confirmation(*, request: C2BRequest, event_id: int) -> C2BAllocati
                     request, booking, amount, event_id, awaits=awaits
                 )
         except ReceiptTakenMeanwhileError as lost:
-            result = _lost_to_another(request, booking, event_id, lost)
+            c2b_note_receipt_lost(request, booking, event_id, lost)
+            result = C2BAllocation(repeated=True)
     logger.info(
         "C2B %s for KES %s: %s %s",
         request.trans_id,
@@ -135,28 +140,6 @@ def _allocate_and_record(
         # A row a concurrent report inserted first, someone else's.
         raise ReceiptTakenMeanwhileError(receipt)
     return result
-
-
-def _lost_to_another(
-    request: C2BRequest,
-    booking: Booking | None,
-    event_id: int,
-    lost: ReceiptTakenMeanwhileError,
-) -> C2BAllocation:
-    """The receipt became someone else's before this confirmation could pay
-    its booking with it: one more sighting, nothing paid, a note for staff."""
-    receipt_sighting(
-        receipt_number=lost.receipt_number, source=SOURCE, event_id=event_id
-    )
-    named = booking.reference if booking is not None else request.bill_ref_number
-    reason = (
-        f"C2B confirmation event {event_id}: receipt {lost.receipt_number} was "
-        f"{lost.where} before this confirmation could pay booking {named} with "
-        "it; nothing was paid: check whose money it is"
-    )
-    event_record(kind=PaymentEvent.Kind.NOTE, reason=reason)
-    logger.warning(reason, extra={"booking_id": booking.pk if booking else None})
-    return C2BAllocation(repeated=True)
 
 
 def _allocate(
@@ -265,43 +248,3 @@ def _facts(request: C2BRequest, amount: int, event_id: int) -> ReceiptFacts:
         payer_name=request.payer_name,
         transacted_at=request.trans_time,
     )
-
-
-def _warn_if_amount_differs(request: C2BRequest, amount: int, event_id: int) -> None:
-    """A receipt seen again with another amount: one of the two reports is
-    wrong (or forged). The amount on record is never changed; a note and a
-    warning tell staff to compare with the statement."""
-    recorded = (
-        MpesaReceipt.objects.filter(receipt_number=request.trans_id)
-        .values_list("amount", flat=True)
-        .first()
-    )
-    if recorded is None or recorded == amount:
-        return
-    reason = (
-        f"C2B confirmation event {event_id}: receipt {request.trans_id} is "
-        f"recorded for {format_kes(recorded)} but this confirmation says "
-        f"{format_kes(amount)}; the recorded amount is kept: compare with the "
-        "M-Pesa statement"
-    )
-    event_record(kind=PaymentEvent.Kind.NOTE, reason=reason)
-    logger.warning(reason)
-
-
-def _not_recorded(request: C2BRequest, event_id: int) -> C2BAllocation:
-    """A fraction of a shilling is not M-Pesa's, and nothing (KES 0) is not
-    a payment: the raw event keeps it, a note says why the ledger does not
-    (staff compare with the statement)."""
-    if request.amount % 1:
-        why = "is not whole shillings"
-    elif request.amount < 1:
-        why = "is below KES 1"
-    else:
-        why = "is more than any M-Pesa payment"
-    reason = (
-        f"C2B confirmation event {event_id}: TransID {request.trans_id} not "
-        f"recorded in the ledger: amount {request.amount} {why}"
-    )
-    event_record(kind=PaymentEvent.Kind.NOTE, reason=reason)
-    logger.warning(reason)
-    return C2BAllocation(recorded=False)

@@ -27,10 +27,8 @@ from payments.models import Payment, PaymentEvent
 from payments.services.events import event_record
 from payments.services.idempotency import payment_store_error
 from payments.services.transitions import payment_fail_push
-from payments.services.unmatched import (
-    OUTCOME_UNKNOWN_NOTE,
-    payment_adopt_unmatched_receipt,
-)
+from payments.services.unmatched import payment_adopt_unmatched_receipt
+from payments.services.unmatched_candidates import OUTCOME_UNKNOWN_NOTE
 
 logger = logging.getLogger(__name__)
 Status = Payment.Status

@@ -31,7 +31,6 @@ import logging
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
@@ -41,10 +40,16 @@ from django.utils import timezone
 from payments.daraja.c2b import C2BRequest, parse_c2b_request
 from payments.daraja.callbacks import StkCallback, parse_stk_callback
 from payments.daraja.exceptions import CallbackParseError
-from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment, PaymentEvent
+from payments.models import MpesaReceiptSighting, PaymentEvent
 from payments.services.c2b_allocation import c2b_apply_confirmation
 from payments.services.callbacks import payment_apply_stk_callback
 from payments.services.events import event_record
+from payments.services.reapply_checks import (
+    in_ledger,
+    ledger_takes,
+    payment_open,
+    payment_would_learn,
+)
 from payments.services.reports import receipt_is_valid
 from payments.services.unmatched import (
     UnknownCallbackOutcome,
@@ -166,7 +171,7 @@ def _reapply_event(event_id: int, summary: ReapplySummary, *, dry_run: bool):
 
 def _confirmation(event: PaymentEvent, *, dry_run: bool) -> str:
     request = _parsed_confirmation(event)
-    if _in_ledger(request.trans_id):
+    if in_ledger(request.trans_id):
         return "already_in_ledger"
     if dry_run:
         return "applied"
@@ -203,11 +208,11 @@ def _callback(event: PaymentEvent, *, dry_run: bool) -> str:
     receipt = callback.mpesa_receipt_number if callback.is_success else None
     if not receipt_is_valid(receipt):
         receipt = None
-        if not _payment_open(callback.checkout_request_id):
+        if not payment_open(callback.checkout_request_id):
             return "nothing_to_apply"
-    elif _in_ledger(receipt) and not _payment_would_learn(callback, receipt):
+    elif in_ledger(receipt) and not payment_would_learn(callback, receipt):
         return "already_in_ledger"
-    elif not _ledger_takes(callback.amount):
+    elif not ledger_takes(callback.amount):
         # The settlement keeps such an amount out of the ledger: applied
         # again it would only note the same problem on every run.
         raise _Unusable(f"receipt {receipt}: amount {callback.amount} is unusable")
@@ -216,7 +221,7 @@ def _callback(event: PaymentEvent, *, dry_run: bool) -> str:
     if dry_run:
         return "applied"
     detail = _apply_callback(event, callback)
-    if receipt is not None and not _in_ledger(receipt):
+    if receipt is not None and not in_ledger(receipt):
         # Rolled back and noted once: it would be applied again every run.
         raise RuntimeError(f"applied ({detail}), but {receipt} is not in the ledger")
     _note_applied(event, detail)
@@ -235,47 +240,6 @@ def _apply_callback(event: PaymentEvent, callback: StkCallback) -> str:
     if result.outcome == UnknownCallbackOutcome.KEPT:
         raise _Unusable("success callback with no usable receipt or amount")
     return f"unknown payment: {result.outcome}"
-
-
-def _ledger_takes(amount: Decimal | None) -> bool:
-    """A whole number of shillings ``MpesaReceipt.amount`` can hold."""
-    return (
-        amount is not None
-        and amount.is_finite()
-        and amount == amount.to_integral_value()
-        and 1 <= amount < 2**31
-    )
-
-
-def _payment_would_learn(callback: StkCallback, receipt: str) -> bool:
-    """Whether the callback, its receipt already in the ledger (e.g. its
-    C2B copy came first and paid the booking), still teaches a payment its
-    money: its payment does not hold that receipt (the copy closed it
-    "paid by Paybill"; the settlement completes it as that money or sends
-    it to review), or, for a push we never learned the id of, no STK
-    callback has reported the receipt (its sighting is what lets the push
-    of unknown outcome settle on it: ``unknown_outcome``)."""
-    payment = (
-        Payment.objects.filter(checkout_request_id=callback.checkout_request_id)
-        .only("mpesa_receipt_number")
-        .first()
-    )
-    if payment is not None:
-        return payment.mpesa_receipt_number != receipt
-    return not MpesaReceiptSighting.objects.filter(
-        receipt__receipt_number=receipt,
-        source=MpesaReceiptSighting.Source.STK_CALLBACK,
-    ).exists()
-
-
-def _in_ledger(receipt_number: str) -> bool:
-    return MpesaReceipt.objects.filter(receipt_number=receipt_number).exists()
-
-
-def _payment_open(checkout_request_id: str) -> bool:
-    return Payment.objects.filter(
-        checkout_request_id=checkout_request_id, status__in=Payment.OPEN_STATUSES
-    ).exists()
 
 
 def _note_applied(event: PaymentEvent, detail: str) -> None:

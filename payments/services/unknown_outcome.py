@@ -26,7 +26,7 @@ from payments.services.payer_phone import payer_phone_agrees, payer_phone_filter
 from payments.services.reports import SuccessReport
 from payments.services.settlement import payment_record_success
 from payments.services.transitions import payment_adopt_checkout_id
-from payments.services.unmatched import OUTCOME_UNKNOWN_NOTE, prompt_window
+from payments.services.unmatched_candidates import OUTCOME_UNKNOWN_NOTE, prompt_window
 
 logger = logging.getLogger(__name__)
 Status = Payment.Status

@@ -29,15 +29,12 @@ and two of them sharing those digits, amount and time make it ambiguous
 import enum
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
 
 from payments.daraja.callbacks import StkCallback, parse_stk_callback
 from payments.daraja.exceptions import CallbackParseError
-from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment, PaymentEvent
+from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment
 from payments.phone import (
     mask_phone,
 )
@@ -48,25 +45,21 @@ from payments.services.ledger import (
     receipt_record,
     receipt_sighting,
 )
-from payments.services.payer_phone import payer_phone_agrees, payer_phone_filter
 from payments.services.reports import receipt_is_valid, success_report_from_callback
 from payments.services.scheduling import schedule_settlement_from_booking_receipt
 from payments.services.settlement import payment_record_success
 from payments.services.transitions import payment_adopt_checkout_id
+from payments.services.unmatched_candidates import (
+    callback_may_be_of,
+    lock_candidates,
+    single_owner,
+    unmatched_events_for,
+)
 
 logger = logging.getLogger(__name__)
 Status = Payment.Status
 Reason = MpesaReceipt.UnallocatedReason
-# Daraja's TransactionDate may come a little before our row's created_at
-# (clocks, the time to commit the initiated payment).
-EARLY_TOLERANCE = timedelta(minutes=1)
 MATCHED_NOTE = "matched by phone, amount and time"
-# The note that marks a push whose outcome is unknown (written by
-# ``push_failure``; its payment stays ``initiated`` with no
-# CheckoutRequestID); candidates are found by it, the soak by its words.
-OUTCOME_UNKNOWN_NOTE = (
-    "push outcome unknown (no answer from Daraja); the reconciliation will settle it"
-)
 
 
 class UnknownCallbackOutcome(enum.StrEnum):
@@ -102,7 +95,7 @@ def payment_match_unknown_callback(
     report = success_report_from_callback(callback, source=source, event_id=event_id)
     checkout_id = callback.checkout_request_id
     with transaction.atomic():
-        candidates = _lock_candidates(callback)
+        candidates = lock_candidates(callback)
         if Payment.objects.filter(checkout_request_id=checkout_id).exists():
             # Its push's answer committed while we waited for the locks.
             change = payment_record_success(
@@ -111,7 +104,7 @@ def payment_match_unknown_callback(
             return UnknownCallbackResult(
                 UnknownCallbackOutcome.APPLIED, change.payment.pk
             )
-        owner = _single_owner(candidates)
+        owner = single_owner(candidates)
         if owner is not None and _claimable(callback.mpesa_receipt_number):
             payment_adopt_checkout_id(
                 payment_id=owner.pk,
@@ -145,12 +138,12 @@ def payment_adopt_unmatched_receipt(*, payment_id: int) -> bool:
     )
     if payment.checkout_request_id or not unknown:
         return False
-    for event in _unmatched_events_for(payment):
+    for event in unmatched_events_for(payment):
         try:
             callback = parse_stk_callback(event.request_body)
         except CallbackParseError:
             continue
-        if not _agrees(callback, payment):
+        if not callback_may_be_of(callback, payment):
             continue
         result = payment_match_unknown_callback(
             callback=callback, event_id=event.pk, source="callback"
@@ -170,66 +163,6 @@ def _usable(callback: StkCallback) -> bool:
         and amount == amount.to_integral_value()
         and 1 <= amount < 2**31
     )
-
-
-def prompt_window(paid_at: datetime) -> tuple[datetime, datetime]:
-    """The created_at range of a payment whose prompt was paid at
-    ``paid_at``: it opened at most the prompt's lifetime plus the grace
-    before, and not more than ``EARLY_TOLERANCE`` after."""
-    before = timedelta(
-        seconds=settings.MPESA_STK_LIFETIME_SECONDS
-        + settings.MPESA_UNMATCHED_CALLBACK_WINDOW_SECONDS
-    )
-    return paid_at - before, paid_at + EARLY_TOLERANCE
-
-
-def _lock_candidates(callback: StkCallback) -> list[Payment]:
-    """Every payment that may own the callback, locked in id order: no
-    CheckoutRequestID, same amount and phone, opened in the time window,
-    its push unanswered (``initiated``) or of unknown outcome (review).
-    ``push_unknown``: its push's outcome is known to be unknown."""
-    phone = payer_phone_filter(callback.phone_number)
-    if phone is None or callback.transaction_date is None:
-        return []
-    start, end = prompt_window(callback.transaction_date)
-    notes = PaymentEvent.objects.filter(
-        payment=OuterRef("pk"),
-        kind=PaymentEvent.Kind.NOTE,
-        reason=OUTCOME_UNKNOWN_NOTE,
-    )
-    unknown = Q(
-        status=Status.NEEDS_REVIEW,
-        review_code=Payment.ReviewCode.OUTCOME_UNKNOWN,
-        mpesa_receipt_number__isnull=True,
-    )
-    candidates = (
-        Payment.objects.select_for_update(of=("self",))
-        .filter(phone, Q(status=Status.INITIATED) | unknown)
-        .filter(
-            checkout_request_id__isnull=True,
-            amount=int(callback.amount),
-            created_at__gte=start,
-            created_at__lte=end,
-        )
-        .annotate(push_unknown=Exists(notes))
-        .order_by("pk")
-    )
-    return [
-        payment
-        for payment in candidates
-        if payer_phone_agrees(callback.phone_number, payment.phone_number)
-    ]
-
-
-def _single_owner(candidates: list[Payment]) -> Payment | None:
-    """The one candidate, if it is one whose push's outcome is unknown (a
-    push still waiting for its answer keeps the money for its own)."""
-    if len(candidates) != 1:
-        return None
-    payment = candidates[0]
-    if payment.status == Status.NEEDS_REVIEW or payment.push_unknown:
-        return payment
-    return None
 
 
 def _claimable(receipt_number: str) -> bool:
@@ -296,37 +229,3 @@ def _log_match(callback: StkCallback, payment_id: int, event_id: int | None) -> 
             "checkout_request_id": callback.checkout_request_id,
         },
     )
-
-
-def _unmatched_events_for(payment: Payment) -> list[PaymentEvent]:
-    """The stored callbacks of unallocated ``unknown_payment`` receipts of
-    the payment's amount, paid while its prompt could be open."""
-    lifetime = timedelta(
-        seconds=settings.MPESA_STK_LIFETIME_SECONDS
-        + settings.MPESA_UNMATCHED_CALLBACK_WINDOW_SECONDS
-    )
-    receipts = MpesaReceipt.objects.filter(
-        allocation=MpesaReceipt.Allocation.UNALLOCATED,
-        unallocated_reason=Reason.UNKNOWN_PAYMENT,
-        amount=payment.amount,
-        transacted_at__gte=payment.created_at - EARLY_TOLERANCE,
-        transacted_at__lte=payment.created_at + lifetime,
-    )
-    sightings = MpesaReceiptSighting.objects.filter(
-        receipt__in=receipts,
-        source=MpesaReceiptSighting.Source.STK_CALLBACK,
-        event__isnull=False,
-    ).order_by("id")
-    seen: set[int] = set()
-    events = []
-    for sighting in sightings.select_related("event")[:50]:
-        if sighting.receipt_id not in seen:
-            seen.add(sighting.receipt_id)
-            events.append(sighting.event)
-    return events
-
-
-def _agrees(callback: StkCallback, payment: Payment) -> bool:
-    """A quick check before locking: the callback's phone may be the
-    payment's (``_lock_candidates`` decides under the lock)."""
-    return payer_phone_agrees(callback.phone_number, payment.phone_number)

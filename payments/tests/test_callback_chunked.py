@@ -11,7 +11,7 @@ from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
 
-from payments.api.views import MAX_CALLBACK_BYTES
+from payments.api.callback_security import MAX_CALLBACK_BYTES
 from payments.models import Payment, PaymentEvent
 from payments.tests.conftest import callback_url
 from payments.tests.factories import PaymentFactory

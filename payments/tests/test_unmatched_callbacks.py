@@ -24,7 +24,7 @@ from payments.services.callbacks import (
 from payments.services.initiation import payment_initiate
 from payments.services.reconciliation import payment_query
 from payments.services.transitions import payment_accept_push
-from payments.services.unmatched import OUTCOME_UNKNOWN_NOTE
+from payments.services.unmatched_candidates import OUTCOME_UNKNOWN_NOTE
 from payments.tests.conftest import callback_url
 from payments.tests.factories import PaymentEventFactory, PaymentFactory
 from payments.tests.fakes import FakeDarajaClient, query_answer

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from payments.daraja.exceptions import DarajaOutcomeUnknown
-from payments.daraja.transport import REDACTED
+from payments.daraja.redaction import REDACTED
 from payments.tests.daraja.support import (
     CONSUMER_KEY,
     CONSUMER_SECRET,
@@ -184,7 +184,7 @@ def test_stored_push_keeps_the_callback_url_without_its_secret(rsps, client):
 )
 def test_every_url_we_send_daraja_is_stored_without_its_secret(key):
     # given
-    from payments.daraja.transport import redact_body
+    from payments.daraja.redaction import redact_body
 
     body = {key: "https://api.hakiyetu.co.ke/api/payment/result/Sekr3t?x=Sekr3t"}
     # when
