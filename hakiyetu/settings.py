@@ -520,6 +520,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith("redis://"):
+    # kombu's Redis transport, reusing its publishing client (core/broker.py).
+    CELERY_BROKER_TRANSPORT = "core.broker:Transport"
 # The status endpoint's ?wait= is woken through Redis pub/sub across
 # processes (core/wakeups.py): this URL, else the cache's or the broker's
 # when Redis; empty: each waiter re-checks the database every second.
