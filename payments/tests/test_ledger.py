@@ -216,7 +216,11 @@ def test_receipt_recorded_again_is_one_row_with_two_sightings_and_its_allocation
         source=MpesaReceiptSighting.Source.C2B_CONFIRMATION,
     )
     # when: the same receipt again, straight to the ledger's writer
-    again = receipt_record(facts=facts, allocation=Allocation.UNALLOCATED)
+    again = receipt_record(
+        facts=facts,
+        allocation=Allocation.UNALLOCATED,
+        unallocated_reason=Reason.UNKNOWN_ACCOUNT,
+    )
     # then: the INSERT did nothing; the known row got one more sighting, and
     # the transaction is still usable (no aborted statement to roll back)
     assert again.pk == first.pk
