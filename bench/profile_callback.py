@@ -1,14 +1,18 @@
 """Profile one success callback path in-process (pyinstrument), with its SQL.
 
-    python bench/profile_callback.py [--n 500]
+    python bench/profile_callback.py [--n 500] [--cprofile [--top 40]]
 
 Runs N success callbacks through the real view (Django test client, same
 middleware as gunicorn) on PostgreSQL and prints the CPU time per callback,
-the SQL of one callback and pyinstrument's call tree: the evidence behind
-the callback shortfall explained in bench/README.md.
+the SQL of one callback and pyinstrument's call tree (wall-clock): the
+evidence behind the callback figures in bench/README.md. ``--cprofile``
+profiles CPU instead (cProfile timed by ``time.process_time``) and prints
+the ``--top`` functions by own and by cumulative time.
 """
 
 import argparse
+import cProfile
+import pstats
 import sys
 import time
 from pathlib import Path
@@ -23,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=500)
     parser.add_argument("--database", default="hky_bench_profile")
+    parser.add_argument("--cprofile", action="store_true", help="CPU, not wall")
+    parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args(argv)
     env = common.bench_env(args.database)
     common.recreate_database(args.database)
@@ -47,13 +53,29 @@ def main(argv: list[str] | None = None) -> int:
         f"Per callback in-process: CPU {cpu / args.n * 1000:.2f} ms, "
         f"wall {wall / args.n * 1000:.2f} ms"
     )
+    fresh = range(51 + args.n, 51 + 2 * args.n)
+    if args.cprofile:
+        cpu_profile(client, fresh, args.top)
+        return 0
     profiler = Profiler(interval=0.0005)
     profiler.start()
-    for i in range(51 + args.n, 51 + 2 * args.n):  # fresh payments
+    for i in fresh:
         client.post(callback_path(), callback_body(i), content_type="application/json")
     profiler.stop()
     print(profiler.output_text(unicode=False, color=False))
     return 0
+
+
+def cpu_profile(client, indexes: range, top: int) -> None:
+    """cProfile timed by process CPU time: where the CPU goes, not wall."""
+    profiler = cProfile.Profile(time.process_time)
+    profiler.enable()
+    for i in indexes:
+        client.post(callback_path(), callback_body(i), content_type="application/json")
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
 
 
 if __name__ == "__main__":

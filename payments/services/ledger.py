@@ -12,8 +12,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.db.models import Q
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from bookings.models import Booking
@@ -59,51 +60,53 @@ def receipt_record(
     when a row recorded first is someone else's, so the caller undoes
     what it paid.
     """
-    with transaction.atomic():
-        try:
-            # The first sighting is the common case: one INSERT, no read.
-            with transaction.atomic():
-                receipt = MpesaReceipt.objects.create(
-                    receipt_number=facts.receipt_number,
-                    channel=facts.channel,
-                    amount=facts.amount,
-                    account_reference=facts.account_reference[:64],
-                    payer_phone=facts.payer_phone[:64],
-                    payer_name=facts.payer_name[:128],
-                    transacted_at=facts.transacted_at,
-                    allocation=allocation,
-                    unallocated_reason=unallocated_reason,
-                    payment_id=payment_id,
-                    booking_id=booking_id,
-                )
-                MpesaReceiptSighting.objects.create(
-                    receipt=receipt, source=facts.source, event_id=facts.event_id
-                )
-                return receipt
-        except IntegrityError:
-            # Known already (on PostgreSQL, after a concurrent first
-            # sighting commits): this report is one more sighting.
-            receipt = _locked(facts.receipt_number)
-            if receipt is None:
-                raise
-            _claim_unknown(
+    # No savepoint: nothing here is rolled back on its own. The caller's
+    # savepoint undoes a ReceiptTakenMeanwhileError (its payment's work too).
+    with transaction.atomic(savepoint=False):
+        receipt = MpesaReceipt(
+            receipt_number=facts.receipt_number,
+            channel=facts.channel,
+            amount=facts.amount,
+            account_reference=facts.account_reference[:64],
+            payer_phone=facts.payer_phone[:64],
+            payer_name=facts.payer_name[:128],
+            transacted_at=facts.transacted_at,
+            allocation=allocation,
+            unallocated_reason=unallocated_reason,
+            payment_id=payment_id,
+            booking_id=booking_id,
+        )
+        # The first sighting is the common case: one INSERT, no read.
+        if _insert_unless_known(receipt):
+            MpesaReceiptSighting.objects.create(
+                receipt=receipt, source=facts.source, event_id=facts.event_id
+            )
+            return receipt
+        # Known already (on PostgreSQL, after a concurrent first sighting
+        # commits): this report is one more sighting.
+        receipt = _locked(facts.receipt_number)
+        if receipt is None:
+            raise IntegrityError(
+                f"receipt {facts.receipt_number} neither inserted nor found"
+            )
+        _claim_unknown(
+            receipt,
+            facts=facts,
+            allocation=allocation,
+            unallocated_reason=unallocated_reason,
+            payment_id=payment_id,
+            booking_id=booking_id,
+        )
+        if facts.channel == MpesaReceipt.Channel.STK:
+            _claim_paybill(
                 receipt,
-                facts=facts,
+                amount=facts.amount,
                 allocation=allocation,
-                unallocated_reason=unallocated_reason,
                 payment_id=payment_id,
                 booking_id=booking_id,
             )
-            if facts.channel == MpesaReceipt.Channel.STK:
-                _claim_paybill(
-                    receipt,
-                    amount=facts.amount,
-                    allocation=allocation,
-                    payment_id=payment_id,
-                    booking_id=booking_id,
-                )
-            if must_take and receipt.payment_id != payment_id:
-                raise ReceiptTakenMeanwhileError(receipt) from None
+        if must_take and receipt.payment_id != payment_id:
+            raise ReceiptTakenMeanwhileError(receipt)
         _add_sighting(receipt, source=facts.source, event_id=facts.event_id)
     return receipt
 
@@ -232,6 +235,32 @@ def _add_sighting(receipt: MpesaReceipt, *, source: str, event_id: int | None) -
     MpesaReceiptSighting.objects.create(
         receipt=receipt, source=source, event_id=event_id
     )
+
+
+def _insert_unless_known(receipt: MpesaReceipt) -> bool:
+    """INSERT the new ``receipt`` unless a row holds its number already
+    (``ON CONFLICT DO NOTHING``); True, with its pk set, when it went in.
+
+    A conflict is not an error here, so the transaction needs no savepoint
+    to survive one. ``QuerySet._insert`` is what ``Model.save`` calls
+    (fields' ``pre_save`` included); Django's ``bulk_create`` would not
+    return the new pk with ``ignore_conflicts``.
+    """
+    meta = MpesaReceipt._meta
+    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
+    rows = MpesaReceipt._base_manager._insert(
+        [receipt],
+        fields=fields,
+        returning_fields=[meta.pk],
+        on_conflict=OnConflict.IGNORE,
+        using=router.db_for_write(MpesaReceipt),
+    )
+    if not rows or rows[0] is None:
+        return False
+    receipt.pk = rows[0][0]
+    receipt._state.adding = False
+    receipt._state.db = router.db_for_write(MpesaReceipt)
+    return True
 
 
 def _locked(receipt_number: str) -> MpesaReceipt | None:

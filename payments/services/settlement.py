@@ -11,12 +11,12 @@ refund, and is idempotent when the same report comes again.
 import logging
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Subquery
 
 from bookings.services import BookingPaymentOutcome, booking_mark_paid
 from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment
 from payments.result_codes import failure_reason
 from payments.selectors import payment_receipt_held_elsewhere
+from payments.services.callback_lock import payment_lock_with_receipt_facts
 from payments.services.events import event_record_note
 from payments.services.ledger import (
     LedgerClaim,
@@ -113,12 +113,11 @@ def _locate_and_lock(
     """
     if payment_id is not None:
         return lock_payment(payment_id=payment_id)
-    payments = Payment.objects.select_for_update(of=("self",))
     if receipt:
-        payments = payments.annotate(
-            receipt_elsewhere=_receipt_held_elsewhere(receipt),
-            ledger_receipt_id=_ledger_receipt_id(receipt),
+        return payment_lock_with_receipt_facts(
+            checkout_request_id=checkout_request_id, receipt=receipt
         )
+    payments = Payment.objects.select_for_update(of=("self",))
     try:
         return payments.get(checkout_request_id=checkout_request_id)
     except Payment.DoesNotExist:
@@ -319,12 +318,6 @@ def _lost_receipt_problem(lost: ReceiptTakenMeanwhileError) -> ReportProblem:
     )
 
 
-def _ledger_receipt_id(receipt: str) -> Subquery:
-    """For ``annotate()``: the ledger row of ``receipt``, if any."""
-    rows = MpesaReceipt.objects.filter(receipt_number=receipt)
-    return Subquery(rows.values("pk")[:1])
-
-
 _BOOKING_PROBLEMS = {
     ReviewCode.BOOKING_ALREADY_PAID: (
         "booking was already paid by another payment; refund due"
@@ -350,12 +343,6 @@ def _to_review(payment: Payment, problem: ReportProblem, **fields: object) -> No
         review_code=problem.code,
         **fields,
     )
-
-
-def _receipt_held_elsewhere(receipt: str) -> Exists:
-    """For ``annotate()``: another payment already holds ``receipt``."""
-    others = Payment.objects.filter(mpesa_receipt_number=receipt)
-    return Exists(others.exclude(pk=OuterRef("pk")))
 
 
 def _receipt_held_by_another(payment: Payment, receipt: str | None) -> bool:

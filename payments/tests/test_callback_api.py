@@ -446,6 +446,26 @@ def test_success_callback_costs_at_most_seven_statements(client):
     assert payment.receipts.count() == 1
 
 
+def test_success_callback_takes_one_savepoint_besides_its_transaction(client):
+    # given
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    payment = PaymentFactory()
+    body = as_bytes(success_callback(payment.checkout_request_id))
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        post_callback(client, body)
+    # then: inside the test's transaction the payment's own transaction is
+    # a savepoint too; the other is _settle_success's (its IntegrityError is
+    # recovered). The ledger's first sighting needs none (ON CONFLICT).
+    savepoints = [
+        q["sql"] for q in queries.captured_queries if q["sql"].startswith("SAVEPOINT")
+    ]
+    assert len(savepoints) == 2, savepoints
+    assert payment.receipts.count() == 1
+
+
 def test_success_callback_without_a_receipt_goes_to_review(client):
     # given
     payment = PaymentFactory()

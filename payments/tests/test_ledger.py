@@ -201,3 +201,29 @@ def test_verified_callback_is_one_sighting_linked_to_its_stored_event(
     receipt = MpesaReceipt.objects.get()
     sighting = receipt.sightings.get()
     assert sighting.event == PaymentEvent.objects.get(kind="callback")
+
+
+def test_receipt_recorded_again_is_one_row_with_two_sightings_and_its_allocation():
+    # given: a Paybill receipt, unallocated (the first INSERT went in)
+    from payments.services.ledger import ReceiptFacts, receipt_record
+    from payments.tests.ledger_support import paybill_receipt
+
+    first = paybill_receipt("TLK3AB12CD", amount=500)
+    facts = ReceiptFacts(
+        receipt_number="TLK3AB12CD",
+        channel=MpesaReceipt.Channel.PAYBILL,
+        amount=500,
+        source=MpesaReceiptSighting.Source.C2B_CONFIRMATION,
+    )
+    # when: the same receipt again, straight to the ledger's writer
+    again = receipt_record(
+        facts=facts,
+        allocation=Allocation.UNALLOCATED,
+        unallocated_reason=Reason.UNKNOWN_ACCOUNT,
+    )
+    # then: the INSERT did nothing; the known row got one more sighting, and
+    # the transaction is still usable (no aborted statement to roll back)
+    assert again.pk == first.pk
+    assert MpesaReceipt.objects.count() == 1
+    assert again.sightings.count() == 2
+    assert again.allocation == Allocation.UNALLOCATED
