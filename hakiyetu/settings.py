@@ -151,6 +151,9 @@ CACHES = {
         _url("CACHE_URL", f"filecache://{VAR_DIR / 'cache'}")
     )
 }
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # The same cache, without a new client per operation (core/cache.py).
+    CACHES["default"]["BACKEND"] = "core.cache.RedisCache"
 
 # --- Auth, i18n, static ------------------------------------------------------
 
