@@ -3,11 +3,9 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
+from payments.api.payment_output import FINAL_STATUSES, payment_failure_kind
 from payments.models import Payment
-from payments.result_codes import failure_kind
 from payments.services.status_wait import MAX_WAIT_SECONDS
-
-FINAL_STATUSES = ("completed", "failed", "expired", "needs_review")
 
 
 @extend_schema_serializer(
@@ -78,11 +76,7 @@ class OutputPaymentSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
     def get_failure_kind(self, payment: Payment) -> str | None:
-        if payment.status == Payment.Status.EXPIRED:
-            return "expired"
-        if payment.status == Payment.Status.FAILED:
-            return failure_kind(payment.result_code)
-        return None
+        return payment_failure_kind(payment)
 
     def get_is_final(self, payment: Payment) -> bool:
         return payment.status in FINAL_STATUSES

@@ -19,6 +19,7 @@ from payments.api.callback_security import (
     read_limited_body,
     too_large_response,
 )
+from payments.api.payment_output import payment_output
 from payments.api.serializers import (
     InputPaymentFilterSerializer,
     InputStatusWaitSerializer,
@@ -123,7 +124,7 @@ class PaymentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             payment = payment_status_for_user(
                 checkout_request_id=checkout_request_id, user=request.user
             )
-        return Response(OutputPaymentSerializer(payment).data)
+        return Response(payment_output(payment))
 
     @extend_schema(responses={200: OutputPaymentSerializer, 404: NOT_FOUND})
     def retrieve(self, request, pk: int):
