@@ -29,7 +29,7 @@ from payments.models import Payment, PaymentEvent
 from payments.tests.conftest import daraja_settings  # noqa: F401 (fixture)
 from payments.tests.daraja.support import OAUTH_URL, load
 from payments.tests.factories import PaymentFactory
-from statements.management.commands.import_statement import SHOWN
+from statements.management.import_output import SHOWN
 from statements.models import StatementImport, StatementLine
 from statements.schedule import PULL_ENTRY, PULL_TASK, pull_beat_entries
 from statements.tasks import pull_transactions_task

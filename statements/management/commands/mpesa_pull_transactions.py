@@ -8,16 +8,13 @@ Daraja fails (nothing but the stored exchanges is written).
 """
 
 import argparse
-import json
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from payments.daraja.exceptions import DarajaError, DarajaRejected
 from payments.services.pull import PullNotConfigured
-from payments.services.system_user import refund_system_user
-from statements.management.commands.import_statement import SHOWN
+from statements.management.import_output import import_user, write_import_result
 from statements.services.pull_import import PullImportError, pull_transactions_import
 
 
@@ -34,7 +31,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        user = self._user(options["user"])
+        user = import_user(options["user"])
         try:
             result = pull_transactions_import(hours=options["hours"], user=user)
         except PullImportError as exc:
@@ -52,21 +49,4 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Daraja could not be reached: {exc}; nothing imported"
             ) from exc
-        summary = {"import_id": result.statement_import.pk, **result.summary}
-        if not result.created:
-            summary["already_imported"] = True
-        if options["json"]:
-            self.stdout.write(json.dumps(summary, sort_keys=True))
-            return
-        if not result.created:
-            self.stdout.write("This pull was imported before: nothing changed.")
-        for key in SHOWN:
-            self.stdout.write(f"{key.replace('_', ' ')}: {summary.get(key)}")
-
-    def _user(self, username: str):
-        if not username:
-            return refund_system_user()
-        try:
-            return get_user_model().objects.get(username=username)
-        except get_user_model().DoesNotExist:
-            raise CommandError(f"no user {username!r}") from None
+        write_import_result(self.stdout, result, as_json=options["json"], what="pull")
