@@ -112,13 +112,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--database", default="hky_bench_callbacks")
     parser.add_argument("--show-sql", action="store_true")
-    parser.add_argument("--against-floor", action="store_true")
-    parser.add_argument("--rounds", type=int, default=3, help="with --against-floor")
-    parser.add_argument(
-        "--floor-per-request",
-        action="store_true",
-        help="the floor opens a connection per request (startproject's default)",
-    )
+    floor.add_floor_arguments(parser)
     args = parser.parse_args(argv)
     if args.n is None:
         args.n = 1500 if args.against_floor else 2000
@@ -190,11 +184,7 @@ def against_floor(args: argparse.Namespace, env: dict[str, str]) -> int:
                 server, database, offset = sides[name]
                 first = offset + args.warmup + round_ * args.n
                 load = batch(first, args.n)
-                meter = (
-                    floor.floor_meter(server, database, args)
-                    if name == "floor"
-                    else common.CpuMeter(server.process.pid, database)
-                )
+                meter = floor.side_meter(name, server, database, args)
                 before = meter.sample()
                 result = send_all(server.port, load, concurrency=args.concurrency)
                 web, db = meter.used(before, meter.sample())

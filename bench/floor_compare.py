@@ -70,12 +70,25 @@ def floor_server(env: dict[str, str], args) -> common.Gunicorn:
     )
 
 
-def floor_meter(server: common.Gunicorn, database: str, args) -> common.CpuMeter:
-    """The floor's meter: with ``--floor-per-request`` (startproject's
-    default) its backends exit between samples and are counted as reaped."""
-    return common.CpuMeter(
-        server.process.pid, database, count_exited_backends=args.floor_per_request
+def add_floor_arguments(parser) -> None:
+    """``--against-floor``, ``--rounds`` and ``--floor-per-request``."""
+    parser.add_argument("--against-floor", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3, help="with --against-floor")
+    parser.add_argument(
+        "--floor-per-request",
+        action="store_true",
+        help="the floor opens a connection per request (startproject's default)",
     )
+
+
+def side_meter(
+    name: str, server: common.Gunicorn, database: str, args
+) -> common.CpuMeter:
+    """One side's meter. The floor's with ``--floor-per-request``
+    (startproject's default) counts its backends that exit between samples
+    as reaped."""
+    exited = name == "floor" and args.floor_per_request
+    return common.CpuMeter(server.process.pid, database, count_exited_backends=exited)
 
 
 def floor_description(args) -> str:

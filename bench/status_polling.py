@@ -148,11 +148,7 @@ def against_floor(args: argparse.Namespace, env: dict[str, str], script: Path) -
             order = ["ours", "floor"] if round_ % 2 == 0 else ["floor", "ours"]
             for name in order:
                 server, database, lua = sides[name]
-                meter = (
-                    floor.floor_meter(server, database, args)
-                    if name == "floor"
-                    else common.CpuMeter(server.process.pid, database)
-                )
+                meter = floor.side_meter(name, server, database, args)
                 before = meter.sample()
                 output = run_wrk(
                     server.port, lua, connections=args.pollers, duration=args.duration
@@ -187,13 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker-class", default="gthread")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--database", default="hky_bench_status")
-    parser.add_argument("--against-floor", action="store_true")
-    parser.add_argument("--rounds", type=int, default=3, help="with --against-floor")
-    parser.add_argument(
-        "--floor-per-request",
-        action="store_true",
-        help="the floor opens a connection per request (startproject's default)",
-    )
+    floor.add_floor_arguments(parser)
     args = parser.parse_args(argv)
     if args.duration is None:
         args.duration = 10 if args.against_floor else 20
