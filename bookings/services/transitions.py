@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from bookings.exceptions import InvalidBookingTransition
 from bookings.models import Booking
+from core.compiled_sql import update_rows
 
 logger = logging.getLogger(__name__)
 
@@ -81,10 +82,14 @@ def booking_confirm_if_awaiting_payment(*, booking_id: int) -> bool:
     tables). False when the booking is in any other state; the caller then
     takes ``booking_transition``'s locked path.
     """
-    updated = Booking.objects.filter(
-        pk=booking_id, status=_AWAITING[0], payment_status=_AWAITING[1]
-    ).update(
-        status=_CONFIRMED[0], payment_status=_CONFIRMED[1], updated_at=timezone.now()
+    updated = update_rows(
+        Booking,
+        {"id": booking_id, "status": _AWAITING[0], "payment_status": _AWAITING[1]},
+        {
+            "status": _CONFIRMED[0],
+            "payment_status": _CONFIRMED[1],
+            "updated_at": timezone.now(),
+        },
     )
     if updated:
         logger.info(

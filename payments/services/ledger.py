@@ -12,12 +12,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, router, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from bookings.models import Booking
+from core.compiled_sql import insert_object, insert_row
 from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment
 from payments.services.reports import SuccessReport, receipt_is_valid
 from payments.services.scheduling import schedule_settlement_from_booking_receipt
@@ -78,8 +78,13 @@ def receipt_record(
         )
         # The first sighting is the common case: one INSERT, no read.
         if _insert_unless_known(receipt):
-            MpesaReceiptSighting.objects.create(
-                receipt=receipt, source=facts.source, event_id=facts.event_id
+            insert_row(
+                MpesaReceiptSighting,
+                {
+                    "receipt_id": receipt.pk,
+                    "source": facts.source,
+                    "event_id": facts.event_id,
+                },
             )
             return receipt
         # Known already (on PostgreSQL, after a concurrent first sighting
@@ -232,8 +237,9 @@ def _add_sighting(receipt: MpesaReceipt, *, source: str, event_id: int | None) -
     early callback, an adopted one) adds none."""
     if event_id is not None and receipt.sightings.filter(event_id=event_id).exists():
         return
-    MpesaReceiptSighting.objects.create(
-        receipt=receipt, source=source, event_id=event_id
+    insert_row(
+        MpesaReceiptSighting,
+        {"receipt_id": receipt.pk, "source": source, "event_id": event_id},
     )
 
 
@@ -242,25 +248,11 @@ def _insert_unless_known(receipt: MpesaReceipt) -> bool:
     (``ON CONFLICT DO NOTHING``); True, with its pk set, when it went in.
 
     A conflict is not an error here, so the transaction needs no savepoint
-    to survive one. ``QuerySet._insert`` is what ``Model.save`` calls
-    (fields' ``pre_save`` included); Django's ``bulk_create`` would not
-    return the new pk with ``ignore_conflicts``.
+    to survive one; any other constraint the row breaks raises, on SQLite
+    as on PostgreSQL. Compiled once (``core.compiled_sql``), fields'
+    ``pre_save`` included, as ``Model.save``.
     """
-    meta = MpesaReceipt._meta
-    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
-    rows = MpesaReceipt._base_manager._insert(
-        [receipt],
-        fields=fields,
-        returning_fields=[meta.pk],
-        on_conflict=OnConflict.IGNORE,
-        using=router.db_for_write(MpesaReceipt),
-    )
-    if not rows or rows[0] is None:
-        return False
-    receipt.pk = rows[0][0]
-    receipt._state.adding = False
-    receipt._state.db = router.db_for_write(MpesaReceipt)
-    return True
+    return insert_object(receipt, skip_if_exists_on=("receipt_number",))
 
 
 def _locked(receipt_number: str) -> MpesaReceipt | None:

@@ -22,6 +22,7 @@ from bookings.services import (
     booking_extend_hold,
     booking_mark_paid,
 )
+from core.compiled_sql import save_fields
 from payments.exceptions import InvalidPaymentTransition, PaymentNotFound
 from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment, PaymentEvent
 from payments.services.events import event_record
@@ -100,7 +101,7 @@ def move(
     payment.status = to
     for name, value in fields.items():
         setattr(payment, name, value)
-    payment.save(update_fields=["status", *fields, "updated_at"])
+    save_fields(payment, ("status", *fields, "updated_at"))
     event_record(
         kind=PaymentEvent.Kind.STATUS_CHANGE,
         payment_id=payment.pk,
