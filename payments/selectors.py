@@ -4,8 +4,10 @@ bookings (or that they started); a user with ``payments.view_payment``
 nothing here: it only lets a user into the admin."""
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import router
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from core.compiled_sql import IntSlot, Slot, select_compiled
 from payments.daraja.callbacks import StkCallback, parse_stk_callback
 from payments.daraja.exceptions import CallbackParseError
 from payments.exceptions import PaymentNotFound
@@ -65,19 +67,41 @@ def payment_list(
     return payments
 
 
+def payment_read(*, payment_id: int) -> Payment:
+    """The payment, unlocked (``PaymentNotFound`` when there is none);
+    compiled once (``core.compiled_sql``): the sweep reads one per query."""
+    found = select_compiled(
+        Payment,
+        "payment_read",
+        lambda: Payment.objects.filter(pk=_PAYMENT_ID),
+        {_PAYMENT_ID: payment_id},
+        using=router.db_for_read(Payment),
+    )
+    if not found:
+        raise PaymentNotFound()
+    return found[0]
+
+
+_PAYMENT_ID = IntSlot("payment_id")
+_CHECKOUT_ID = Slot("checkout_request_id")
+
+
 def latest_success_callback(
     *, payment_id: int, checkout_request_id: str | None = None
 ) -> tuple[StkCallback, int] | None:
     """The newest stored success callback for a payment and its event's id,
     if any (also one stored unmatched, before the payment had its
     CheckoutRequestID)."""
-    mine = Q(payment_id=payment_id)
-    if checkout_request_id:
-        mine |= Q(payment__isnull=True, checkout_request_id=checkout_request_id)
-    events = PaymentEvent.objects.filter(
-        mine, kind=PaymentEvent.Kind.CALLBACK, error=""
-    ).order_by("-created_at", "-id")
-    for event in events.iterator():
+    # Compiled once; a payment without a CheckoutRequestID matches no
+    # unmatched event by the empty id, as unmatched events have one.
+    events = select_compiled(
+        PaymentEvent,
+        "latest_success_callback",
+        _stored_callbacks,
+        {_PAYMENT_ID: payment_id, _CHECKOUT_ID: checkout_request_id or ""},
+        using=router.db_for_read(PaymentEvent),
+    )
+    for event in events:
         try:
             callback = parse_stk_callback(event.request_body)
         except CallbackParseError:
@@ -85,6 +109,19 @@ def latest_success_callback(
         if callback.is_success:
             return callback, event.pk
     return None
+
+
+def _stored_callbacks() -> QuerySet[PaymentEvent]:
+    """Stored callbacks of a payment, or unmatched ones with its
+    CheckoutRequestID, newest first (only what the caller reads)."""
+    mine = Q(payment_id=_PAYMENT_ID) | Q(
+        payment__isnull=True, checkout_request_id=_CHECKOUT_ID
+    ) & ~Q(checkout_request_id="")
+    return (
+        PaymentEvent.objects.filter(mine, kind=PaymentEvent.Kind.CALLBACK, error="")
+        .order_by("-created_at", "-id")
+        .only("id", "request_body")
+    )
 
 
 def payment_receipt_held_elsewhere(*, receipt: str, payment_id: int | None) -> bool:

@@ -9,11 +9,15 @@ from bookings.models import Booking
 from bookings.tests.factories import BookingFactory
 from core import crypto
 from core.compiled_sql import (
+    IntSlot,
+    Slot,
     SqlValue,
     insert_instance,
     insert_object,
     insert_row,
+    instances_from_sql,
     save_fields,
+    select_compiled,
     update_rows,
 )
 from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment, PaymentEvent
@@ -218,3 +222,48 @@ def test_models_with_save_signals_are_refused():
         assert not MpesaReceiptSighting.objects.exists()
     finally:
         post_save.disconnect(receiver, sender=MpesaReceiptSighting)
+
+
+def test_instances_from_sql_equal_what_raw_gives():
+    payment = PaymentFactory(phone_number="254712345678")
+    sql = (
+        "SELECT payments_payment.*, 7 AS lucky FROM payments_payment "
+        "WHERE payments_payment.id = %s"
+    )
+    (fetched,) = instances_from_sql(Payment, sql, [payment.pk], using="default")
+    (raw,) = Payment.objects.raw(sql, [payment.pk])
+    for field in Payment._meta.concrete_fields:
+        assert getattr(fetched, field.attname) == getattr(raw, field.attname), field
+    assert fetched.phone_number == "254712345678"  # decrypted
+    assert fetched.created_at == payment.created_at  # a datetime, on SQLite too
+    assert fetched.lucky == 7
+    assert not fetched._state.adding
+    assert instances_from_sql(Payment, sql, [payment.pk + 99], using="default") == []
+
+
+def test_select_compiled_fills_its_slots_with_each_calls_values():
+    first = PaymentFactory(checkout_request_id="ws_CO_A")
+    second = PaymentFactory(checkout_request_id="ws_CO_B")
+    by_id, by_checkout = IntSlot("test_id"), Slot("test_checkout")
+
+    def build():
+        return Payment.objects.filter(pk=by_id) | Payment.objects.filter(
+            checkout_request_id=by_checkout
+        )
+
+    def run(pk: int, checkout: str) -> set[int]:
+        values = {by_id: pk, by_checkout: checkout}
+        found = select_compiled(Payment, "test_select", build, values, using="default")
+        return {p.pk for p in found}
+
+    assert run(first.pk, "ws_CO_B") == {first.pk, second.pk}
+    assert run(second.pk, "none") == {second.pk}  # the same SQL, new values
+    assert run(first.pk + 100, "ws_CO_A") == {first.pk}
+    with pytest.raises(RuntimeError, match="slots not in the query"):
+        select_compiled(
+            Payment,
+            "test_select_missing",
+            lambda: Payment.objects.all(),
+            {by_id: 1},
+            using="default",
+        )

@@ -17,13 +17,14 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 
+from core.compiled_sql import update_rows
 from payments.daraja.client import DarajaClient
 from payments.daraja.exceptions import DarajaRejected, DarajaUnavailable
 from payments.daraja.types import StkQueryResult
-from payments.exceptions import PaymentNotFound, PaymentProviderUnavailable
+from payments.exceptions import PaymentProviderUnavailable
 from payments.models import Payment, PaymentEvent
 from payments.result_codes import SUCCESS
-from payments.selectors import latest_success_callback
+from payments.selectors import latest_success_callback, payment_read
 from payments.services import daraja_client
 from payments.services.events import event_record, exchange_recorder
 from payments.services.reports import SuccessReport, success_report_from_callback
@@ -79,9 +80,7 @@ def payment_query(
     cannot be asked (the task retries on it; a batch counts it as an error
     and goes on); a refusal or "still processing" is ``still_pending``.
     """
-    payment = Payment.objects.filter(pk=payment_id).first()
-    if payment is None:
-        raise PaymentNotFound()
+    payment = payment_read(payment_id=payment_id)
     before = payment.status
     if actor is not None and not dry_run:
         event_record(
@@ -258,5 +257,5 @@ def _touch(payment: Payment, *, dry_run: bool = False) -> None:
     if dry_run:
         return
     now = timezone.now()
-    Payment.objects.filter(pk=payment.pk).update(last_queried_at=now)
+    update_rows(Payment, {"id": payment.pk}, {"last_queried_at": now})
     payment.last_queried_at = now

@@ -15,14 +15,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
+from django.db import router, transaction
 
 from bookings.services import (
     BookingPaymentOutcome,
     booking_extend_hold,
     booking_mark_paid,
 )
-from core.compiled_sql import save_fields
+from core.compiled_sql import IntSlot, save_fields, select_compiled
 from payments.exceptions import InvalidPaymentTransition, PaymentNotFound
 from payments.models import MpesaReceipt, MpesaReceiptSighting, Payment, PaymentEvent
 from payments.services.events import event_record
@@ -58,10 +58,20 @@ class PaymentChange:
 
 def lock_payment(*, payment_id: int) -> Payment:
     """Lock and return the payment (owners only, inside ``atomic()``)."""
-    try:
-        return Payment.objects.select_for_update().get(pk=payment_id)
-    except Payment.DoesNotExist as exc:
-        raise PaymentNotFound() from exc
+    alias = router.db_for_write(Payment)
+    found = select_compiled(
+        Payment, "lock_payment", _lock_query, {_ID: payment_id}, using=alias
+    )
+    if not found:
+        raise PaymentNotFound()
+    return found[0]
+
+
+_ID = IntSlot("payment_id")
+
+
+def _lock_query():
+    return Payment.objects.select_for_update().filter(pk=_ID)
 
 
 def _log_extra(payment: Payment) -> dict:
