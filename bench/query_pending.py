@@ -114,6 +114,17 @@ def set_delay(base_url: str, seconds: float) -> None:
     ).raise_for_status()
 
 
+def _own_cpu_seconds() -> float:
+    """This process's CPU and its exited children's (``--processes``)."""
+    import resource
+
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=1000)
@@ -150,20 +161,26 @@ def main(argv: list[str] | None = None) -> int:
             from django.utils import timezone
 
             since = timezone.now()
+            meter = common.CpuMeter(
+                simulator.pid, args.database, count_exited_backends=True
+            )
+            cpu_before = (meter.sample(), _own_cpu_seconds())
             start = time.perf_counter()
             processes = args.processes or min(2 * cores, concurrency)
             summary = run_command(concurrency, processes)
             wall = time.perf_counter() - start
+            simulator_cpu, pg_cpu = common.CpuMeter.used(cpu_before[0], meter.sample())
+            cpu = (_own_cpu_seconds() - cpu_before[1], pg_cpu, simulator_cpu)
             ideal = n * DAR_DELAY / concurrency
             within = wall <= ideal * (1 + TOLERANCE)
             ok = ok and within and summary["examined"] == n
             daraja = daraja_seconds(since) / concurrency
-            rows.append((concurrency, processes, wall, ideal, daraja, summary))
+            rows.append((concurrency, processes, wall, ideal, daraja, summary, cpu))
     finally:
         simulator.terminate()
         simulator.wait(timeout=10)
     print(f"query_pending over {n} pending payments, Daraja answering in 100 ms")
-    for concurrency, processes, wall, ideal, daraja, summary in rows:
+    for concurrency, processes, wall, ideal, daraja, summary, cpu in rows:
         print(
             f"  concurrency {concurrency:>2} ({processes} process"
             f"{'es' if processes > 1 else ''}): {wall:7.1f} s, ideal {ideal:6.1f} s "
@@ -172,6 +189,13 @@ def main(argv: list[str] | None = None) -> int:
             f"time inside Daraja calls / concurrency {daraja:.1f} s; "
             f"examined {summary['examined']}, completed {summary['completed']}, "
             f"errors {summary['errors']}"
+        )
+        ours, pg, simulator_cpu = (seconds / n * 1000 for seconds in cpu)
+        print(
+            f"    CPU per payment: query_pending {ours:.1f} ms, PostgreSQL "
+            f"{pg:.1f} ms, simulator {simulator_cpu:.1f} ms; all of it "
+            f"{(ours + pg + simulator_cpu) * n / 1000 / cores:.1f} s of "
+            f"{cores} cores"
         )
     print(f"SQL per payment (concurrency 1, 50 payments): {per_payment:.1f}")
     return 0 if ok else 1

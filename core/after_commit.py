@@ -10,6 +10,8 @@ import logging
 from celery import current_app
 from django.db import transaction
 
+from core.broker import publish_options
+
 logger = logging.getLogger(__name__)
 
 
@@ -19,7 +21,9 @@ def queue_after_commit(task_name: str, *arguments: int | str) -> None:
 
     def enqueue() -> None:
         try:
-            current_app.tasks[task_name].apply_async(arguments)
+            current_app.tasks[task_name].apply_async(
+                arguments, **publish_options(arguments)
+            )
         except Exception:  # broker down or task failed eagerly: log only
             logger.exception("could not queue %s for %s", task_name, arguments)
 

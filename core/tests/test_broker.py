@@ -54,3 +54,53 @@ def test_channel_takes_a_new_client_when_its_pool_is_replaced(channel):
     # then
     assert second is not first
     assert second.connection_pool is channel.pool
+
+
+@pytest.fixture
+def virtual_broker(settings):
+    settings.CELERY_BROKER_URL = REDIS_URL
+    broker._virtual_broker.cache_clear()
+    yield
+    broker._virtual_broker.cache_clear()
+
+
+def test_a_task_published_without_declaring_its_queue_is_delivered(virtual_broker):
+    # given: an app whose queue no worker (and no publish) ever declared
+    import json
+
+    import redis
+    from celery import Celery
+
+    queue = f"test-undeclared-{uuid.uuid4()}"
+    app = Celery("t", broker=REDIS_URL, set_as_current=False)
+    app.conf.broker_transport = "core.broker:Transport"
+    app.conf.task_default_queue = queue
+
+    @app.task(name="t.add_one")
+    def add_one(number):  # pragma: no cover - never run here
+        return number + 1
+
+    # when
+    options = broker.publish_options((41,))
+    add_one.apply_async((41,), **options)
+    # then: the message is in the queue's list, with the ids as given
+    assert options["declare"] == []
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        (raw,) = client.lrange(queue, 0, -1)
+        message = json.loads(raw)
+        assert message["headers"]["task"] == "t.add_one"
+        assert message["headers"]["argsrepr"] == "(41,)"
+        assert not client.exists(f"_kombu.binding.{queue}")  # never declared
+    finally:
+        client.delete(queue)
+        app.close()
+
+
+def test_rabbitmq_keeps_declaring(settings):
+    settings.CELERY_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
+    broker._virtual_broker.cache_clear()
+    try:
+        assert "declare" not in broker.publish_options((1,))
+    finally:
+        broker._virtual_broker.cache_clear()

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 
 from core.after_commit import queue_after_commit
+from core.broker import publish_options
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,9 @@ def _after_commit(
 ) -> None:
     def enqueue() -> None:
         try:
-            current_app.tasks[task_name].apply_async((argument,), countdown=countdown)
+            current_app.tasks[task_name].apply_async(
+                (argument,), countdown=countdown, **publish_options((argument,))
+            )
         except Exception:  # broker down: the beat sweep will pick it up
             logger.exception("could not queue %s for %s", task_name, argument)
 
