@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from django.db import connections
 from django.db.models import Model, QuerySet
+from django.db.transaction import TransactionManagementError
 
 M = TypeVar("M", bound=Model)
 
@@ -43,6 +44,10 @@ def instances_from_sql(
     return instances
 
 
+# IntSlot values lie below this: far from any id or amount of ours.
+_INT_SLOT_CEILING = -(2**62)
+
+
 class Slot(str):
     """A named placeholder for a value in a query compiled once
     (``select_compiled``): a text value Django passes through as a
@@ -61,11 +66,20 @@ class IntSlot(int):
     __slots__ = ()
 
     def __new__(cls, name: str) -> "IntSlot":
-        return super().__new__(cls, -(2**62) - zlib.crc32(name.encode()))
+        return super().__new__(cls, _INT_SLOT_CEILING - zlib.crc32(name.encode()))
 
 
-# Per key and database: the SQL and its parameters, slots among them.
-_selects: dict[tuple[str, str], tuple[str, tuple]] = {}
+# Per key and database: the SQL, its parameters (slots among them), and
+# whether it locks rows.
+_selects: dict[tuple[str, str], tuple[str, tuple, bool]] = {}
+
+
+def _is_slot(parameter: object) -> bool:
+    """A text slot, or an integer in the slots' range (Django turns an
+    ``IntSlot`` into a plain int while compiling)."""
+    if isinstance(parameter, Slot):
+        return True
+    return type(parameter) is int and parameter <= _INT_SLOT_CEILING
 
 
 def select_compiled(
@@ -86,10 +100,20 @@ def select_compiled(
         queryset = build()
         sql, params = queryset.query.get_compiler(using=using).as_sql()
         missing = [slot for slot in values if slot not in params]
-        if missing or queryset.model is not model:
-            raise RuntimeError(f"{key}: slots not in the query: {missing}")
-        compiled = _selects[(key, using)] = (sql, tuple(params))
-    sql, params = compiled
+        unfilled = {p for p in params if _is_slot(p)} - set(values)
+        if missing or unfilled or queryset.model is not model:
+            raise RuntimeError(
+                f"{key}: slots not in the query {missing}, without a value "
+                f"{sorted(map(repr, unfilled))}"
+            )
+        compiled = (sql, tuple(params), queryset.query.select_for_update)
+        _selects[(key, using)] = compiled
+    sql, params, for_update = compiled
+    if for_update and connections[using].get_autocommit():
+        # Django checks this when it compiles; compiled once, we check here.
+        raise TransactionManagementError(
+            "select_for_update cannot be used outside of a transaction."
+        )
     filled = [values.get(p, p) if isinstance(p, str | int) else p for p in params]
     return instances_from_sql(model, sql, filled, using=using)
 

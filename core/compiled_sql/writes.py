@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from django.db import DatabaseError, connections, router
+from django.db import DatabaseError, connections, router, transaction
 from django.db.models import DateField, DateTimeField, Field, Model, signals
 from django.utils import timezone
 
@@ -59,6 +59,11 @@ def insert_row(
     sql, fields = compiled
     _refuse_signals(model)
     unknown = values.keys() - _field_names(model)
+    meta = model._meta
+    if meta.auto_field is not None and (
+        meta.auto_field.name in values or meta.auto_field.attname in values
+    ):
+        raise TypeError(f"{meta.label}'s primary key is the database's to choose")
     if unknown:
         names = ", ".join(sorted(unknown))
         raise TypeError(f"{model._meta.label} has no field {names}")
@@ -70,7 +75,7 @@ def insert_row(
             params.extend(value.params)
         else:
             params.append(field.get_db_prep_save(value, connection))
-    with connection.cursor() as cursor:
+    with transaction.mark_for_rollback_on_error(alias), connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return None if row is None else row[0]
@@ -117,7 +122,7 @@ def insert_object(instance: Model, *, skip_if_exists_on: tuple[str, ...] = ()) -
         field.get_db_prep_save(field.pre_save(instance, True), connection)
         for field in fields
     ]
-    with connection.cursor() as cursor:
+    with transaction.mark_for_rollback_on_error(alias), connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
@@ -134,7 +139,8 @@ def update_rows(
     """``model.objects.filter(**where).update(**values)`` for equality
     filters on concrete fields, compiled once per shape; returns the number
     of rows updated. Values are prepared by their fields (no expressions,
-    no ``auto_now``: name the time in ``values``)."""
+    no ``auto_now``: name the time in ``values``). Like ``update()``, it
+    sends no signals."""
     alias = router.db_for_write(model)
     connection = connections[alias]
     key = (alias, model, tuple(where), tuple(values))
@@ -144,7 +150,8 @@ def update_rows(
             model, connection, tuple(where), tuple(values)
         )
     sql, set_fields, where_fields = compiled
-    _refuse_signals(model)
+    if None in where.values():
+        raise ValueError("update_rows matches by equality: no None in where")
     params = [
         field.get_db_prep_save(value, connection)
         for field, value in zip(set_fields, values.values(), strict=True)
@@ -153,7 +160,7 @@ def update_rows(
         field.get_db_prep_value(value, connection)
         for field, value in zip(where_fields, where.values(), strict=True)
     ]
-    with connection.cursor() as cursor:
+    with transaction.mark_for_rollback_on_error(alias), connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
 
@@ -177,7 +184,7 @@ def save_fields(instance: Model, names: tuple[str, ...]) -> None:
         for field in fields
     ]
     params.append(instance.pk)
-    with connection.cursor() as cursor:
+    with transaction.mark_for_rollback_on_error(alias), connection.cursor() as cursor:
         cursor.execute(sql, params)
         updated = cursor.rowcount
     if updated == 0:
@@ -205,22 +212,23 @@ def _python_values(
     now = None
     result: dict[str, object] = {}
     for field in fields:
-        if field.attname in values:
+        # As save(): auto_now(_add) and index columns ignore a given value.
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            now = now or timezone.now()
+            value = now
+        elif isinstance(field, PhoneIndexField):
+            continue  # computed below, from its source
+        elif field.attname in values:
             value = values[field.attname]
         elif field.name in values:
             value = values[field.name]
             if field.is_relation and isinstance(value, Model):
                 value = value.pk
-        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            now = now or timezone.now()
-            value = now
-        elif isinstance(field, PhoneIndexField):
-            continue  # computed below, from its source
         else:
             value = field.get_default()
         result[field.attname] = value
     for field in fields:
-        if isinstance(field, PhoneIndexField) and field.attname not in result:
+        if isinstance(field, PhoneIndexField):
             source = result.get(model._meta.get_field(field.source).attname)
             result[field.attname] = INDEX_FUNCTIONS[field.kind](source)
     return result

@@ -1,9 +1,13 @@
 """core.compiled_sql writes what the ORM's save() and update() would."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models.signals import post_save
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from bookings.models import Booking
 from bookings.tests.factories import BookingFactory
@@ -267,3 +271,87 @@ def test_select_compiled_fills_its_slots_with_each_calls_values():
             {by_id: 1},
             using="default",
         )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_compiled_lock_still_refuses_to_run_outside_a_transaction():
+    payment = PaymentFactory()
+    slot = IntSlot("test_lock_id")
+
+    def build():
+        return Payment.objects.select_for_update().filter(pk=slot)
+
+    with transaction.atomic():
+        (locked,) = select_compiled(
+            Payment, "test_lock", build, {slot: payment.pk}, using="default"
+        )
+    assert locked.pk == payment.pk
+    with pytest.raises(TransactionManagementError):
+        select_compiled(
+            Payment, "test_lock", build, {slot: payment.pk}, using="default"
+        )
+
+
+def test_a_slot_without_a_value_is_refused_when_compiled():
+    left_out = Slot("test_left_out")
+    with pytest.raises(RuntimeError, match="without a value"):
+        select_compiled(
+            Payment,
+            "test_left_out",
+            lambda: Payment.objects.filter(checkout_request_id=left_out),
+            {},
+            using="default",
+        )
+
+
+def test_update_rows_sends_no_signals_and_needs_none_as_update_does():
+    def receiver(**kwargs):
+        pass
+
+    booking = BookingFactory()
+    post_save.connect(receiver, sender=Booking, weak=False)
+    try:
+        assert update_rows(Booking, {"id": booking.pk}, {"duration": 45}) == 1
+    finally:
+        post_save.disconnect(receiver, sender=Booking)
+    with pytest.raises(ValueError, match="no None"):
+        update_rows(Booking, {"id": None}, {"duration": 45})
+
+
+def test_insert_row_computes_times_and_indexes_whatever_it_is_given():
+    old = timezone.now() - timedelta(days=400)
+    pk = insert_row(
+        MpesaReceipt,
+        {
+            "receipt_number": "QKA1B2C3D7",
+            "channel": MpesaReceipt.Channel.STK,
+            "amount": 10,
+            "payer_phone": "254712345678",
+            "payer_phone_index": "forged",
+            "allocation": MpesaReceipt.Allocation.UNALLOCATED,
+            "unallocated_reason": "unknown_payment",
+            "created_at": old,
+        },
+    )
+    stored = MpesaReceipt.objects.get(pk=pk)
+    assert stored.created_at > old + timedelta(days=399)  # as save(): now
+    assert stored.payer_phone_index == crypto.payer_phone_index("254712345678")
+    with pytest.raises(TypeError, match="primary key"):
+        insert_row(PaymentEvent, {"kind": "note", "id": 12345})
+
+
+def test_a_refused_insert_marks_the_transaction_for_rollback():
+    marked = []
+
+    def refuse_inside_a_block():
+        with transaction.atomic():
+            with pytest.raises(IntegrityError):
+                insert_object(_receipt("lower-case"))  # breaks the CHECK constraint
+            # caught without a savepoint: the block can only roll back, as save()
+            marked.append(transaction.get_connection().needs_rollback)
+            raise LookupError("leave the block")
+
+    with pytest.raises(LookupError):
+        refuse_inside_a_block()
+    assert marked == [True]
+    assert not MpesaReceipt.objects.exists()
