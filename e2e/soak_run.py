@@ -122,6 +122,15 @@ def soak_failures(counts: dict, problems: dict) -> dict[str, object]:
     failures = {key: problems[key] for key in SOAK_INVARIANTS if problems[key]}
     if counts["staff API open payments"]:
         failures["staff API open payments"] = counts["staff API open payments"]
+    # A run whose pushes all failed checks nothing of STK and holds every
+    # invariant vacuously (a secret holding "cmd" once made every callback
+    # URL unusable): at least half of the pushes sent must be accepted.
+    sent = counts["pushes"]["sent"]
+    accepted = counts["simulator"]["pushes accepted"]
+    if sent and accepted < sent / 2:
+        failures["pushes accepted by the simulator"] = (
+            f"{accepted} of {sent}: {counts['pushes']['answers']}"
+        )
     return failures
 
 

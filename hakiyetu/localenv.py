@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from payments.callback_url import url_secret
+
 SANDBOX_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
 # The simulator's defaults (daraja_simulator/config.py) and its shipped test
 # certificate (daraja_simulator/keys/README.md: a public test key pair).
@@ -30,7 +32,7 @@ _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 def local_env_lines() -> list[str]:
     """The variables of a local development ``.env``, freshly generated."""
-    callback_secret = secrets.token_urlsafe(24)
+    callback_secret = url_secret()
     return [
         "# Written by `python -m hakiyetu.localenv` for local use only.",
         f"SECRET_KEY={secrets.token_urlsafe(50)}",
@@ -47,7 +49,7 @@ def local_env_lines() -> list[str]:
         f"MPESA_INITIATOR_NAME={SIMULATOR_INITIATOR_NAME}",
         f"MPESA_INITIATOR_PASSWORD={SIMULATOR_INITIATOR_PASSWORD}",
         f"MPESA_CERTIFICATE_PATH={SIMULATOR_CERTIFICATE}",
-        f"MPESA_RESULT_SECRET={secrets.token_urlsafe(24)}",
+        f"MPESA_RESULT_SECRET={url_secret()}",
         *added_later_lines(),
     ]
 
