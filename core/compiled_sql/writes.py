@@ -5,9 +5,15 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from django.db import DatabaseError, connections, router, transaction
-from django.db.models import DateField, DateTimeField, Field, Model, signals
+from django.db.models import Field, Model
 from django.utils import timezone
 
+from core.compiled_sql.statements import (
+    compile_filtered_update,
+    compile_insert,
+    compile_update,
+    refuse_signals,
+)
 from core.fields import INDEX_FUNCTIONS, PhoneIndexField
 
 M = TypeVar("M", bound=Model)
@@ -22,9 +28,6 @@ class SqlValue:
     params: tuple = ()
 
 
-# The pre_save methods whose effect these helpers reproduce without an
-# instance: the attribute itself, auto_now(_add), a phone index.
-_PLAIN_PRE_SAVE = (Field.pre_save, DateField.pre_save, DateTimeField.pre_save)
 _inserts: dict[tuple, tuple[str, tuple[Field, ...]]] = {}
 _updates: dict[tuple, tuple[str, tuple[Field, ...]]] = {}
 _filtered_updates: dict[tuple, tuple[str, tuple[Field, ...], tuple[Field, ...]]] = {}
@@ -53,11 +56,11 @@ def insert_row(
     key = (alias, model, expressions, skip_if_exists_on)
     compiled = _inserts.get(key)
     if compiled is None:
-        compiled = _inserts[key] = _compile_insert(
+        compiled = _inserts[key] = compile_insert(
             model, connection, dict(expressions), skip_if_exists_on
         )
     sql, fields = compiled
-    _refuse_signals(model)
+    refuse_signals(model)
     unknown = values.keys() - _field_names(model)
     meta = model._meta
     if meta.auto_field is not None and (
@@ -89,14 +92,9 @@ def insert_instance(model: type[M], values: Mapping[str, object]) -> M:
     meta = model._meta
     names, known = [meta.pk.attname], [pk]
     for field in meta.concrete_fields:
-        if field.attname in values:
-            value = values[field.attname]
-        elif field.name in values:
-            value = values[field.name]
-            if field.is_relation and isinstance(value, Model):
-                value = value.pk
-        else:
-            continue
+        value = _given(field, values)
+        if value is _MISSING or _computed_as_saved(field):
+            continue  # read from the database if used
         if not isinstance(value, SqlValue):
             names.append(field.attname)
             known.append(value)
@@ -113,11 +111,11 @@ def insert_object(instance: Model, *, skip_if_exists_on: tuple[str, ...] = ()) -
     key = (alias, model, (), skip_if_exists_on)
     compiled = _inserts.get(key)
     if compiled is None:
-        compiled = _inserts[key] = _compile_insert(
+        compiled = _inserts[key] = compile_insert(
             model, connection, {}, skip_if_exists_on
         )
     sql, fields = compiled
-    _refuse_signals(model)
+    refuse_signals(model)
     params = [
         field.get_db_prep_save(field.pre_save(instance, True), connection)
         for field in fields
@@ -146,7 +144,7 @@ def update_rows(
     key = (alias, model, tuple(where), tuple(values))
     compiled = _filtered_updates.get(key)
     if compiled is None:
-        compiled = _filtered_updates[key] = _compile_filtered_update(
+        compiled = _filtered_updates[key] = compile_filtered_update(
             model, connection, tuple(where), tuple(values)
         )
     sql, set_fields, where_fields = compiled
@@ -176,9 +174,9 @@ def save_fields(instance: Model, names: tuple[str, ...]) -> None:
     key = (alias, model, names)
     compiled = _updates.get(key)
     if compiled is None:
-        compiled = _updates[key] = _compile_update(model, connection, names)
+        compiled = _updates[key] = compile_update(model, connection, names)
     sql, fields = compiled
-    _refuse_signals(model)
+    refuse_signals(model)
     params = [
         field.get_db_prep_save(field.pre_save(instance, False), connection)
         for field in fields
@@ -204,6 +202,31 @@ def _field_names(model: type[Model]) -> frozenset[str]:
     return _names[model]
 
 
+_MISSING = object()
+
+
+def _given(field: Field, values: Mapping[str, object]) -> object:
+    """The value given for ``field`` (by attname, or by name with an
+    instance for a foreign key), or ``_MISSING``."""
+    if field.attname in values:
+        return values[field.attname]
+    if field.name in values:
+        value = values[field.name]
+        if field.is_relation and isinstance(value, Model):
+            return value.pk
+        return value
+    return _MISSING
+
+
+def _computed_as_saved(field: Field) -> bool:
+    """``save()`` computes this field's value whatever it was given."""
+    return (
+        getattr(field, "auto_now", False)
+        or getattr(field, "auto_now_add", False)
+        or isinstance(field, PhoneIndexField)
+    )
+
+
 def _python_values(
     model: type[Model], fields: tuple[Field, ...], values: Mapping[str, object]
 ) -> dict[str, object]:
@@ -213,105 +236,18 @@ def _python_values(
     result: dict[str, object] = {}
     for field in fields:
         # As save(): auto_now(_add) and index columns ignore a given value.
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        if isinstance(field, PhoneIndexField):
+            continue  # computed below, from its source
+        if _computed_as_saved(field):
             now = now or timezone.now()
             value = now
-        elif isinstance(field, PhoneIndexField):
-            continue  # computed below, from its source
-        elif field.attname in values:
-            value = values[field.attname]
-        elif field.name in values:
-            value = values[field.name]
-            if field.is_relation and isinstance(value, Model):
-                value = value.pk
         else:
-            value = field.get_default()
+            value = _given(field, values)
+            if value is _MISSING:
+                value = field.get_default()
         result[field.attname] = value
     for field in fields:
         if isinstance(field, PhoneIndexField):
             source = result.get(model._meta.get_field(field.source).attname)
             result[field.attname] = INDEX_FUNCTIONS[field.kind](source)
     return result
-
-
-def _compile_insert(
-    model: type[Model],
-    connection,
-    expressions: dict[str, str],
-    skip_if_exists_on: tuple[str, ...],
-) -> tuple[str, tuple[Field, ...]]:
-    meta = model._meta
-    fields = tuple(f for f in meta.local_concrete_fields if f is not meta.auto_field)
-    for field in fields:
-        _check_reproducible(field)
-    known = {f.name for f in fields} | {f.attname for f in fields}
-    if not set(expressions) <= known:
-        raise ValueError(f"unknown fields for {meta.label}: {set(expressions) - known}")
-    qn = connection.ops.quote_name
-    columns = ", ".join(qn(f.column) for f in fields)
-    slots = ", ".join(
-        f"({expressions.get(f.name, expressions.get(f.attname))})"
-        if (f.name in expressions or f.attname in expressions)
-        else "%s"
-        for f in fields
-    )
-    # Identifiers from the model's metadata, quoted; values are parameters.
-    sql = f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES ({slots})"  # noqa: S608
-    if skip_if_exists_on:
-        target = ", ".join(qn(meta.get_field(n).column) for n in skip_if_exists_on)
-        sql += f" ON CONFLICT ({target}) DO NOTHING"
-    sql += f" RETURNING {qn(meta.pk.column)}"
-    return sql, fields
-
-
-def _compile_update(
-    model: type[Model], connection, names: tuple[str, ...]
-) -> tuple[str, tuple[Field, ...]]:
-    meta = model._meta
-    named = {meta.get_field(n) for n in names}
-    fields = tuple(
-        f
-        for f in meta.local_concrete_fields
-        if f in named
-        or getattr(f, "auto_now", False)
-        or (isinstance(f, PhoneIndexField) and meta.get_field(f.source) in named)
-    )
-    if meta.pk in fields:
-        raise ValueError("the primary key is not updated")
-    qn = connection.ops.quote_name
-    assignments = ", ".join(f"{qn(f.column)} = %s" for f in fields)
-    sql = (
-        f"UPDATE {qn(meta.db_table)} SET {assignments} "  # noqa: S608
-        f"WHERE {qn(meta.db_table)}.{qn(meta.pk.column)} = %s"
-    )
-    return sql, fields
-
-
-def _compile_filtered_update(
-    model: type[Model], connection, where: tuple[str, ...], names: tuple[str, ...]
-) -> tuple[str, tuple[Field, ...], tuple[Field, ...]]:
-    meta = model._meta
-    set_fields = tuple(meta.get_field(n) for n in names)
-    where_fields = tuple(meta.get_field(n) for n in where)
-    for field in set_fields + where_fields:
-        if not field.concrete or isinstance(field, PhoneIndexField):
-            raise ValueError(f"{field} cannot be set or matched here")
-    qn = connection.ops.quote_name
-    assignments = ", ".join(f"{qn(f.column)} = %s" for f in set_fields)
-    conditions = " AND ".join(f"{qn(f.column)} = %s" for f in where_fields)
-    sql = f"UPDATE {qn(meta.db_table)} SET {assignments} WHERE {conditions}"  # noqa: S608
-    return sql, set_fields, where_fields
-
-
-def _check_reproducible(field: Field) -> None:
-    pre_save = type(field).pre_save
-    if pre_save not in _PLAIN_PRE_SAVE and not isinstance(field, PhoneIndexField):
-        raise TypeError(f"{field} computes its value in pre_save: save() it instead")
-    if hasattr(field, "get_placeholder"):
-        raise TypeError(f"{field} needs its own placeholder: save() it instead")
-
-
-def _refuse_signals(model: type[Model]) -> None:
-    for signal in (signals.pre_save, signals.post_save):
-        if signal.has_listeners(model):
-            raise TypeError(f"{model._meta.label} has save signals: save() it instead")

@@ -355,3 +355,11 @@ def test_a_refused_insert_marks_the_transaction_for_rollback():
         refuse_inside_a_block()
     assert marked == [True]
     assert not MpesaReceipt.objects.exists()
+
+
+def test_insert_instance_shows_the_time_stored_not_the_one_given():
+    old = timezone.now() - timedelta(days=400)
+    event = insert_instance(PaymentEvent, {"kind": "note", "created_at": old})
+    stored = PaymentEvent.objects.get(pk=event.pk).created_at
+    assert event.created_at == stored
+    assert stored > old + timedelta(days=399)
