@@ -15,14 +15,17 @@ from core.broker import publish_options
 logger = logging.getLogger(__name__)
 
 
-def queue_after_commit(task_name: str, *arguments: int | str) -> None:
+def queue_after_commit(
+    task_name: str, *arguments: int | str, countdown: int | None = None
+) -> None:
     """After commit, ``apply_async`` the task ``task_name`` with
-    ``arguments``; nothing is queued if the transaction rolls back."""
+    ``arguments`` (``countdown`` seconds later); nothing is queued if the
+    transaction rolls back."""
 
     def enqueue() -> None:
         try:
             current_app.tasks[task_name].apply_async(
-                arguments, **publish_options(arguments)
+                arguments, countdown=countdown, **publish_options(arguments)
             )
         except Exception:  # broker down or task failed eagerly: log only
             logger.exception("could not queue %s for %s", task_name, arguments)

@@ -59,6 +59,13 @@ def sqlite_trigger_reinstall(connection: BaseDatabaseWrapper) -> None:
         cursor.execute(SQLITE_TRIGGER)
 
 
+def reinstall_sqlite_trigger(apps, schema_editor) -> None:
+    """A migration step (``RunPython``) after altering the events table:
+    on SQLite the trigger again, elsewhere nothing."""
+    if schema_editor.connection.vendor == "sqlite":
+        sqlite_trigger_reinstall(schema_editor.connection)
+
+
 @contextlib.contextmanager
 def events_reencryptable(connection: BaseDatabaseWrapper) -> Iterator[None]:
     """Within a transaction: event ciphertext may be rewritten."""

@@ -8,12 +8,7 @@ append-only trigger: the last operation installs it again.
 from django.db import migrations
 
 import core.fields
-from payments.event_guard import sqlite_trigger_reinstall
-
-
-def reinstall_sqlite_trigger(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        sqlite_trigger_reinstall(schema_editor.connection)
+from payments.event_guard import reinstall_sqlite_trigger
 
 
 class Migration(migrations.Migration):

@@ -13,12 +13,7 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 from core.like_indexes import drop_like_indexes
-from payments.event_guard import sqlite_trigger_reinstall
-
-
-def reinstall_sqlite_trigger(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        sqlite_trigger_reinstall(schema_editor.connection)
+from payments.event_guard import reinstall_sqlite_trigger
 
 
 class Migration(migrations.Migration):

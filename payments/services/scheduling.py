@@ -6,16 +6,11 @@ never the reverse. ``PaymentsConfig.ready`` imports the tasks, so they are
 registered in every process.
 """
 
-import logging
-
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
 
 from core.after_commit import queue_after_commit
-from core.broker import publish_options
-
-logger = logging.getLogger(__name__)
 
 QUERY_TASK = "payments.tasks.payment_query_task"
 VERIFY_TASK = "payments.tasks.payment_verify_callback_task"
@@ -29,7 +24,7 @@ def schedule_payment_query(*, payment_id: int, countdown: int | None = None) -> 
     payment: the periodic reconciliation sweeps every open payment anyway.
     """
     delay = settings.MPESA_FOLLOW_UP_QUERY_SECONDS if countdown is None else countdown
-    _after_commit(QUERY_TASK, payment_id, countdown=delay)
+    queue_after_commit(QUERY_TASK, payment_id, countdown=delay)
 
 
 def schedule_callback_verification(*, event_id: int) -> None:
@@ -44,21 +39,7 @@ def schedule_settlement_from_booking_receipt(*, receipt_number: str) -> None:
     money ``receipt_number`` just paid its booking another way (a C2B copy,
     staff). Lost with the broker: the payment then stays in review, where
     staff see the receipt on the booking."""
-    _after_commit(RECEIPT_PAYER_TASK, receipt_number, countdown=None)
-
-
-def _after_commit(
-    task_name: str, argument: int | str, *, countdown: int | None
-) -> None:
-    def enqueue() -> None:
-        try:
-            current_app.tasks[task_name].apply_async(
-                (argument,), countdown=countdown, **publish_options((argument,))
-            )
-        except Exception:  # broker down: the beat sweep will pick it up
-            logger.exception("could not queue %s for %s", task_name, argument)
-
-    transaction.on_commit(enqueue)
+    queue_after_commit(RECEIPT_PAYER_TASK, receipt_number)
 
 
 REFUND_SUBMIT_TASK = "payments.tasks.refund_submit_task"
@@ -67,7 +48,7 @@ REFUND_SUBMIT_TASK = "payments.tasks.refund_submit_task"
 def schedule_refund_submission(*, refund_id: int) -> None:
     """After commit, send an approved refund to M-Pesa (once). Lost with the
     broker: the refunds sweep sends approved refunds it finds waiting."""
-    _after_commit(REFUND_SUBMIT_TASK, refund_id, countdown=None)
+    queue_after_commit(REFUND_SUBMIT_TASK, refund_id)
 
 
 FAILED_NOTICE_TASK = "notices.tasks.notice_payment_failed_task"
